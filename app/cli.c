@@ -1,0 +1,539 @@
+/* mlpio command line: see cli.h. */
+#include "app/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/tools.h"
+#include "io/io.h"
+
+enum opt_id {
+    OPT_MODEL, OPT_RESULTS_DIR, OPT_PARAMS, OPT_CONFIG_FILE, OPT_CLOSED, OPT_OPEN, OPT_WHAT_IF,
+    OPT_ALLOW_INVALID, OPT_LOOPS, OPT_SEED, OPT_SCALE, OPT_CLIENT_MEM, OPT_IO_API, OPT_ODIRECT,
+    OPT_VERIFY, OPT_DEBUG, OPT_VERBOSE, OPT_QUIET, OPT_HELP,
+};
+
+struct universal {
+    enum opt_id id;
+    const char *name, *alias, *metavar, *help;
+};
+
+/* Names follow MLPerf Storage's own CLI so its users feel at home. */
+static const struct universal universal[] = {
+    {OPT_MODEL, "model", "m", "NAME", "model to emulate (see the benchmark's --help)"},
+    {OPT_RESULTS_DIR, "results-dir", "rd", "DIR", "where run directories go (./mlpio_results)"},
+    {OPT_PARAMS, "params", "p", "KEY=VALUE", "override a config parameter (repeatable; dotted keys)"},
+    {OPT_CONFIG_FILE, "config-file", NULL, "FILE", "JSON file merged over the model's definition"},
+    {OPT_CLOSED, "closed", NULL, NULL, "require a CLOSED verdict: refuse to run otherwise"},
+    {OPT_OPEN, "open", NULL, NULL, "declare an OPEN run (INVALID is still refused)"},
+    {OPT_WHAT_IF, "what-if", NULL, NULL, "print what would run and its verdict; touch nothing"},
+    {OPT_ALLOW_INVALID, "allow-invalid-params", NULL, NULL,
+     "run even if the verdict is INVALID (the result says so)"},
+    {OPT_LOOPS, "loops", NULL, "N", "repeat the run N times, each in its own run directory"},
+    {OPT_SEED, "seed", NULL, "N", "derive the data salt from N: the same seed writes the same bytes"},
+    {OPT_SCALE, "scale", NULL, "F", "multiply every data size by F (0 < F <= 1; F < 1 is OPEN)"},
+    {OPT_CLIENT_MEM, "client-host-memory-in-gb", "cm", "GB",
+     "memory per client host (default: measured)"},
+    {OPT_IO_API, "io-api", NULL, "API", "I/O backend: posix (default), mpiio, null"},
+    {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache (O_DIRECT, posix only)"},
+    {OPT_VERIFY, "verify", NULL, NULL, "check every byte read against what was written"},
+    {OPT_DEBUG, "debug", NULL, NULL, "per-rank diagnostics on stderr"},
+    {OPT_VERBOSE, "verbose", "v", NULL, "more detail"},
+    {OPT_QUIET, "quiet", "q", NULL, "errors and the verdict only"},
+    {OPT_HELP, "help", "h", NULL, "show help for the level named before it"},
+};
+#define NUNIVERSAL (sizeof(universal) / sizeof(universal[0]))
+
+static bool takes_value(enum opt_id id)
+{
+    switch (id) {
+    case OPT_MODEL:
+    case OPT_RESULTS_DIR:
+    case OPT_PARAMS:
+    case OPT_CONFIG_FILE:
+    case OPT_LOOPS:
+    case OPT_SEED:
+    case OPT_SCALE:
+    case OPT_CLIENT_MEM:
+    case OPT_IO_API:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int mlpio_exit_code(enum mlpio_errcat cat)
+{
+    switch (cat) {
+    case MLPIO_ERR_NONE:
+        return MLPIO_EXIT_OK;
+    case MLPIO_ERR_USAGE:
+    case MLPIO_ERR_CONFIG:
+    case MLPIO_ERR_UNSUPPORTED:
+        return MLPIO_EXIT_USAGE;
+    case MLPIO_ERR_RULES:
+        return MLPIO_EXIT_RULES;
+    case MLPIO_ERR_IO:
+        return MLPIO_EXIT_IO;
+    case MLPIO_ERR_VERIFY:
+        return MLPIO_EXIT_VERIFY;
+    case MLPIO_ERR_INTERRUPTED:
+        return MLPIO_EXIT_INTERRUPTED;
+    case MLPIO_ERR_INTERNAL:
+        return MLPIO_EXIT_INTERNAL;
+    }
+    return MLPIO_EXIT_INTERNAL;
+}
+
+const char *mlpio_exit_name(int code)
+{
+    switch (code) {
+    case MLPIO_EXIT_OK:
+        return "success";
+    case MLPIO_EXIT_USAGE:
+        return "usage or configuration error";
+    case MLPIO_EXIT_RULES:
+        return "refused by the rules";
+    case MLPIO_EXIT_IO:
+        return "I/O error";
+    case MLPIO_EXIT_VERIFY:
+        return "verification failure";
+    case MLPIO_EXIT_INTERRUPTED:
+        return "interrupted";
+    default:
+        return "internal error";
+    }
+}
+
+static int add_override(struct mlpio_cli *cli, const char *key, size_t keylen, const char *value,
+                        const char *source, struct mlpio_error *err)
+{
+    struct mlpio_override *grown =
+        realloc(cli->overrides, sizeof(*grown) * (size_t)(cli->noverrides + 1));
+    if (!grown)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+    cli->overrides = grown;
+    struct mlpio_override *o = &cli->overrides[cli->noverrides];
+    o->key = strndup(key, keylen);
+    o->value = strdup(value);
+    o->source = source;
+    if (!o->key || !o->value) {
+        free(o->key);
+        free(o->value);
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+    }
+    cli->noverrides++;
+    return 0;
+}
+
+static int add_param(struct mlpio_cli *cli, const char *kv, struct mlpio_error *err)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--params expects KEY=VALUE, got '%s'", kv);
+        return mlpio_error_hint(err, "for example: --params checkpoint.transfer_size=4M");
+    }
+    return add_override(cli, kv, (size_t)(eq - kv), eq + 1, "params", err);
+}
+
+static int parse_int(const char *opt, const char *text, long min, long max, long *out,
+                     struct mlpio_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < min || v > max) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "--%s: expected an integer from %ld to %ld, got '%s'", opt, min, max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *opt, const char *text, double lo_excl, double hi,
+                        double *out, struct mlpio_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno || !isfinite(v) || v <= lo_excl || v > hi) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: expected a number > %g and <= %g, got '%s'",
+                        opt, lo_excl, hi, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int set_universal(struct mlpio_cli *cli, const struct universal *u, const char *value,
+                         struct mlpio_error *err)
+{
+    long n;
+    switch (u->id) {
+    case OPT_MODEL:
+        free(cli->model);
+        return (cli->model = strdup(value)) ? 0 : -1;
+    case OPT_RESULTS_DIR:
+        free(cli->results_dir);
+        return (cli->results_dir = strdup(value)) ? 0 : -1;
+    case OPT_CONFIG_FILE:
+        free(cli->config_file);
+        return (cli->config_file = strdup(value)) ? 0 : -1;
+    case OPT_PARAMS:
+        return add_param(cli, value, err);
+    case OPT_CLOSED:
+    case OPT_OPEN: {
+        enum mlpio_division d = u->id == OPT_CLOSED ? MLPIO_DIVISION_CLOSED : MLPIO_DIVISION_OPEN;
+        if (cli->division != MLPIO_DIVISION_ANY && cli->division != d)
+            return mlpio_error_set(err, MLPIO_ERR_USAGE, "--closed and --open exclude each other");
+        cli->division = d;
+        return 0;
+    }
+    case OPT_WHAT_IF:
+        cli->what_if = true;
+        return 0;
+    case OPT_ALLOW_INVALID:
+        cli->allow_invalid = true;
+        return 0;
+    case OPT_LOOPS:
+        if (parse_int(u->name, value, 1, 1000, &n, err) < 0)
+            return -1;
+        cli->loops = (int)n;
+        return 0;
+    case OPT_SEED: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long s = strtoull(value, &end, 10);
+        if (end == value || *end || errno || value[0] == '-')
+            return mlpio_error_set(err, MLPIO_ERR_USAGE,
+                                   "--seed: expected a non-negative integer, got '%s'", value);
+        cli->has_seed = true;
+        cli->seed = s;
+        return 0;
+    }
+    case OPT_SCALE:
+        return parse_double(u->name, value, 0.0, 1.0, &cli->scale, err);
+    case OPT_CLIENT_MEM:
+        return parse_double(u->name, value, 0.0, 1e9, &cli->client_memory_gb, err);
+    case OPT_IO_API:
+        if (!mlpio_io_find(value)) {
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "--io-api: unknown backend '%s'", value);
+            return mlpio_error_hint(err, "choose posix, mpiio or null");
+        }
+        free(cli->io_api);
+        return (cli->io_api = strdup(value)) ? 0 : -1;
+    case OPT_ODIRECT:
+        cli->odirect = true;
+        return 0;
+    case OPT_VERIFY:
+        cli->verify = true;
+        return 0;
+    case OPT_DEBUG:
+        cli->level = MLPIO_LOG_DEBUG;
+        return 0;
+    case OPT_VERBOSE:
+        if (cli->level < MLPIO_LOG_VERBOSE)
+            cli->level = MLPIO_LOG_VERBOSE;
+        return 0;
+    case OPT_QUIET:
+        cli->level = MLPIO_LOG_QUIET;
+        return 0;
+    case OPT_HELP:
+        cli->help = true;
+        return 0;
+    }
+    return 0;
+}
+
+/* Every option name the user could have meant, for "did you mean". */
+static const char *closest_option(const struct mlpio_workload *w, const char *name)
+{
+    const char *words[NUNIVERSAL * 2 + 64];
+    int n = 0;
+    for (size_t i = 0; i < NUNIVERSAL; i++)
+        words[n++] = universal[i].name;
+    for (int i = 0; w && w->options[i].name && n < (int)(sizeof(words) / sizeof(words[0])) - 1;
+         i++)
+        words[n++] = w->options[i].name;
+    words[n] = NULL;
+    return mlpio_suggest_word(words, name);
+}
+
+static const char *const *command_names(const struct mlpio_workload *w, const char **buf, int max)
+{
+    int n = 0;
+    for (int i = 0; w->commands[i].name && n < max - 1; i++)
+        buf[n++] = w->commands[i].name;
+    buf[n] = NULL;
+    return buf;
+}
+
+static int unknown_benchmark(const char *name, struct mlpio_error *err)
+{
+    const char *words[64];
+    int n = 0;
+    const struct mlpio_workload *const *ws = mlpio_workloads();
+    for (int i = 0; ws[i] && n < 32; i++)
+        words[n++] = ws[i]->name;
+    for (const struct mlpio_tool *t = mlpio_tools(); t->name && n < 63; t++)
+        words[n++] = t->name;
+    words[n] = NULL;
+    const char *near = mlpio_suggest_word(words, name);
+    mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown benchmark or command '%s'", name);
+    if (near)
+        return mlpio_error_hint(err, "did you mean '%s'? ('mlpio help' lists all)", near);
+    return mlpio_error_hint(err, "'mlpio help' lists the benchmarks and commands");
+}
+
+/* Match "--name", "-alias" (MLPerf Storage uses single-dash multi-letter aliases) or
+ * "--name=value". Returns the option text without dashes and the inline value, if any. */
+static void split_option(const char *arg, char *name, size_t len, const char **inline_value)
+{
+    const char *p = arg + (arg[1] == '-' ? 2 : 1);
+    const char *eq = strchr(p, '=');
+    size_t n = eq ? (size_t)(eq - p) : strlen(p);
+    if (n >= len)
+        n = len - 1;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    *inline_value = eq ? eq + 1 : NULL;
+}
+
+static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
+                         struct mlpio_error *err)
+{
+    const struct mlpio_workload *w = cli->workload;
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == '\0') {
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "unexpected argument '%s'", arg);
+            return mlpio_error_hint(err, "options start with '-'; see 'mlpio %s %s --help'",
+                                    w->name, cli->command ? cli->command->name : "");
+        }
+        char name[96];
+        const char *value;
+        split_option(arg, name, sizeof(name), &value);
+        const struct universal *u = NULL;
+        const struct mlpio_cli_option *wo = NULL;
+        for (size_t k = 0; k < NUNIVERSAL && !u; k++)
+            if (strcmp(name, universal[k].name) == 0 ||
+                (universal[k].alias && strcmp(name, universal[k].alias) == 0))
+                u = &universal[k];
+        for (int k = 0; !u && !wo && w->options[k].name; k++)
+            if (strcmp(name, w->options[k].name) == 0 ||
+                (w->options[k].alias && strcmp(name, w->options[k].alias) == 0))
+                wo = &w->options[k];
+        if (!u && !wo) {
+            const char *near = closest_option(w, name);
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown option '%s' for '%s %s'", arg,
+                            w->name, cli->command ? cli->command->name : "");
+            if (near)
+                return mlpio_error_hint(err, "did you mean '--%s'?", near);
+            return mlpio_error_hint(err, "see 'mlpio %s --help'", w->name);
+        }
+        bool needs = wo || takes_value(u->id);
+        if (needs && !value) {
+            if (i + 1 >= argc) {
+                mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' needs a value (%s)", arg,
+                                wo ? wo->metavar : u->metavar);
+                return -1;
+            }
+            value = argv[++i];
+        } else if (!needs && value) {
+            return mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' takes no value", arg);
+        }
+        if (wo) {
+            if (add_override(cli, wo->config_key, strlen(wo->config_key), value, "cli", err) < 0)
+                return -1;
+            continue;
+        }
+        if (set_universal(cli, u, value, err) < 0) {
+            if (err && err->category == MLPIO_ERR_NONE)
+                mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+            return -1;
+        }
+        /* MLPerf Storage accepts several KEY=VALUE words after one --params. */
+        while (u->id == OPT_PARAMS && i + 1 < argc && argv[i + 1][0] != '-' &&
+               strchr(argv[i + 1], '='))
+            if (add_param(cli, argv[++i], err) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_error *err)
+{
+    memset(cli, 0, sizeof(*cli));
+    cli->loops = 1;
+    cli->scale = 1.0;
+    cli->level = MLPIO_LOG_NORMAL;
+    cli->argc = argc;
+    cli->argv = argv;
+    if (argc < 2)
+        return mlpio_error_set(err, MLPIO_ERR_USAGE, "no benchmark given"),
+               mlpio_error_hint(err, "try 'mlpio help'");
+    cli->workload = mlpio_workload_find(argv[1]);
+    if (!cli->workload)
+        return unknown_benchmark(argv[1], err);
+    int i = 2;
+    if (i < argc && argv[i][0] != '-') {
+        cli->command = mlpio_workload_command(cli->workload, argv[i]);
+        if (!cli->command) {
+            const char *buf[32];
+            const char *near =
+                mlpio_suggest_word(command_names(cli->workload, buf, 32), argv[i]);
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown command '%s' for benchmark '%s'",
+                            argv[i], cli->workload->name);
+            if (near)
+                return mlpio_error_hint(err, "did you mean '%s'?", near);
+            return mlpio_error_hint(err, "see 'mlpio %s --help'", cli->workload->name);
+        }
+        i++;
+    }
+    if (parse_options(argc, argv, i, cli, err) < 0)
+        return -1;
+    if (!cli->command && !cli->help) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "no command given for benchmark '%s'",
+                        cli->workload->name);
+        return mlpio_error_hint(err, "see 'mlpio %s --help'", cli->workload->name);
+    }
+    if (!cli->model && cli->workload->default_model)
+        cli->model = strdup(cli->workload->default_model);
+    if (!cli->results_dir)
+        cli->results_dir = strdup("mlpio_results");
+    if (!cli->io_api)
+        cli->io_api = strdup("posix");
+    if (!cli->results_dir || !cli->io_api)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+    if (cli->odirect && strcmp(cli->io_api, "mpiio") == 0) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--odirect is not available with --io-api mpiio");
+        return mlpio_error_hint(err, "use --io-api posix with --odirect");
+    }
+    return 0;
+}
+
+void mlpio_cli_free(struct mlpio_cli *cli)
+{
+    if (!cli)
+        return;
+    for (int i = 0; i < cli->noverrides; i++) {
+        free(cli->overrides[i].key);
+        free(cli->overrides[i].value);
+    }
+    free(cli->overrides);
+    free(cli->model);
+    free(cli->results_dir);
+    free(cli->config_file);
+    free(cli->io_api);
+    memset(cli, 0, sizeof(*cli));
+}
+
+cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli)
+{
+    static const char *division[] = {"any", "open", "closed"};
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "division_requested", division[cli->division]);
+    cJSON_AddNumberToObject(o, "scale", cli->scale);
+    cJSON_AddStringToObject(o, "io_api", cli->io_api ? cli->io_api : "posix");
+    cJSON_AddBoolToObject(o, "odirect", cli->odirect);
+    cJSON_AddBoolToObject(o, "verify", cli->verify);
+    cJSON_AddBoolToObject(o, "what_if", cli->what_if);
+    cJSON_AddBoolToObject(o, "allow_invalid_params", cli->allow_invalid);
+    cJSON_AddNumberToObject(o, "loops", cli->loops);
+    if (cli->has_seed)
+        cJSON_AddNumberToObject(o, "seed", (double)cli->seed);
+    else
+        cJSON_AddNullToObject(o, "seed");
+    if (cli->client_memory_gb > 0)
+        cJSON_AddNumberToObject(o, "client_host_memory_GB", cli->client_memory_gb);
+    else
+        cJSON_AddNullToObject(o, "client_host_memory_GB");
+    cJSON_AddStringToObject(o, "results_dir", cli->results_dir ? cli->results_dir : "");
+    if (cli->config_file)
+        cJSON_AddStringToObject(o, "config_file", cli->config_file);
+    return o;
+}
+
+cJSON *mlpio_cli_argv_json(const struct mlpio_cli *cli)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < cli->argc; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(cli->argv[i]));
+    return a;
+}
+
+static void print_universal(FILE *out)
+{
+    fprintf(out, "Options for every benchmark:\n");
+    for (size_t i = 0; i < NUNIVERSAL; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s%s%s", universal[i].name,
+                 universal[i].alias ? ", -" : "", universal[i].alias ? universal[i].alias : "",
+                 universal[i].metavar ? " " : "", universal[i].metavar ? universal[i].metavar : "");
+        fprintf(out, "  %-34s %s\n", left, universal[i].help);
+    }
+}
+
+static void print_exit_codes(FILE *out)
+{
+    static const int codes[] = {MLPIO_EXIT_OK, MLPIO_EXIT_INTERNAL, MLPIO_EXIT_USAGE,
+                                MLPIO_EXIT_RULES, MLPIO_EXIT_IO, MLPIO_EXIT_VERIFY,
+                                MLPIO_EXIT_INTERRUPTED};
+    fprintf(out, "\nExit codes (the same on every rank):\n");
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        fprintf(out, "  %-4d %s\n", codes[i], mlpio_exit_name(codes[i]));
+}
+
+void mlpio_cli_help_top(FILE *out)
+{
+    fprintf(out, "mlpio: storage benchmarks for AI workloads (MLPerf Storage rules)\n\n"
+                 "Usage: mpirun -np N mlpio <benchmark> <command> [options]\n"
+                 "       mlpio <tool> [arguments]\n\nBenchmarks:\n");
+    const struct mlpio_workload *const *ws = mlpio_workloads();
+    for (int i = 0; ws[i]; i++)
+        fprintf(out, "  %-16s %s\n", ws[i]->name, ws[i]->summary);
+    fprintf(out, "\nTools:\n");
+    for (const struct mlpio_tool *t = mlpio_tools(); t->name; t++)
+        fprintf(out, "  %-16s %s\n", t->name, t->summary);
+    fprintf(out, "\nEach MPI rank emulates one accelerator (or client). 'mlpio <benchmark> --help'\n"
+                 "lists a benchmark's commands; 'mlpio <benchmark> <command> --help' its options.\n");
+    print_exit_codes(out);
+}
+
+void mlpio_cli_help_workload(FILE *out, const struct mlpio_workload *w)
+{
+    fprintf(out, "Usage: mpirun -np N mlpio %s <command> [options]\n\n%s\n\nCommands:\n", w->name,
+            w->description);
+    for (int i = 0; w->commands[i].name; i++)
+        fprintf(out, "  %-12s %s\n", w->commands[i].name, w->commands[i].summary);
+    fprintf(out, "\n'mlpio %s <command> --help' shows the options.\n", w->name);
+}
+
+void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
+                            const struct mlpio_command *c)
+{
+    fprintf(out, "Usage: mpirun -np N mlpio %s %s [options]\n\n%s\n\n", w->name, c->name,
+            c->summary);
+    fprintf(out, "Options for %s:\n", w->name);
+    for (int i = 0; w->options[i].name; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s %s", w->options[i].name,
+                 w->options[i].alias ? ", -" : "", w->options[i].alias ? w->options[i].alias : "",
+                 w->options[i].metavar);
+        fprintf(out, "  %-34s %s (%s)\n", left, w->options[i].help, w->options[i].config_key);
+    }
+    fprintf(out, "\n");
+    print_universal(out);
+    fprintf(out, "\nParameters (--params KEY=VALUE):\n");
+    for (int i = 0; i < w->nparams; i++) {
+        char expected[160];
+        mlpio_params_describe(&w->params[i], expected, sizeof(expected));
+        fprintf(out, "  %-36s %s; %s\n", w->params[i].key, w->params[i].help, expected);
+    }
+    print_exit_codes(out);
+}

@@ -1,0 +1,86 @@
+/* mlpio run context: see context.h. */
+#include "app/context.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+int mlpio_context_init(struct mlpio_context *ctx, MPI_Comm comm, struct mlpio_error *err)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->comm = MPI_COMM_NULL;
+    ctx->level = MLPIO_LOG_NORMAL;
+    ctx->out = stdout;
+    ctx->err = stderr;
+    /* A private communicator keeps mlpio's collectives apart from any caller's. */
+    if (MPI_Comm_dup(comm, &ctx->comm) != MPI_SUCCESS)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Comm_dup failed");
+    MPI_Comm_rank(ctx->comm, &ctx->rank);
+    MPI_Comm_size(ctx->comm, &ctx->size);
+    return 0;
+}
+
+void mlpio_context_fini(struct mlpio_context *ctx)
+{
+    int finalized = 0;
+    if (!ctx)
+        return;
+    MPI_Finalized(&finalized);
+    if (!finalized && ctx->comm != MPI_COMM_NULL && ctx->comm != 0)
+        MPI_Comm_free(&ctx->comm);
+    ctx->comm = MPI_COMM_NULL;
+}
+
+void mlpio_log(const struct mlpio_context *ctx, enum mlpio_log_level level, const char *fmt, ...)
+{
+    if (ctx->rank != 0 || level > ctx->level || !ctx->out)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(ctx->out, fmt, ap);
+    va_end(ap);
+    fflush(ctx->out);
+}
+
+void mlpio_log_debug(const struct mlpio_context *ctx, const char *fmt, ...)
+{
+    if (ctx->level < MLPIO_LOG_DEBUG || !ctx->err)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    /* One fprintf per line keeps lines from different ranks from interleaving mid-line. */
+    fprintf(ctx->err, "[rank %d] %s\n", ctx->rank, line);
+    fflush(ctx->err);
+}
+
+void mlpio_log_error(const struct mlpio_context *ctx, const struct mlpio_error *e)
+{
+    if (ctx->rank != 0 || !ctx->err)
+        return;
+    fprintf(ctx->err, "mlpio: error: %s\n", e->message[0] ? e->message : "unknown error");
+    if (e->hint[0])
+        fprintf(ctx->err, "  hint: %s\n", e->hint);
+    fflush(ctx->err);
+}
+
+int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_error *err)
+{
+    int mine = rc == 0 ? ctx->size : ctx->rank;
+    int lowest = ctx->size;
+    if (MPI_Allreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, ctx->comm) != MPI_SUCCESS)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Allreduce failed while agreeing");
+    if (lowest == ctx->size)
+        return 0;
+    /* Everyone learns the lowest failing rank's error, so every rank exits the same way. */
+    struct mlpio_error shared;
+    if (ctx->rank == lowest)
+        shared = *err;
+    if (MPI_Bcast(&shared, (int)sizeof(shared), MPI_BYTE, lowest, ctx->comm) != MPI_SUCCESS)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Bcast of an error failed");
+    *err = shared;
+    if (ctx->size > 1 && strncmp(err->message, "rank ", 5) != 0)
+        mlpio_error_prefix(err, "rank %d", lowest);
+    return -1;
+}

@@ -1,0 +1,370 @@
+/* mlpio parameters: see params.h. */
+#include "app/params.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const struct mlpio_param_spec *mlpio_params_find(const struct mlpio_param_spec *specs, int n,
+                                                 const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(specs[i].key, key) == 0)
+            return &specs[i];
+    return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(size_t) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+/* Close enough to suggest: at most a third of the word's letters differ, or the word is the
+ * last component of a dotted key ("fsync" -> "checkpoint.fsync"). */
+static size_t score(const char *cand, const char *word)
+{
+    const char *dot = strrchr(cand, '.');
+    if (dot && strcmp(dot + 1, word) == 0)
+        return 0;
+    return edit_distance(cand, word);
+}
+
+static const char *best_of(const char *best, size_t best_d, const char *word)
+{
+    size_t limit = strlen(word) / 3 + 1;
+    return best && best_d <= limit ? best : NULL;
+}
+
+const char *mlpio_params_suggest(const struct mlpio_param_spec *specs, int n, const char *key)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (int i = 0; i < n; i++) {
+        size_t d = score(specs[i].key, key);
+        if (d < best_d) {
+            best_d = d;
+            best = specs[i].key;
+        }
+    }
+    return best_of(best, best_d, key);
+}
+
+const char *mlpio_suggest_word(const char *const *words, const char *word)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (int i = 0; words[i]; i++) {
+        size_t d = score(words[i], word);
+        if (d < best_d) {
+            best_d = d;
+            best = words[i];
+        }
+    }
+    return best_of(best, best_d, word);
+}
+
+void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len)
+{
+    switch (spec->type) {
+    case MLPIO_PARAM_INT:
+        snprintf(buf, len, "an integer from %.0f to %.0f", spec->min, spec->max);
+        break;
+    case MLPIO_PARAM_SIZE:
+        snprintf(buf, len, "a byte count from %.0f to %.0f (suffixes k, M, G, T allowed)",
+                 spec->min, spec->max);
+        break;
+    case MLPIO_PARAM_NUMBER:
+        snprintf(buf, len, "a number from %g to %g", spec->min, spec->max);
+        break;
+    case MLPIO_PARAM_BOOL:
+        snprintf(buf, len, "true or false");
+        break;
+    case MLPIO_PARAM_STRING:
+        snprintf(buf, len, "a non-empty string");
+        break;
+    case MLPIO_PARAM_ENUM:
+        snprintf(buf, len, "one of %s", spec->choices);
+        break;
+    }
+}
+
+static int bad_value(const struct mlpio_param_spec *spec, const char *given,
+                     struct mlpio_error *err)
+{
+    char expected[160];
+    mlpio_params_describe(spec, expected, sizeof(expected));
+    mlpio_error_set(err, MLPIO_ERR_CONFIG, "parameter %s: expected %s, got '%s'", spec->key,
+                    expected, given);
+    return mlpio_error_hint(err, "set a valid value, e.g. --params %s=<value> (see --help)",
+                            spec->key);
+}
+
+static bool enum_has(const char *choices, const char *s)
+{
+    size_t n = strlen(s);
+    for (const char *p = choices; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, s, n) == 0)
+            return true;
+        p = bar ? bar + 1 : NULL;
+    }
+    return false;
+}
+
+static int parse_bool(const char *t, bool *out)
+{
+    static const char *yes[] = {"true", "yes", "1", "on"};
+    static const char *no[] = {"false", "no", "0", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(t, yes[i]) == 0)
+            return *out = true, 0;
+        if (strcasecmp(t, no[i]) == 0)
+            return *out = false, 0;
+    }
+    return -1;
+}
+
+static int parse_number(const char *t, bool size_suffix, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(t, &end);
+    if (end == t || errno == ERANGE || !isfinite(v))
+        return -1;
+    if (size_suffix && *end) {
+        static const char units[] = "kmgt";
+        const char *u = strchr(units, (*end | 0x20));
+        if (!u)
+            return -1;
+        v *= pow(1024.0, (double)(u - units + 1));
+        end++;
+        if (*end == 'i' || *end == 'I')
+            end++;
+        if (*end == 'b' || *end == 'B')
+            end++;
+    }
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *text,
+                              struct mlpio_error *err)
+{
+    cJSON *value = NULL;
+    switch (spec->type) {
+    case MLPIO_PARAM_INT:
+    case MLPIO_PARAM_SIZE:
+    case MLPIO_PARAM_NUMBER: {
+        double v;
+        if (parse_number(text, spec->type == MLPIO_PARAM_SIZE, &v) < 0) {
+            bad_value(spec, text, err);
+            return NULL;
+        }
+        value = cJSON_CreateNumber(v);
+        break;
+    }
+    case MLPIO_PARAM_BOOL: {
+        bool b;
+        if (parse_bool(text, &b) < 0) {
+            bad_value(spec, text, err);
+            return NULL;
+        }
+        value = cJSON_CreateBool(b);
+        break;
+    }
+    case MLPIO_PARAM_STRING:
+    case MLPIO_PARAM_ENUM:
+        value = cJSON_CreateString(text);
+        break;
+    }
+    if (!value) {
+        mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory converting %s", spec->key);
+        return NULL;
+    }
+    if (mlpio_params_check(spec, value, err) < 0) {
+        cJSON_Delete(value);
+        return NULL;
+    }
+    return value;
+}
+
+int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,
+                       struct mlpio_error *err)
+{
+    char given[96];
+    char *printed = cJSON_PrintUnformatted(value);
+    snprintf(given, sizeof(given), "%s", printed ? printed : "?");
+    free(printed);
+    switch (spec->type) {
+    case MLPIO_PARAM_INT:
+    case MLPIO_PARAM_SIZE:
+    case MLPIO_PARAM_NUMBER: {
+        if (!cJSON_IsNumber(value))
+            return bad_value(spec, given, err);
+        double v = value->valuedouble;
+        if (spec->type != MLPIO_PARAM_NUMBER && v != floor(v))
+            return bad_value(spec, given, err);
+        if (v < spec->min || v > spec->max)
+            return bad_value(spec, given, err);
+        return 0;
+    }
+    case MLPIO_PARAM_BOOL:
+        return cJSON_IsBool(value) ? 0 : bad_value(spec, given, err);
+    case MLPIO_PARAM_STRING:
+        if (!cJSON_IsString(value) || !value->valuestring[0])
+            return bad_value(spec, given, err);
+        return 0;
+    case MLPIO_PARAM_ENUM:
+        if (!cJSON_IsString(value) || !enum_has(spec->choices, value->valuestring))
+            return bad_value(spec, cJSON_IsString(value) ? value->valuestring : given, err);
+        return 0;
+    }
+    return bad_value(spec, given, err);
+}
+
+static bool ignored(const char *key, const char *const *prefixes)
+{
+    for (int i = 0; prefixes && prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(key, prefixes[i], n) == 0 && (key[n] == '\0' || key[n] == '.'))
+            return true;
+    }
+    return false;
+}
+
+/* Walk leaves of obj, rejecting any dotted key not in the table. */
+static int check_leaves(const struct mlpio_param_spec *specs, int n, const cJSON *obj,
+                        const char *prefix, const char *const *ignore, struct mlpio_error *err)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        char key[256];
+        if (prefix[0])
+            snprintf(key, sizeof(key), "%s.%s", prefix, item->string);
+        else
+            snprintf(key, sizeof(key), "%s", item->string);
+        if (ignored(key, ignore))
+            continue;
+        if (cJSON_IsObject(item) && !mlpio_params_find(specs, n, key)) {
+            if (check_leaves(specs, n, item, key, ignore, err) < 0)
+                return -1;
+            continue;
+        }
+        if (!mlpio_params_find(specs, n, key)) {
+            const char *near = mlpio_params_suggest(specs, n, key);
+            mlpio_error_set(err, MLPIO_ERR_CONFIG, "unknown parameter '%s'", key);
+            if (near)
+                return mlpio_error_hint(err, "did you mean '%s'?", near);
+            return mlpio_error_hint(err, "see 'mlpio <benchmark> run --help' for parameters");
+        }
+    }
+    return 0;
+}
+
+int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJSON *config,
+                          const char *const *ignore_prefixes, struct mlpio_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        const cJSON *v = mlpio_json_get_path(config, specs[i].key);
+        if (!v) {
+            mlpio_error_set(err, MLPIO_ERR_CONFIG, "parameter %s is missing from the configuration",
+                            specs[i].key);
+            return mlpio_error_hint(err, "set it with --params %s=<value>", specs[i].key);
+        }
+        if (mlpio_params_check(&specs[i], v, err) < 0)
+            return -1;
+    }
+    return check_leaves(specs, n, config, "", ignore_prefixes, err);
+}
+
+cJSON *mlpio_json_get_path(const cJSON *root, const char *dotted)
+{
+    char part[128];
+    const cJSON *cur = root;
+    const char *p = dotted;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0 || len >= sizeof(part) || !cJSON_IsObject(cur))
+            return NULL;
+        memcpy(part, p, len);
+        part[len] = '\0';
+        cur = cJSON_GetObjectItemCaseSensitive(cur, part);
+        p = dot ? dot + 1 : p + len;
+    }
+    return (cJSON *)cur;
+}
+
+int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value)
+{
+    char part[128];
+    cJSON *cur = root;
+    const char *p = dotted;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0 || len >= sizeof(part) || !cJSON_IsObject(cur)) {
+            cJSON_Delete(value);
+            return -1;
+        }
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (!dot) {
+            if (cJSON_GetObjectItemCaseSensitive(cur, part))
+                cJSON_ReplaceItemInObjectCaseSensitive(cur, part, value);
+            else
+                cJSON_AddItemToObject(cur, part, value);
+            return 0;
+        }
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, part);
+        if (!next) {
+            next = cJSON_AddObjectToObject(cur, part);
+            if (!next) {
+                cJSON_Delete(value);
+                return -1;
+            }
+        }
+        cur = next;
+        p = dot + 1;
+    }
+}
+
+double mlpio_json_number(const cJSON *root, const char *dotted, double dflt)
+{
+    const cJSON *v = mlpio_json_get_path(root, dotted);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const char *mlpio_json_string(const cJSON *root, const char *dotted, const char *dflt)
+{
+    const cJSON *v = mlpio_json_get_path(root, dotted);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt)
+{
+    const cJSON *v = mlpio_json_get_path(root, dotted);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}

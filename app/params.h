@@ -1,0 +1,69 @@
+/* mlpio parameters: the typed, range-checked keys a workload's configuration may hold.
+ *
+ * Each workload declares a table of mlpio_param_spec (dotted key, type, range, help). Values
+ * from the command line arrive as text and are converted here; values from JSON files are
+ * checked here. Every failure names the parameter, what was expected, what was given and how
+ * to fix it. Also: dotted-path access to cJSON objects and "did you mean" suggestions.
+ */
+#ifndef MLPIO_PARAMS_H
+#define MLPIO_PARAMS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "io/error.h"
+
+enum mlpio_param_type {
+    MLPIO_PARAM_INT,    /* integer in [min, max] */
+    MLPIO_PARAM_SIZE,   /* byte count; text may carry k/K, M, G, T (powers of 1024) */
+    MLPIO_PARAM_NUMBER, /* real number in [min, max] */
+    MLPIO_PARAM_BOOL,   /* true/false (text: true/false/yes/no/1/0/on/off) */
+    MLPIO_PARAM_STRING, /* any non-empty string */
+    MLPIO_PARAM_ENUM,   /* one of choices ("a|b|c") */
+};
+
+struct mlpio_param_spec {
+    const char *key; /* dotted, e.g. "checkpoint.transfer_size" */
+    enum mlpio_param_type type;
+    double min, max;     /* INT, SIZE, NUMBER */
+    const char *choices; /* ENUM: "a|b|c" */
+    const char *help;
+};
+
+/* Find a spec by key in a table of n entries; NULL if absent. */
+const struct mlpio_param_spec *mlpio_params_find(const struct mlpio_param_spec *specs, int n,
+                                                 const char *key);
+
+/* The known key closest to key (edit distance), or NULL if none is reasonably close. */
+const char *mlpio_params_suggest(const struct mlpio_param_spec *specs, int n, const char *key);
+/* Same over a NULL-terminated list of words. */
+const char *mlpio_suggest_word(const char *const *words, const char *word);
+
+/* Convert command-line text to a JSON value of the spec's type; NULL with err on bad text. */
+cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *text,
+                              struct mlpio_error *err);
+
+/* Check a JSON value against the spec (type and range). */
+int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,
+                       struct mlpio_error *err);
+
+/* Check that config holds every spec key with a valid value and no key outside the table
+ * (leaves are compared; objects listed in ignore_prefixes, e.g. "reference", are skipped). */
+int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJSON *config,
+                          const char *const *ignore_prefixes, struct mlpio_error *err);
+
+/* Describe what a spec accepts ("an integer from 1 to 100", "one of posix|mpiio"). */
+void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len);
+
+/* Dotted-path access. get returns a borrowed item or NULL. set replaces or creates the path
+ * (intermediate objects are created) and takes ownership of value; -1 if a path component is
+ * not an object. */
+cJSON *mlpio_json_get_path(const cJSON *root, const char *dotted);
+int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value);
+
+/* Typed getters with a default for absent/mistyped items. */
+double mlpio_json_number(const cJSON *root, const char *dotted, double dflt);
+const char *mlpio_json_string(const cJSON *root, const char *dotted, const char *dflt);
+bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt);
+
+#endif

@@ -1,0 +1,541 @@
+/* mlpio run driver: see run.h. */
+#include "app/run.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/config.h"
+#include "app/rundir.h"
+#include "report/json_file.h"
+#include "rules/rules.h"
+
+double mlpio_run_scale(const struct mlpio_run *run)
+{
+    return run->cli->scale;
+}
+
+static double now_epoch(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+char *mlpio_path_absolute(const char *path)
+{
+    char cwd[PATH_MAX], joined[PATH_MAX * 2];
+    if (path[0] == '/')
+        snprintf(joined, sizeof(joined), "%s", path);
+    else if (getcwd(cwd, sizeof(cwd)))
+        snprintf(joined, sizeof(joined), "%s/%s", cwd, path);
+    else
+        return NULL;
+    /* Fold "//", "/./" and "/../" textually so equal locations compare equal. */
+    char *out = malloc(strlen(joined) + 2);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const char *p = joined; *p;) {
+        while (*p == '/')
+            p++;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0)
+            break;
+        if (len == 1 && p[0] == '.') {
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context)
+{
+    if (run->ctx->rank != 0 || !run->events) {
+        cJSON_Delete(context);
+        return;
+    }
+    struct mlpio_error err = {0};
+    if (mlpio_eventlog_append(run->events, name, context, &err) < 0) {
+        fprintf(run->ctx->err, "mlpio: warning: event log: %s (later events are skipped)\n",
+                err.message);
+        mlpio_eventlog_close(&run->events);
+    }
+    cJSON_Delete(context);
+}
+
+static void print_help(const struct mlpio_context *ctx, const struct mlpio_cli *cli)
+{
+    if (ctx->rank != 0)
+        return;
+    if (cli->command)
+        mlpio_cli_help_command(ctx->out, cli->workload, cli->command);
+    else
+        mlpio_cli_help_workload(ctx->out, cli->workload);
+}
+
+static cJSON *build_info(void)
+{
+    cJSON *b = cJSON_CreateObject();
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpi, &len);
+    char *nl = strchr(mpi, '\n');
+    if (nl)
+        *nl = '\0';
+    cJSON_AddStringToObject(b, "build_type", MLPIO_BUILD_TYPE);
+    cJSON_AddBoolToObject(b, "sanitizers", MLPIO_SANITIZE_BUILD);
+    cJSON_AddStringToObject(b, "compiler", __VERSION__);
+    cJSON_AddStringToObject(b, "mpi_library", mpi);
+    cJSON_AddStringToObject(b, "cjson", cJSON_Version());
+    cJSON_AddStringToObject(b, "libsodium", sodium_version_string());
+    return b;
+}
+
+/* Rank 0: the run description the rules judge and the metadata file stores. */
+static cJSON *build_doc(struct mlpio_run *run, cJSON *overrides)
+{
+    const struct mlpio_cli *cli = run->cli;
+    cJSON *doc = cJSON_CreateObject();
+    if (!doc)
+        return NULL;
+    cJSON_AddStringToObject(doc, "mlpio_version", MLPIO_VERSION);
+    cJSON_AddStringToObject(doc, "benchmark", run->workload->name);
+    cJSON_AddStringToObject(doc, "command", run->command ? run->command->name : "");
+    cJSON_AddStringToObject(doc, "model", cli->model ? cli->model : "");
+    cJSON_AddItemToObject(doc, "argv", mlpio_cli_argv_json(cli));
+    cJSON_AddNumberToObject(doc, "world_size", run->ctx->size);
+    cJSON *options = mlpio_cli_options_json(cli);
+    char *abs = mlpio_path_absolute(cli->results_dir);
+    if (options && abs)
+        cJSON_ReplaceItemInObject(options, "results_dir", cJSON_CreateString(abs));
+    free(abs);
+    cJSON_AddItemToObject(doc, "options", options);
+    cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(run->config, 1));
+    cJSON_AddItemToObject(doc, "overrides", overrides);
+    cJSON_AddItemToObject(doc, "cluster", mlpio_cluster_to_json(run->cluster));
+    run->facts = cJSON_AddObjectToObject(doc, "facts");
+    cJSON_AddItemToObject(doc, "build", build_info());
+    return doc;
+}
+
+static int fail(struct mlpio_run *run, struct mlpio_error *err)
+{
+    mlpio_log_error(run->ctx, err);
+    return mlpio_exit_code(err->category);
+}
+
+static struct mlpio_verdict_report *judge(struct mlpio_run *run, struct mlpio_error *err)
+{
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    if (!v) {
+        mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    mlpio_rules_checker_fn check = mlpio_rules_run_checker(run->workload->name);
+    if (!check) {
+        mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "benchmark", "a benchmark with rules",
+                          run->workload->name, "", "no rules are defined for %s",
+                          run->workload->name);
+    } else if (check(run->doc, v, err) < 0) {
+        mlpio_verdict_destroy(&v);
+        return NULL;
+    }
+    cJSON_DeleteItemFromObject(run->doc, "verdict");
+    cJSON_AddItemToObject(run->doc, "verdict", mlpio_verdict_to_json(v));
+    return v;
+}
+
+static void print_verdict(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
+                          const char *when)
+{
+    const struct mlpio_context *ctx = run->ctx;
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "verdict (%s): %s\n", when,
+              mlpio_verdict_name(mlpio_verdict_of(v)));
+    static const char *level[] = {"warning", "OPEN", "INVALID"};
+    for (int i = 0; i < v->count; i++) {
+        const struct mlpio_issue *is = &v->issues[i];
+        mlpio_log(ctx, MLPIO_LOG_NORMAL, "  %-7s %s: %s (expected %s, got %s)\n", level[is->level],
+                  is->parameter, is->message, is->expected, is->actual);
+        if (is->hint[0])
+            mlpio_log(ctx, MLPIO_LOG_NORMAL, "          fix: %s\n", is->hint);
+    }
+}
+
+/* Rank 0: refuse before any I/O when the requested division cannot be met. */
+static int admit(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
+                 struct mlpio_error *err)
+{
+    enum mlpio_verdict verdict = mlpio_verdict_of(v);
+    if (run->cli->division == MLPIO_DIVISION_CLOSED && verdict != MLPIO_VERDICT_CLOSED) {
+        mlpio_error_set(err, MLPIO_ERR_RULES, "--closed was given but this run would be %s",
+                        mlpio_verdict_name(verdict));
+        return mlpio_error_hint(err, "fix the issues listed above, or run with --open");
+    }
+    if (verdict == MLPIO_VERDICT_INVALID && !run->cli->allow_invalid) {
+        mlpio_error_set(err, MLPIO_ERR_RULES, "this run would be INVALID");
+        return mlpio_error_hint(err, "fix the issues listed above, or pass "
+                                     "--allow-invalid-params to run anyway");
+    }
+    return 0;
+}
+
+static void set_time(cJSON *doc, const char *key, double t)
+{
+    char iso[64];
+    time_t s = (time_t)t;
+    struct tm tm;
+    localtime_r(&s, &tm);
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S%z", &tm);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "epoch", t);
+    cJSON_AddStringToObject(o, "local", iso);
+    cJSON_DeleteItemFromObject(doc, key);
+    cJSON_AddItemToObject(doc, key, o);
+}
+
+static char *metadata_path(const struct mlpio_run *run)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "%s_%s_metadata.json", run->workload->name, run->run_id);
+    return mlpio_path_join(run->run_dir, name);
+}
+
+static int write_metadata(const struct mlpio_run *run, struct mlpio_error *err)
+{
+    char *path = metadata_path(run);
+    if (!path)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    int rc = mlpio_json_write_atomic(path, run->doc, err);
+    free(path);
+    return rc;
+}
+
+static int draw_salt(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const struct mlpio_cli *cli = run->cli;
+    int rc = 0;
+    if (cli->has_seed)
+        mlpio_data_salt_from_seed(cli->seed + (uint64_t)run->loop, &run->salt);
+    else if (run->ctx->rank == 0)
+        rc = mlpio_data_salt_random(&run->salt, err);
+    if (mlpio_context_agree(run->ctx, rc, err) < 0)
+        return -1;
+    if (!cli->has_seed && mlpio_bcast_bytes(run->ctx, run->salt.bytes, sizeof(run->salt.bytes),
+                                            err) < 0)
+        return -1;
+    mlpio_data_rank_key(&run->salt, (uint64_t)run->ctx->rank, &run->key);
+    return 0;
+}
+
+/* Rank 0: run directory, metadata marked "running", the first events. */
+static int open_run(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const struct mlpio_cli *cli = run->cli;
+    char *results = mlpio_path_absolute(cli->results_dir);
+    if (!results)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot resolve %s", cli->results_dir);
+    run->run_dir = mlpio_rundir_create(results, run->workload->name, cli->model,
+                                       run->command->name, time(NULL), run->run_id, err);
+    free(results);
+    if (!run->run_dir)
+        return -1;
+    char hex[65];
+    mlpio_data_salt_to_hex(&run->salt, hex);
+    cJSON *doc = run->doc;
+    cJSON_DeleteItemFromObject(doc, "run_id");
+    cJSON_AddStringToObject(doc, "run_id", run->run_id);
+    cJSON_DeleteItemFromObject(doc, "run_dir");
+    cJSON_AddStringToObject(doc, "run_dir", run->run_dir);
+    cJSON_DeleteItemFromObject(doc, "seed");
+    if (cli->has_seed)
+        cJSON_AddNumberToObject(doc, "seed", (double)(cli->seed + (uint64_t)run->loop));
+    else
+        cJSON_AddNullToObject(doc, "seed");
+    cJSON_DeleteItemFromObject(doc, "salt");
+    cJSON_AddStringToObject(doc, "salt", hex);
+    cJSON_DeleteItemFromObject(doc, "loop");
+    cJSON_AddNumberToObject(doc, "loop", run->loop);
+    set_time(doc, "start_time", now_epoch());
+    cJSON_DeleteItemFromObject(doc, "status");
+    cJSON_AddStringToObject(doc, "status", "running");
+    if (write_metadata(run, err) < 0)
+        return -1;
+    char *events = mlpio_path_join(run->run_dir, "events.jsonl");
+    run->events = events ? mlpio_eventlog_open(events, err) : NULL;
+    free(events);
+    if (!run->events)
+        return -1;
+    cJSON *start = cJSON_CreateObject();
+    cJSON_AddStringToObject(start, "benchmark", run->workload->name);
+    cJSON_AddStringToObject(start, "command", run->command->name);
+    cJSON_AddStringToObject(start, "model", cli->model);
+    cJSON_AddStringToObject(start, "run_id", run->run_id);
+    cJSON_AddNumberToObject(start, "world_size", run->ctx->size);
+    cJSON_AddStringToObject(start, "mlpio_version", MLPIO_VERSION);
+    mlpio_run_event(run, "start", start);
+    cJSON *config = cJSON_CreateObject();
+    cJSON_AddItemToObject(config, "config", cJSON_Duplicate(run->config, 1));
+    cJSON_AddItemToObject(config, "overrides",
+                          cJSON_Duplicate(cJSON_GetObjectItem(doc, "overrides"), 1));
+    mlpio_run_event(run, "config", config);
+    mlpio_run_event(run, "cluster", cJSON_Duplicate(cJSON_GetObjectItem(doc, "cluster"), 1));
+    mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "run directory: %s\n", run->run_dir);
+    return 0;
+}
+
+static cJSON *summary_doc(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
+                          int code)
+{
+    cJSON *s = run->summary ? cJSON_Duplicate(run->summary, 1) : cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "benchmark", run->workload->name);
+    cJSON_AddStringToObject(s, "model", run->cli->model);
+    cJSON_AddStringToObject(s, "command", run->command->name);
+    cJSON_AddStringToObject(s, "run_id", run->run_id);
+    cJSON_AddNumberToObject(s, "num_accelerators", run->ctx->size);
+    cJSON_AddNumberToObject(s, "num_hosts", run->cluster ? run->cluster->num_hosts : 0);
+    cJSON *mem = cJSON_AddArrayToObject(s, "host_memory_GB");
+    cJSON *cpu = cJSON_AddArrayToObject(s, "host_cpu_count");
+    for (int i = 0; run->cluster && i < run->cluster->num_hosts; i++) {
+        const struct mlpio_host_info *h = &run->cluster->hosts[i].info;
+        cJSON_AddItemToArray(mem, cJSON_CreateNumber((double)h->mem_total_bytes / (1 << 30)));
+        cJSON_AddItemToArray(cpu, cJSON_CreateNumber(h->cpu_count));
+    }
+    cJSON_AddStringToObject(s, "verdict",
+                            v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "INVALID");
+    cJSON_AddNumberToObject(s, "exit_code", code);
+    return s;
+}
+
+static void write_report(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
+                         int code, struct mlpio_error *err)
+{
+    size_t cap = 4096 + (run->report_text ? strlen(run->report_text) : 0);
+    for (int i = 0; v && i < v->count; i++)
+        cap += strlen(v->issues[i].message) + strlen(v->issues[i].hint) +
+               strlen(v->issues[i].parameter) + strlen(v->issues[i].expected) +
+               strlen(v->issues[i].actual) + 64;
+    char *text = malloc(cap);
+    if (!text)
+        return;
+    size_t n = (size_t)snprintf(text, cap,
+                                "mlpio %s %s  model %s  run %s\nranks %d  exit %d (%s)\n"
+                                "verdict: %s\n",
+                                run->workload->name, run->command->name, run->cli->model,
+                                run->run_id, run->ctx->size, code, mlpio_exit_name(code),
+                                v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "unknown");
+    static const char *level[] = {"warning", "OPEN", "INVALID"};
+    for (int i = 0; v && i < v->count && n < cap; i++) {
+        const struct mlpio_issue *is = &v->issues[i];
+        n += (size_t)snprintf(text + n, cap - n, "  %-7s %s: %s (expected %s, got %s)%s%s\n",
+                              level[is->level], is->parameter, is->message, is->expected,
+                              is->actual, is->hint[0] ? "; fix: " : "", is->hint);
+    }
+    if (run->report_text && n < cap)
+        snprintf(text + n, cap - n, "\n%s", run->report_text);
+    char *path = mlpio_path_join(run->run_dir, "report.txt");
+    if (path && mlpio_file_write_atomic(path, text, strlen(text), err) < 0)
+        fprintf(run->ctx->err, "mlpio: warning: %s\n", err->message);
+    free(path);
+    free(text);
+}
+
+/* Rank 0: post-run rules, summary.json, report.txt, final metadata and "finish". */
+static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *failure)
+{
+    struct mlpio_error err = {0};
+    struct mlpio_verdict_report *v = judge(run, &err);
+    if (!v)
+        fprintf(run->ctx->err, "mlpio: warning: post-run rules: %s\n", err.message);
+    else
+        print_verdict(run, v, "run");
+    cJSON *doc = run->doc;
+    set_time(doc, "end_time", now_epoch());
+    cJSON_DeleteItemFromObject(doc, "status");
+    cJSON_AddStringToObject(doc, "status", code == 0 ? "complete" : "failed");
+    cJSON *exit_status = cJSON_CreateObject();
+    cJSON_AddNumberToObject(exit_status, "code", code);
+    cJSON_AddStringToObject(exit_status, "name", mlpio_exit_name(code));
+    if (failure) {
+        cJSON_AddStringToObject(exit_status, "error", failure->message);
+        cJSON_AddStringToObject(exit_status, "category", mlpio_errcat_name(failure->category));
+        cJSON_AddStringToObject(exit_status, "hint", failure->hint);
+    }
+    cJSON_DeleteItemFromObject(doc, "exit_status");
+    cJSON_AddItemToObject(doc, "exit_status", exit_status);
+
+    cJSON *summary = summary_doc(run, v, code);
+    char *path = mlpio_path_join(run->run_dir, "summary.json");
+    int rc = 0;
+    if (!path || mlpio_json_write_atomic(path, summary, &err) < 0)
+        rc = -1;
+    free(path);
+    cJSON_Delete(summary);
+    write_report(run, v, code, &err);
+    if (rc == 0 && write_metadata(run, &err) < 0)
+        rc = -1;
+    if (rc < 0) {
+        mlpio_log_error(run->ctx, &err);
+        if (code == 0)
+            code = mlpio_exit_code(err.category);
+    }
+    if (run->report_text)
+        mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "\n%s", run->report_text);
+    cJSON *finish = cJSON_CreateObject();
+    cJSON_AddNumberToObject(finish, "exit_code", code);
+    cJSON_AddStringToObject(finish, "status", mlpio_exit_name(code));
+    if (v)
+        cJSON_AddStringToObject(finish, "verdict", mlpio_verdict_name(mlpio_verdict_of(v)));
+    mlpio_run_event(run, "finish", finish);
+    mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "results: %s\n", run->run_dir);
+    mlpio_verdict_destroy(&v);
+    return code;
+}
+
+static void reset_loop(struct mlpio_run *run)
+{
+    mlpio_eventlog_close(&run->events);
+    free(run->run_dir);
+    run->run_dir = NULL;
+    cJSON_Delete(run->summary);
+    run->summary = NULL;
+    free(run->report_text);
+    run->report_text = NULL;
+}
+
+static int measure(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const struct mlpio_context *ctx = run->ctx;
+    int code = 0;
+    for (run->loop = 0; run->loop < run->cli->loops && code == 0; run->loop++) {
+        if (draw_salt(run, err) < 0)
+            return fail(run, err);
+        int rc = ctx->rank == 0 ? open_run(run, err) : 0;
+        if (mlpio_context_agree(ctx, rc, err) < 0) {
+            code = fail(run, err);
+            if (ctx->rank == 0 && run->run_dir)
+                close_run(run, code, err);
+            reset_loop(run);
+            return code;
+        }
+        rc = run->command->execute(run, err);
+        rc = mlpio_context_agree(ctx, rc, err);
+        if (rc < 0) {
+            code = fail(run, err);
+            if (ctx->rank == 0) {
+                cJSON *ex = cJSON_CreateObject();
+                cJSON_AddStringToObject(ex, "category", mlpio_errcat_name(err->category));
+                cJSON_AddStringToObject(ex, "message", err->message);
+                cJSON_AddStringToObject(ex, "hint", err->hint);
+                mlpio_run_event(run, "exception", ex);
+            }
+        }
+        if (ctx->rank == 0)
+            code = close_run(run, code, rc < 0 ? err : NULL);
+        MPI_Bcast(&code, 1, MPI_INT, 0, ctx->comm);
+        reset_loop(run);
+    }
+    return code;
+}
+
+int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
+{
+    struct mlpio_run run;
+    struct mlpio_error err = {0};
+    memset(&run, 0, sizeof(run));
+    run.ctx = ctx;
+    run.cli = cli;
+    run.workload = cli->workload;
+    run.command = cli->command;
+    ctx->level = cli->level;
+    if (cli->help) {
+        print_help(ctx, cli);
+        return MLPIO_EXIT_OK;
+    }
+    run.backend = mlpio_io_find(cli->io_api);
+    run.io_options.odirect = cli->odirect;
+    run.io_options.comm = ctx->comm;
+
+    int code = MLPIO_EXIT_OK;
+    cJSON *overrides = NULL;
+    struct mlpio_verdict_report *verdict = NULL;
+    int rc = 0;
+    if (ctx->rank == 0) {
+        run.config = mlpio_config_build(cli, &overrides, &err);
+        rc = run.config ? 0 : -1;
+    }
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
+    rc = mlpio_cluster_collect(ctx->comm, "/", &run.cluster, &err);
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
+    if (ctx->rank == 0) {
+        run.doc = build_doc(&run, overrides);
+        overrides = NULL;
+        rc = run.doc ? 0 : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
+        if (rc == 0 && run.workload->describe)
+            rc = run.workload->describe(&run, run.facts, &err);
+        if (rc == 0) /* describe may have resolved paths: store what will really run */
+            cJSON_ReplaceItemInObject(run.doc, "config", cJSON_Duplicate(run.config, 1));
+    }
+    if (mlpio_context_agree(ctx, rc, &err) < 0 || mlpio_config_bcast(ctx, &run.config, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
+    if (!(run.command->flags & MLPIO_CMD_MEASURE)) {
+        rc = run.command->execute(&run, &err);
+        if (mlpio_context_agree(ctx, rc, &err) < 0)
+            code = fail(&run, &err);
+        goto out;
+    }
+    if (ctx->rank == 0) {
+        verdict = judge(&run, &err);
+        rc = verdict ? 0 : -1;
+        if (verdict) {
+            print_verdict(&run, verdict, "before the run");
+            rc = admit(&run, verdict, &err);
+        }
+    }
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
+    if (cli->what_if) {
+        rc = run.command->execute(&run, &err);
+        if (mlpio_context_agree(ctx, rc, &err) < 0)
+            code = fail(&run, &err);
+        else
+            mlpio_log(ctx, MLPIO_LOG_NORMAL, "what-if: nothing was written\n");
+        goto out;
+    }
+    code = measure(&run, &err);
+out:
+    mlpio_verdict_destroy(&verdict);
+    cJSON_Delete(overrides);
+    cJSON_Delete(run.config);
+    cJSON_Delete(run.doc);
+    mlpio_cluster_destroy(&run.cluster);
+    reset_loop(&run);
+    return code;
+}

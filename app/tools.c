@@ -1,0 +1,143 @@
+/* mlpio tools: version, help and dedup-check. */
+#include "app/tools.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cli.h"
+#include "app/dedup.h"
+
+static int tool_version(struct mlpio_context *ctx, int argc, char **argv)
+{
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpi, &len);
+    char *nl = strchr(mpi, '\n');
+    if (nl)
+        *nl = '\0';
+    mlpio_log(ctx, MLPIO_LOG_QUIET,
+              "mlpio %s (%s%s)\n  MPI: %s\n  cJSON %s, libsodium %s\n", MLPIO_VERSION,
+              MLPIO_BUILD_TYPE, MLPIO_SANITIZE_BUILD ? ", sanitizers" : "", mpi, cJSON_Version(),
+              sodium_version_string());
+    return MLPIO_EXIT_OK;
+}
+
+static int tool_help(struct mlpio_context *ctx, int argc, char **argv)
+{
+    if (ctx->rank != 0)
+        return MLPIO_EXIT_OK;
+    if (argc > 1) {
+        const struct mlpio_workload *w = mlpio_workload_find(argv[1]);
+        const struct mlpio_tool *t = mlpio_tool_find(argv[1]);
+        if (w && argc > 2 && mlpio_workload_command(w, argv[2])) {
+            mlpio_cli_help_command(ctx->out, w, mlpio_workload_command(w, argv[2]));
+            return MLPIO_EXIT_OK;
+        }
+        if (w) {
+            mlpio_cli_help_workload(ctx->out, w);
+            return MLPIO_EXIT_OK;
+        }
+        if (t) {
+            fputs(t->usage, ctx->out);
+            return MLPIO_EXIT_OK;
+        }
+        fprintf(ctx->err, "mlpio: error: no help for '%s'\n", argv[1]);
+        return MLPIO_EXIT_USAGE;
+    }
+    mlpio_cli_help_top(ctx->out);
+    return MLPIO_EXIT_OK;
+}
+
+static int tool_dedup_check(struct mlpio_context *ctx, int argc, char **argv)
+{
+    struct mlpio_error err = {0};
+    bool json = false;
+    const char **paths = calloc((size_t)argc, sizeof(char *));
+    int n = 0;
+    if (!paths)
+        return MLPIO_EXIT_INTERNAL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            if (ctx->rank == 0)
+                fputs(mlpio_tool_find("dedup-check")->usage, ctx->out);
+            free(paths);
+            return MLPIO_EXIT_OK;
+        } else if (argv[i][0] == '-') {
+            mlpio_error_set(&err, MLPIO_ERR_USAGE, "dedup-check: unknown option '%s'", argv[i]);
+            mlpio_error_hint(&err, "usage: mlpio dedup-check [--json] PATH...");
+            mlpio_log_error(ctx, &err);
+            free(paths);
+            return MLPIO_EXIT_USAGE;
+        } else {
+            paths[n++] = argv[i];
+        }
+    }
+    if (n == 0) {
+        mlpio_error_set(&err, MLPIO_ERR_USAGE, "dedup-check needs at least one file or directory");
+        mlpio_error_hint(&err, "usage: mlpio dedup-check [--json] PATH...");
+        mlpio_log_error(ctx, &err);
+        free(paths);
+        return MLPIO_EXIT_USAGE;
+    }
+    struct mlpio_dedup_result r;
+    int rc = mlpio_dedup_check(ctx->comm, paths, n, &r, &err);
+    free(paths);
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        mlpio_log_error(ctx, &err);
+        return mlpio_exit_code(err.category);
+    }
+    if (json) {
+        cJSON *j = mlpio_dedup_result_to_json(&r);
+        char *text = j ? cJSON_Print(j) : NULL;
+        mlpio_log(ctx, MLPIO_LOG_QUIET, "%s\n", text ? text : "{}");
+        free(text);
+        cJSON_Delete(j);
+    } else {
+        mlpio_log(ctx, MLPIO_LOG_QUIET,
+                  "files scanned:        %llu (%llu bytes)\n"
+                  "4 KiB blocks:         %llu\n"
+                  "unique blocks:        %llu\n"
+                  "duplicate blocks:     %llu\n"
+                  "all-zero blocks:      %llu\n"
+                  "compressible blocks:  %llu (entropy < 7 bits/byte)\n"
+                  "mean entropy:         %.4f bits/byte\n"
+                  "dedup ratio:          %.4f\n",
+                  (unsigned long long)r.files, (unsigned long long)r.bytes,
+                  (unsigned long long)r.blocks, (unsigned long long)r.unique_blocks,
+                  (unsigned long long)r.duplicate_blocks, (unsigned long long)r.zero_blocks,
+                  (unsigned long long)r.low_entropy_blocks, r.mean_entropy_bits_per_byte,
+                  r.dedup_ratio);
+    }
+    return MLPIO_EXIT_OK;
+}
+
+static const struct mlpio_tool tools[] = {
+    {"help", "show help (mlpio help [benchmark [command]])",
+     "Usage: mlpio help [benchmark [command]]\n", tool_help},
+    {"version", "print the version of mlpio and its libraries", "Usage: mlpio version\n",
+     tool_version},
+    {"dedup-check", "count duplicate and compressible 4 KiB blocks in files",
+     "Usage: mpirun -np N mlpio dedup-check [--json] PATH...\n\n"
+     "Hashes every 4 KiB block of the given files (directories are walked) with the work\n"
+     "split over the ranks, and reports blocks scanned, duplicate blocks, all-zero and\n"
+     "compressible blocks and the dedup ratio (blocks / unique blocks). A ratio of 1.0 means\n"
+     "no block repeats: deduplicating storage gains nothing from the data.\n",
+     tool_dedup_check},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct mlpio_tool *mlpio_tools(void)
+{
+    return tools;
+}
+
+const struct mlpio_tool *mlpio_tool_find(const char *name)
+{
+    for (const struct mlpio_tool *t = tools; t->name; t++)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}

@@ -1,0 +1,58 @@
+/* mlpio workloads: what a benchmark declares so that the CLI, config and rules can serve it.
+ *
+ * Adding a workload = one folder under app/workloads/, one line in app/registry.c, one JSON
+ * file per model in share/<benchmark>/, its checker in rules/. The CLI reads commands, options
+ * and parameters from the descriptor and is never edited for a new workload.
+ */
+#ifndef MLPIO_WORKLOAD_H
+#define MLPIO_WORKLOAD_H
+
+#include <cjson/cJSON.h>
+
+#include "app/params.h"
+#include "io/error.h"
+
+struct mlpio_run;
+
+enum {
+    MLPIO_CMD_MEASURE = 1u << 0, /* does I/O: rules, run directory, events, summary */
+};
+
+struct mlpio_command {
+    const char *name;
+    const char *summary;
+    unsigned flags;
+    /* Collective over run->ctx->comm; returns the same rc on every rank. */
+    int (*execute)(struct mlpio_run *run, struct mlpio_error *err);
+};
+
+/* A benchmark-specific option; its value becomes an override of config_key. */
+struct mlpio_cli_option {
+    const char *name;    /* long name without dashes: "num-checkpoints-write" */
+    const char *alias;   /* short alias without the dash: "ncw" (or NULL) */
+    const char *metavar; /* "N" */
+    const char *config_key;
+    const char *help;
+};
+
+struct mlpio_workload {
+    const char *name;
+    const char *summary;
+    const char *description; /* paragraph for --help */
+    const char *default_model;
+    const struct mlpio_command *commands;   /* terminated by a {NULL} entry */
+    const struct mlpio_cli_option *options; /* terminated by a {NULL} entry */
+    const struct mlpio_param_spec *params;
+    int nparams;
+    /* Rank 0, after the config is merged: add derived figures ("facts") the rules need, such
+     * as data sizes, to the run description. */
+    int (*describe)(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err);
+};
+
+/* NULL-terminated registry of all workloads. */
+const struct mlpio_workload *const *mlpio_workloads(void);
+const struct mlpio_workload *mlpio_workload_find(const char *name);
+const struct mlpio_command *mlpio_workload_command(const struct mlpio_workload *w,
+                                                   const char *name);
+
+#endif

@@ -1,0 +1,243 @@
+/* Checkpointing workload descriptor: parameters, options, facts for the rules, and the
+ * datasize and configview commands. The phases are in phases.c, the sizes in plan.c. */
+#include "app/workloads/checkpointing/checkpointing.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/config.h"
+#include "app/workloads/checkpointing/plan.h"
+#include "report/json_file.h"
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+static const struct mlpio_param_spec params[] = {
+    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name"},
+    {"model.num_layers", MLPIO_PARAM_INT, 1, 100000, NULL, "transformer layers"},
+    {"model.hidden_size", MLPIO_PARAM_INT, 1, 1e7, NULL, "hidden size"},
+    {"model.ffn_hidden_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "feed-forward size"},
+    {"model.num_attention_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "attention heads"},
+    {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "key/value heads"},
+    {"model.vocab_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "vocabulary size"},
+    {"model.model_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp16|bf16|fp32", "model states type"},
+    {"model.optimizer_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp32|fp16|bf16",
+     "optimizer states type"},
+    {"parallelism.tensor", MLPIO_PARAM_INT, 1, 65536, NULL, "tensor-parallel degree"},
+    {"parallelism.pipeline", MLPIO_PARAM_INT, 1, 65536, NULL, "pipeline-parallel degree"},
+    {"parallelism.data", MLPIO_PARAM_INT, 1, 1e7, NULL, "data-parallel degree"},
+    {"parallelism.zero_stage", MLPIO_PARAM_INT, 0, 3, NULL, "ZeRO stage"},
+    {"checkpoint.checkpoint_folder", MLPIO_PARAM_STRING, 0, 0, NULL,
+     "where checkpoints are written"},
+    {"checkpoint.num_checkpoints_write", MLPIO_PARAM_INT, 0, 1000, NULL,
+     "checkpoints written (CLOSED: 0 or 10)"},
+    {"checkpoint.num_checkpoints_read", MLPIO_PARAM_INT, 0, 1000, NULL,
+     "checkpoints read back (CLOSED: 0 or 10)"},
+    {"checkpoint.time_between_checkpoints", MLPIO_PARAM_NUMBER, 0, 86400, NULL,
+     "seconds waited between checkpoints (not timed)"},
+    {"checkpoint.fsync", MLPIO_PARAM_BOOL, 0, 0, NULL, "fsync every file (CLOSED: true)"},
+    {"checkpoint.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL,
+     "bytes per write/read call"},
+    {"checkpoint.layout", MLPIO_PARAM_ENUM, 0, 0, "per_rank|shared",
+     "per_rank files, or one shared file with collective I/O (OPEN, --io-api mpiio)"},
+    {"checkpoint.accelerator_type", MLPIO_PARAM_ENUM, 0, 0, "h100|a100|b200|mi355",
+     "accelerator whose memory the checkpoint is compared with"},
+};
+
+static const struct mlpio_cli_option options[] = {
+    {"num-checkpoints-write", "ncw", "N", "checkpoint.num_checkpoints_write",
+     "checkpoints to write"},
+    {"num-checkpoints-read", "ncr", "N", "checkpoint.num_checkpoints_read",
+     "checkpoints to read back"},
+    {"checkpoint-folder", "cf", "DIR", "checkpoint.checkpoint_folder",
+     "folder for the checkpoints (not the results dir)"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static double accelerator_memory_gb(const char *type, struct mlpio_error *err)
+{
+    char share[PATH_MAX], path[PATH_MAX + 32];
+    mlpio_share_dir(share, sizeof(share));
+    snprintf(path, sizeof(path), "%s/accelerators.json", share);
+    cJSON *acc = mlpio_json_read_file(path, err);
+    if (!acc)
+        return -1;
+    char key[96];
+    snprintf(key, sizeof(key), "accelerators.%s.memory_GB", type);
+    double gb = mlpio_json_number(acc, key, -1);
+    cJSON_Delete(acc);
+    if (gb < 0)
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "accelerator '%s' has no memory figure in %s",
+                        type, path);
+    return gb;
+}
+
+/* Memory of the smallest client host: declared (--client-host-memory-in-gb) or measured. */
+static double client_memory_bytes(const struct mlpio_run *run)
+{
+    if (run->cli->client_memory_gb > 0)
+        return run->cli->client_memory_gb * GIB;
+    double least = 0;
+    for (int i = 0; run->cluster && i < run->cluster->num_hosts; i++) {
+        double m = (double)run->cluster->hosts[i].info.mem_total_bytes;
+        if (i == 0 || m < least)
+            least = m;
+    }
+    return least;
+}
+
+static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
+{
+    struct mlpio_ckpt_model m;
+    if (mlpio_ckpt_model_from_config(run->config, &m, err) < 0)
+        return -1;
+    const char *folder = mlpio_json_string(run->config, "checkpoint.checkpoint_folder", "");
+    char *abs = mlpio_path_absolute(folder);
+    if (!abs)
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve checkpoint folder %s",
+                               folder);
+    mlpio_json_set_path(run->config, "checkpoint.checkpoint_folder", cJSON_CreateString(abs));
+    free(abs);
+    double transfer = mlpio_json_number(run->config, "checkpoint.transfer_size", 0);
+    if (run->cli->odirect && (uint64_t)transfer % 4096 != 0) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                        "checkpoint.transfer_size: expected a multiple of 4096 with --odirect, "
+                        "got %.0f",
+                        transfer);
+        return mlpio_error_hint(err, "use e.g. --params checkpoint.transfer_size=16M");
+    }
+    double acc_gb = accelerator_memory_gb(
+        mlpio_json_string(run->config, "checkpoint.accelerator_type", "h100"), err);
+    if (acc_gb < 0)
+        return -1;
+    int world = run->ctx->size;
+    uint64_t bytes = mlpio_ckpt_bytes(&m, world, mlpio_run_scale(run));
+    uint64_t full = mlpio_ckpt_bytes(&m, (int)mlpio_ckpt_job_ranks(&m), 1.0);
+    uint64_t rank_max = 0;
+    for (int r = 0; r < world && r < mlpio_ckpt_job_ranks(&m); r++) {
+        struct mlpio_ckpt_plan p;
+        if (mlpio_ckpt_plan_rank(&m, r, mlpio_run_scale(run), &p, NULL) == 0 &&
+            p.bytes > rank_max)
+            rank_max = p.bytes;
+        mlpio_ckpt_plan_free(&p);
+    }
+    int ranks_per_host = 0;
+    for (int i = 0; run->cluster && i < run->cluster->num_hosts; i++)
+        if (run->cluster->hosts[i].ranks > ranks_per_host)
+            ranks_per_host = run->cluster->hosts[i].ranks;
+    double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
+    double host_written = (double)rank_max * ranks_per_host * ncw;
+    double mem = client_memory_bytes(run);
+    cJSON_AddNumberToObject(facts, "job_ranks", (double)mlpio_ckpt_job_ranks(&m));
+    cJSON_AddNumberToObject(facts, "checkpoint_bytes", (double)bytes);
+    cJSON_AddNumberToObject(facts, "checkpoint_bytes_full", (double)full);
+    cJSON_AddNumberToObject(facts, "rank_bytes_max", (double)rank_max);
+    cJSON_AddNumberToObject(facts, "accelerator_memory_GB", acc_gb);
+    cJSON_AddNumberToObject(facts, "client_memory_bytes", mem);
+    cJSON_AddNumberToObject(facts, "host_bytes_written_max", host_written);
+    /* The reference only requires dropping cached pages when a client wrote less than 3x
+     * its memory; mlpio drops them always, and records whether it was required. */
+    cJSON_AddBoolToObject(facts, "cache_drop_required", host_written < 3.0 * mem);
+    return 0;
+}
+
+static int configview(struct mlpio_run *run, struct mlpio_error *err)
+{
+    if (run->ctx->rank != 0)
+        return 0;
+    cJSON *view = cJSON_CreateObject();
+    cJSON_AddItemToObject(view, "config", cJSON_Duplicate(run->config, 1));
+    cJSON_AddItemToObject(view, "overrides",
+                          cJSON_Duplicate(cJSON_GetObjectItem(run->doc, "overrides"), 1));
+    char *text = cJSON_Print(view);
+    cJSON_Delete(view);
+    if (!text)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    fprintf(run->ctx->out, "%s\n", text);
+    free(text);
+    return 0;
+}
+
+static void print_rank_table(FILE *out, const struct mlpio_ckpt_model *m, int ranks, double scale)
+{
+    fprintf(out, "  %-6s %-4s %-4s %-4s %6s %14s %10s\n", "rank", "tp", "pp", "dp", "files",
+            "bytes", "GiB");
+    int shown = 0;
+    for (int r = 0; r < ranks; r++) {
+        struct mlpio_ckpt_plan p;
+        if (mlpio_ckpt_plan_rank(m, r, scale, &p, NULL) < 0)
+            break;
+        /* Long jobs: the first ranks and the last one are enough to see the pattern. */
+        if (r < 16 || r == ranks - 1) {
+            fprintf(out, "  %-6d %-4d %-4d %-4d %6d %14llu %10.3f\n", r, p.tp, p.pp, p.dp,
+                    p.nfiles, (unsigned long long)p.bytes, (double)p.bytes / GIB);
+            shown++;
+        } else if (r == 16) {
+            fprintf(out, "  ...\n");
+        }
+        mlpio_ckpt_plan_free(&p);
+    }
+}
+
+static int datasize(struct mlpio_run *run, struct mlpio_error *err)
+{
+    if (run->ctx->rank != 0)
+        return 0;
+    struct mlpio_ckpt_model m;
+    if (mlpio_ckpt_model_from_config(run->config, &m, err) < 0)
+        return -1;
+    FILE *out = run->ctx->out;
+    double scale = mlpio_run_scale(run);
+    int world = run->ctx->size;
+    int job = (int)mlpio_ckpt_job_ranks(&m);
+    const cJSON *f = run->facts;
+    fprintf(out, "model %s: %llu parameters, TP %lld x PP %lld x DP %lld (ZeRO-%lld) = %d ranks\n",
+            run->cli->model, (unsigned long long)mlpio_ckpt_total_params(&m), (long long)m.tp,
+            (long long)m.pp, (long long)m.dp, (long long)m.zero, job);
+    fprintf(out, "full checkpoint (%d ranks): %.2f GiB\n", job,
+            mlpio_json_number(f, "checkpoint_bytes_full", 0) / GIB);
+    fprintf(out, "this job: %d rank%s%s, scale %g\n", world, world == 1 ? "" : "s",
+            world < job ? " (subset mode: emulates ranks 0..R-1 of the full job)" : "", scale);
+    print_rank_table(out, &m, world < job ? world : job, scale);
+    double ckpt = mlpio_json_number(f, "checkpoint_bytes", 0);
+    double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
+    fprintf(out, "one checkpoint: %.0f bytes (%.3f GiB); %g checkpoints: %.3f GiB on storage\n",
+            ckpt, ckpt / GIB, ncw, ckpt * ncw / GIB);
+    double mem = mlpio_json_number(f, "client_memory_bytes", 0);
+    double written = mlpio_json_number(f, "host_bytes_written_max", 0);
+    fprintf(out, "client memory %.1f GiB (%s): busiest host writes %.3f GiB, %s 3x memory "
+                 "(%.1f GiB)\n",
+            mem / GIB, run->cli->client_memory_gb > 0 ? "declared" : "measured", written / GIB,
+            written < 3 * mem ? "less than" : "at least", 3 * mem / GIB);
+    fprintf(out, "  -> %s\n", written < 3 * mem
+                                  ? "reads could come from the page cache: mlpio drops cached "
+                                    "pages before reading (or use --odirect)"
+                                  : "the page cache cannot hold the checkpoints");
+    return 0;
+}
+
+static const struct mlpio_command commands[] = {
+    {"run", "write then read LLM checkpoints and judge the run", MLPIO_CMD_MEASURE,
+     mlpio_checkpointing_run},
+    {"datasize", "print per-rank and total checkpoint sizes and the memory check", 0, datasize},
+    {"configview", "print the merged configuration", 0, configview},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct mlpio_workload mlpio_workload_checkpointing = {
+    .name = "checkpointing",
+    .summary = "LLM training checkpoints: write and read back per-rank shards",
+    .description =
+        "Emulates the checkpoints of Llama 3 training jobs (8b, 70b, 405b, 1t) as DLIO\n"
+        "computes them: each rank writes its model and optimizer shards, fsyncs them, and\n"
+        "later reads them back with the page cache dropped. One MPI rank = one accelerator;\n"
+        "fewer ranks than the model's job emulate ranks 0..R-1 (subset mode, OPEN).\n"
+        "Throughput is reported in GB/s where, as in the MLPerf Storage reference, GB means\n"
+        "2^30 bytes.",
+    .default_model = "llama3-8b",
+    .commands = commands,
+    .options = options,
+    .params = params,
+    .nparams = (int)(sizeof(params) / sizeof(params[0])),
+    .describe = describe,
+};

@@ -1,0 +1,495 @@
+/* Checkpointing phases: write N checkpoints, then read N back.
+ *
+ * Per checkpoint: (wait time_between_checkpoints, untimed), barrier, start, every rank
+ * writes (or reads) its files through the io backend with fsync, barrier, stop. Duration is
+ * from the first rank's start to the last rank's stop; throughput = checkpoint bytes /
+ * duration. Cached pages are dropped before each read checkpoint (outside the timer) unless
+ * O_DIRECT is used. Per-op latencies go into one histogram per rank and phase.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/histogram.h"
+#include "app/rundir.h"
+#include "app/workloads/checkpointing/checkpointing.h"
+#include "app/workloads/checkpointing/plan.h"
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+enum phase { PHASE_WRITE, PHASE_READ };
+static const char *const phase_name[] = {"write", "read"};
+
+struct phase_result {
+    int count;
+    double *duration;   /* rank 0: seconds per checkpoint */
+    double *throughput; /* rank 0: GiB/s per checkpoint */
+    double rank_min, rank_max; /* per-rank GiB/s extremes over all checkpoints */
+    int rank_min_at, rank_max_at;
+    struct mlpio_hist ops; /* rank 0 after the reduce: every rank's per-call latencies */
+};
+
+struct ckpt {
+    struct mlpio_run *run;
+    struct mlpio_ckpt_model model;
+    struct mlpio_ckpt_plan plan;
+    const char *folder;
+    size_t transfer;
+    bool fsync, shared;
+    double wait;
+    int ncw, ncr;
+    uint64_t job_bytes;    /* one checkpoint, all ranks of this job */
+    uint64_t shared_base;  /* shared layout: this rank's offset in the file */
+    uint64_t shared_calls; /* shared layout: collective calls per checkpoint (max over ranks) */
+    void *buf;
+    struct mlpio_hist ops;
+    struct phase_result result[2];
+    const char *cache_policy;
+};
+
+static void fill_from_object(void *arg, void *buf, size_t len, uint64_t off)
+{
+    mlpio_data_fill(arg, off, buf, len);
+}
+
+static char *step_dir(const struct ckpt *c, int step)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "global_epoch1_step%d", step);
+    return mlpio_path_join(c->folder, name);
+}
+
+static int check_interrupt(struct mlpio_error *err)
+{
+    if (!mlpio_interrupted())
+        return 0;
+    return mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
+}
+
+/* One call's transfer, timed into the phase's histogram; verifies reads when asked. */
+static int transfer(struct ckpt *c, enum phase ph, struct mlpio_io_file *f,
+                    const struct mlpio_data_object *obj, uint64_t data_off, uint64_t file_off,
+                    size_t n, const char *path, struct mlpio_error *err)
+{
+    double t0 = MPI_Wtime();
+    int rc;
+    if (ph == PHASE_WRITE) {
+        mlpio_data_fill(obj, data_off, c->buf, n);
+        rc = mlpio_io_write_at(f, c->buf, n, file_off, err);
+    } else {
+        rc = mlpio_io_read_at(f, c->buf, n, file_off, err);
+    }
+    if (rc == 0 && n > 0)
+        mlpio_hist_add(&c->ops, MPI_Wtime() - t0);
+    uint64_t bad;
+    if (rc == 0 && ph == PHASE_READ && c->run->cli->verify &&
+        mlpio_data_verify(obj, data_off, c->buf, n, &bad) < 0) {
+        mlpio_error_set(err, MLPIO_ERR_VERIFY,
+                        "rank %d: data read from %s differs from what was written, first at "
+                        "offset %llu",
+                        c->run->ctx->rank, path,
+                        (unsigned long long)(bad - data_off + file_off));
+        return mlpio_error_hint(err, "the storage returned wrong data; check the file system");
+    }
+    return rc;
+}
+
+static int open_file(struct ckpt *c, enum phase ph, const char *path,
+                     struct mlpio_data_object *obj, bool collective, struct mlpio_io_file **f,
+                     struct mlpio_error *err)
+{
+    struct mlpio_io_options o = c->run->io_options;
+    o.fill = fill_from_object;
+    o.fill_arg = obj;
+    o.collective = collective;
+    return mlpio_io_open(c->run->backend, path, ph == PHASE_WRITE ? MLPIO_IO_WRITE : MLPIO_IO_READ,
+                         &o, f, err);
+}
+
+static int check_size(struct mlpio_io_file *f, const char *path, uint64_t expected,
+                      struct mlpio_error *err)
+{
+    uint64_t size;
+    struct mlpio_error ignore = {0};
+    if (mlpio_io_size(f, &size, &ignore) < 0)
+        return 0; /* a backend that cannot tell (null) has nothing to check */
+    if (size == expected)
+        return 0;
+    mlpio_error_set(err, MLPIO_ERR_IO, "checkpoint file %s has %llu bytes, expected %llu", path,
+                    (unsigned long long)size, (unsigned long long)expected);
+    return mlpio_error_hint(err, "read checkpoints written with the same model, rank count and "
+                                 "--scale (and --seed to verify)");
+}
+
+static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i,
+                         struct mlpio_error *err)
+{
+    const struct mlpio_ckpt_file *file = &c->plan.files[i];
+    char *dir = step_dir(c, step), *path = dir ? mlpio_path_join(dir, file->name) : NULL;
+    char object[160];
+    snprintf(object, sizeof(object), "global_epoch1_step%d/%s", step, file->name);
+    struct mlpio_data_object obj;
+    mlpio_data_object_init(&obj, &c->run->key, object);
+    struct mlpio_io_file *f = NULL;
+    int rc = path ? open_file(c, ph, path, &obj, false, &f, err)
+                  : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    if (rc == 0 && ph == PHASE_READ)
+        rc = check_size(f, path, file->bytes, err);
+    for (uint64_t off = 0; rc == 0 && off < file->bytes; off += c->transfer) {
+        size_t n = (size_t)(file->bytes - off < c->transfer ? file->bytes - off : c->transfer);
+        rc = check_interrupt(err);
+        if (rc == 0)
+            rc = transfer(c, ph, f, &obj, off, off, n, path, err);
+    }
+    if (rc == 0 && ph == PHASE_WRITE && c->fsync)
+        rc = mlpio_io_sync(f, err);
+    struct mlpio_error close_err = {0};
+    if (mlpio_io_close(&f, &close_err) < 0 && rc == 0) {
+        *err = close_err;
+        rc = -1;
+    }
+    free(path);
+    free(dir);
+    return rc;
+}
+
+/* Shared layout: every rank's bytes in one file at its own offset, collective calls. Ranks
+ * with fewer bytes join the remaining calls with empty transfers so the counts match. */
+static int shared_file(struct ckpt *c, enum phase ph, int step, struct mlpio_error *err)
+{
+    char *dir = step_dir(c, step), *path = dir ? mlpio_path_join(dir, "shared_states.pt") : NULL;
+    char object[96];
+    snprintf(object, sizeof(object), "global_epoch1_step%d/shared", step);
+    struct mlpio_data_object obj;
+    mlpio_data_object_init(&obj, &c->run->key, object);
+    struct mlpio_io_file *f = NULL;
+    int rc = path ? open_file(c, ph, path, &obj, true, &f, err)
+                  : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    /* A failed collective open fails on every rank alike: no rank is left in a call. */
+    for (uint64_t k = 0; rc == 0 && k < c->shared_calls; k++) {
+        uint64_t off = k * c->transfer;
+        size_t n = off < c->plan.bytes
+                       ? (size_t)(c->plan.bytes - off < c->transfer ? c->plan.bytes - off
+                                                                     : c->transfer)
+                       : 0;
+        rc = transfer(c, ph, f, &obj, off, c->shared_base + off, n, path, err);
+    }
+    if (rc == 0 && ph == PHASE_WRITE && c->fsync)
+        rc = mlpio_io_sync(f, err);
+    struct mlpio_error close_err = {0};
+    if (mlpio_io_close(&f, &close_err) < 0 && rc == 0) {
+        *err = close_err;
+        rc = -1;
+    }
+    free(path);
+    free(dir);
+    return rc;
+}
+
+static int do_checkpoint(struct ckpt *c, enum phase ph, int step, struct mlpio_error *err)
+{
+    if (c->shared)
+        return shared_file(c, ph, step, err);
+    for (int i = 0; i < c->plan.nfiles; i++)
+        if (per_rank_file(c, ph, step, i, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* Before a timed read: evict the files' cached pages so the read comes from storage. */
+static int drop_cached(struct ckpt *c, int step, struct mlpio_error *err)
+{
+    if (c->run->io_options.odirect || c->shared)
+        return 0;
+    if (!(c->run->backend->caps & MLPIO_IO_CAP_DROP_CACHE))
+        return 0;
+    char *dir = step_dir(c, step);
+    int rc = dir ? 0 : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    for (int i = 0; rc == 0 && i < c->plan.nfiles; i++) {
+        char *path = mlpio_path_join(dir, c->plan.files[i].name);
+        struct mlpio_io_file *f = NULL;
+        rc = mlpio_io_open(c->run->backend, path, MLPIO_IO_READ, &c->run->io_options, &f, err);
+        if (rc == 0)
+            rc = mlpio_io_drop_cache(f, err);
+        mlpio_io_close(&f, NULL);
+        free(path);
+    }
+    free(dir);
+    return rc;
+}
+
+static int make_step_dir(struct ckpt *c, int step, struct mlpio_error *err)
+{
+    int rc = 0;
+    if (c->run->ctx->rank == 0) {
+        char *dir = step_dir(c, step);
+        rc = dir ? mlpio_io_mkdirs(c->run->backend, dir, err)
+                 : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+        if (rc < 0)
+            mlpio_error_hint(err, "choose a writable checkpoint folder with --checkpoint-folder");
+        free(dir);
+    }
+    return mlpio_context_agree(c->run->ctx, rc, err);
+}
+
+static void wait_between(double seconds)
+{
+    if (seconds <= 0)
+        return;
+    struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && !mlpio_interrupted())
+        ;
+}
+
+static void record(struct ckpt *c, enum phase ph, int k, double duration, double rank_gibps)
+{
+    struct phase_result *r = &c->result[ph];
+    const struct mlpio_context *ctx = c->run->ctx;
+    struct {
+        double v;
+        int rank;
+    } mine = {rank_gibps, ctx->rank}, lo, hi;
+    MPI_Reduce(&mine, &lo, 1, MPI_DOUBLE_INT, MPI_MINLOC, 0, ctx->comm);
+    MPI_Reduce(&mine, &hi, 1, MPI_DOUBLE_INT, MPI_MAXLOC, 0, ctx->comm);
+    if (ctx->rank != 0)
+        return;
+    double gibps = duration > 0 ? (double)c->job_bytes / GIB / duration : 0;
+    r->duration[k] = duration;
+    r->throughput[k] = gibps;
+    if (k == 0 || lo.v < r->rank_min)
+        r->rank_min = lo.v, r->rank_min_at = lo.rank;
+    if (k == 0 || hi.v > r->rank_max)
+        r->rank_max = hi.v, r->rank_max_at = hi.rank;
+    r->count = k + 1;
+    mlpio_log(ctx, MLPIO_LOG_NORMAL, "  %-5s %2d/%-2d %10.3f GiB in %8.3f s  %9.3f GB/s\n",
+              phase_name[ph], k + 1, ph == PHASE_WRITE ? c->ncw : c->ncr,
+              (double)c->job_bytes / GIB, duration, gibps);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ev, "checkpoint", k + 1);
+    cJSON_AddNumberToObject(ev, "bytes", (double)c->job_bytes);
+    cJSON_AddNumberToObject(ev, "duration_seconds", duration);
+    cJSON_AddNumberToObject(ev, "GB_per_second", gibps);
+    mlpio_run_event(c->run, phase_name[ph], ev);
+}
+
+static int run_phase(struct ckpt *c, enum phase ph, struct mlpio_error *err)
+{
+    struct mlpio_run *run = c->run;
+    const struct mlpio_context *ctx = run->ctx;
+    int n = ph == PHASE_WRITE ? c->ncw : c->ncr;
+    if (n == 0)
+        return 0;
+    mlpio_hist_init(&c->ops);
+    cJSON *begin = cJSON_CreateObject();
+    cJSON_AddStringToObject(begin, "phase", phase_name[ph]);
+    cJSON_AddNumberToObject(begin, "checkpoints", n);
+    mlpio_run_event(run, "phase_begin", begin);
+    for (int k = 0; k < n; k++) {
+        /* Reads cycle over what was written (or over existing steps when nothing was). */
+        int step = ph == PHASE_READ && c->ncw > 0 ? k % c->ncw + 1 : k + 1;
+        if (k > 0)
+            wait_between(c->wait);
+        int rc = ph == PHASE_WRITE ? make_step_dir(c, step, err) : 0;
+        if (rc == 0 && ph == PHASE_READ)
+            rc = mlpio_context_agree(ctx, drop_cached(c, step, err), err);
+        if (rc < 0)
+            return -1;
+        MPI_Barrier(ctx->comm);
+        double start = MPI_Wtime();
+        rc = do_checkpoint(c, ph, step, err);
+        double mine = MPI_Wtime() - start;
+        /* The agreement is also the closing barrier: no rank passes it before all arrive. */
+        if (mlpio_context_agree(ctx, rc, err) < 0)
+            return -1;
+        double stop = MPI_Wtime(), gstart = 0, gstop = 0;
+        if (mlpio_timing_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0)
+            return -1;
+        record(c, ph, k, gstop - gstart, mine > 0 ? (double)c->plan.bytes / GIB / mine : 0);
+    }
+    if (mlpio_hist_reduce(&c->ops, &c->result[ph].ops, 0, ctx->comm, err) < 0)
+        return -1;
+    cJSON *end = cJSON_CreateObject();
+    cJSON_AddStringToObject(end, "phase", phase_name[ph]);
+    mlpio_run_event(run, "phase_end", end);
+    return 0;
+}
+
+static void add_phase_summary(cJSON *s, const struct ckpt *c, enum phase ph, const char *prefix)
+{
+    const struct phase_result *r = &c->result[ph];
+    double mean = 0, stdev = 0, dmean = 0, dstdev = 0;
+    mlpio_stats_mean_stdev(r->throughput, r->count, &mean, &stdev);
+    mlpio_stats_mean_stdev(r->duration, r->count, &dmean, &dstdev);
+    char key[96];
+    snprintf(key, sizeof(key), "%s_checkpoint_io_mean_GB_per_second", prefix);
+    cJSON_AddNumberToObject(s, key, mean);
+    snprintf(key, sizeof(key), "%s_checkpoint_io_stdev_GB_per_second", prefix);
+    cJSON_AddNumberToObject(s, key, stdev);
+    snprintf(key, sizeof(key), "%s_checkpoint_duration_mean_seconds", prefix);
+    cJSON_AddNumberToObject(s, key, dmean);
+    snprintf(key, sizeof(key), "%s_checkpoint_duration_stdev_seconds", prefix);
+    cJSON_AddNumberToObject(s, key, dstdev);
+    snprintf(key, sizeof(key), "%s_checkpoint_io_GB_per_second", prefix);
+    cJSON_AddItemToObject(s, key, cJSON_CreateDoubleArray(r->throughput, r->count));
+    snprintf(key, sizeof(key), "%s_checkpoint_duration_seconds", prefix);
+    cJSON_AddItemToObject(s, key, cJSON_CreateDoubleArray(r->duration, r->count));
+    cJSON *pr = cJSON_CreateObject();
+    cJSON_AddNumberToObject(pr, "min_GB_per_second", r->rank_min);
+    cJSON_AddNumberToObject(pr, "min_rank", r->rank_min_at);
+    cJSON_AddNumberToObject(pr, "max_GB_per_second", r->rank_max);
+    cJSON_AddNumberToObject(pr, "max_rank", r->rank_max_at);
+    snprintf(key, sizeof(key), "%s_checkpoint_per_rank", prefix);
+    cJSON_AddItemToObject(s, key, pr);
+    snprintf(key, sizeof(key), "%s_op_latency_seconds", prefix);
+    cJSON_AddItemToObject(s, key, mlpio_hist_to_json(&r->ops));
+}
+
+static char *phase_text(const struct ckpt *c, enum phase ph, const char *label, char *buf,
+                        size_t len)
+{
+    const struct phase_result *r = &c->result[ph];
+    if (r->count == 0) {
+        snprintf(buf, len, "%s: none\n", label);
+        return buf;
+    }
+    double mean, stdev, dmean, dstdev;
+    mlpio_stats_mean_stdev(r->throughput, r->count, &mean, &stdev);
+    mlpio_stats_mean_stdev(r->duration, r->count, &dmean, &dstdev);
+    snprintf(buf, len,
+             "%s: %d checkpoints, %.3f GB/s mean (stdev %.3f), %.3f s mean (stdev %.3f)\n"
+             "  per rank: min %.3f GB/s (rank %d), max %.3f GB/s (rank %d)\n"
+             "  per call (%llu calls): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+             label, r->count, mean, stdev, dmean, dstdev, r->rank_min, r->rank_min_at,
+             r->rank_max, r->rank_max_at, (unsigned long long)r->ops.count,
+             mlpio_hist_percentile(&r->ops, 50) * 1e3, mlpio_hist_percentile(&r->ops, 99) * 1e3,
+             (double)r->ops.max_ns * 1e-6);
+    return buf;
+}
+
+static void summarize(struct ckpt *c)
+{
+    struct mlpio_run *run = c->run;
+    cJSON *s = cJSON_CreateObject();
+    add_phase_summary(s, c, PHASE_WRITE, "save");
+    add_phase_summary(s, c, PHASE_READ, "load");
+    cJSON_AddNumberToObject(s, "checkpoint_size_GB", (double)c->job_bytes / GIB);
+    cJSON_AddNumberToObject(s, "checkpoint_size_bytes", (double)c->job_bytes);
+    cJSON_AddNumberToObject(s, "num_checkpoints_write", c->ncw);
+    cJSON_AddNumberToObject(s, "num_checkpoints_read", c->ncr);
+    cJSON_AddStringToObject(s, "cache_policy", c->cache_policy);
+    cJSON_AddStringToObject(s, "layout", c->shared ? "shared" : "per_rank");
+    cJSON_AddStringToObject(s, "io_api", run->backend->name);
+    cJSON_AddNumberToObject(s, "transfer_size", (double)c->transfer);
+    cJSON_AddStringToObject(s, "units", "GB = 2^30 bytes, as in the MLPerf Storage reference");
+    run->summary = s;
+    char w[512], r[512];
+    size_t len = 2048;
+    run->report_text = malloc(len);
+    if (run->report_text)
+        snprintf(run->report_text, len, "checkpoint: %.3f GB over %d ranks (%s, %s)\n%s%s",
+                 (double)c->job_bytes / GIB, run->ctx->size, run->backend->name,
+                 c->cache_policy, phase_text(c, PHASE_WRITE, "save", w, sizeof(w)),
+                 phase_text(c, PHASE_READ, "load", r, sizeof(r)));
+    cJSON_DeleteItemFromObject(run->facts, "cache_policy");
+    cJSON_AddStringToObject(run->facts, "cache_policy", c->cache_policy);
+}
+
+static const char *cache_policy(const struct mlpio_run *run, bool shared)
+{
+    if (run->io_options.odirect)
+        return "odirect";
+    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE) || shared)
+        return "none";
+    return (run->backend->caps & MLPIO_IO_CAP_DROP_CACHE) ? "fadvise" : "none";
+}
+
+static void what_if(const struct ckpt *c)
+{
+    const struct mlpio_context *ctx = c->run->ctx;
+    mlpio_log(ctx, MLPIO_LOG_QUIET,
+              "what-if: %d ranks would write %d and read %d checkpoints of %.3f GiB each in %s\n"
+              "  backend %s%s, transfer %zu bytes, fsync %s, layout %s, cache %s\n"
+              "  rank 0 files per checkpoint (global_epoch1_step<k>/):\n",
+              ctx->size, c->ncw, c->ncr, (double)c->job_bytes / GIB, c->folder,
+              c->run->backend->name, c->run->io_options.odirect ? " (O_DIRECT)" : "",
+              c->transfer, c->fsync ? "on" : "off", c->shared ? "shared" : "per_rank",
+              c->cache_policy);
+    for (int i = 0; i < c->plan.nfiles; i++)
+        mlpio_log(ctx, MLPIO_LOG_QUIET, "    %-56s %14llu bytes\n", c->plan.files[i].name,
+                  (unsigned long long)c->plan.files[i].bytes);
+}
+
+static int setup(struct ckpt *c, struct mlpio_run *run, struct mlpio_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->run = run;
+    const cJSON *cfg = run->config;
+    c->folder = mlpio_json_string(cfg, "checkpoint.checkpoint_folder", ".");
+    c->transfer = (size_t)mlpio_json_number(cfg, "checkpoint.transfer_size", 16 << 20);
+    c->fsync = mlpio_json_bool(cfg, "checkpoint.fsync", true);
+    c->shared = strcmp(mlpio_json_string(cfg, "checkpoint.layout", "per_rank"), "shared") == 0;
+    c->wait = mlpio_json_number(cfg, "checkpoint.time_between_checkpoints", 0);
+    c->ncw = (int)mlpio_json_number(cfg, "checkpoint.num_checkpoints_write", 0);
+    c->ncr = (int)mlpio_json_number(cfg, "checkpoint.num_checkpoints_read", 0);
+    c->cache_policy = cache_policy(run, c->shared);
+    int rc = mlpio_ckpt_model_from_config(cfg, &c->model, err);
+    if (rc == 0)
+        rc = mlpio_ckpt_plan_rank(&c->model, run->ctx->rank, mlpio_run_scale(run), &c->plan, err);
+    if (rc == 0 && !(c->buf = mlpio_io_buffer_alloc(c->transfer)))
+        rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot allocate a %zu-byte buffer",
+                             c->transfer);
+    for (int ph = 0; rc == 0 && ph < 2; ph++) {
+        int n = ph == PHASE_WRITE ? c->ncw : c->ncr;
+        c->result[ph].duration = calloc((size_t)n + 1, sizeof(double));
+        c->result[ph].throughput = calloc((size_t)n + 1, sizeof(double));
+        mlpio_hist_init(&c->result[ph].ops);
+        if (!c->result[ph].duration || !c->result[ph].throughput)
+            rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    }
+    if (mlpio_context_agree(run->ctx, rc, err) < 0)
+        return -1;
+    unsigned long long mine = c->plan.bytes, total = 0, base = 0, calls = 0;
+    unsigned long long my_calls = (mine + c->transfer - 1) / c->transfer;
+    MPI_Allreduce(&mine, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, run->ctx->comm);
+    MPI_Exscan(&mine, &base, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, run->ctx->comm);
+    MPI_Allreduce(&my_calls, &calls, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, run->ctx->comm);
+    c->job_bytes = total;
+    c->shared_base = run->ctx->rank == 0 ? 0 : base; /* Exscan leaves rank 0 undefined */
+    c->shared_calls = calls;
+    return 0;
+}
+
+static void teardown(struct ckpt *c)
+{
+    mlpio_ckpt_plan_free(&c->plan);
+    mlpio_io_buffer_free(c->buf);
+    for (int ph = 0; ph < 2; ph++) {
+        free(c->result[ph].duration);
+        free(c->result[ph].throughput);
+    }
+}
+
+int mlpio_checkpointing_run(struct mlpio_run *run, struct mlpio_error *err)
+{
+    struct ckpt c;
+    if (setup(&c, run, err) < 0) {
+        teardown(&c);
+        return -1;
+    }
+    if (run->cli->what_if) {
+        what_if(&c);
+        teardown(&c);
+        return 0;
+    }
+    mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
+              "checkpointing %s: %d ranks, %.3f GiB per checkpoint, %d writes, %d reads\n",
+              run->cli->model, run->ctx->size, (double)c.job_bytes / GIB, c.ncw, c.ncr);
+    int rc = run_phase(&c, PHASE_WRITE, err);
+    if (rc == 0)
+        rc = run_phase(&c, PHASE_READ, err);
+    if (run->ctx->rank == 0)
+        summarize(&c);
+    teardown(&c);
+    return rc;
+}

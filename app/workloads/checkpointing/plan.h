@@ -1,0 +1,57 @@
+/* Checkpoint plan: which files each rank of an LLM training job writes, and their sizes.
+ *
+ * DLIO's parameter formula (WORKLOADS.md section 2): rank r of a TP x PP x DP job has
+ * tp = r % TP, pp = (r / TP) % PP, dp = r / (TP * PP) and model-parallel rank mp = pp*TP + tp.
+ * Pipeline stage p owns a contiguous range of transformer layers (remainder layers go to the
+ * first stages); stage 0 also owns the embedding, the last stage the final norm and lm_head.
+ * ZeRO-3: every rank writes its 1/DP share of its stage's parameters as one model-states file.
+ * Lower stages: DP-rank-0 ranks write one file per owned layer. Every rank writes optimizer
+ * states of (3n + 15*hidden) * 4 bytes, n = all parameters / (DP*TP*PP).
+ * Layer files are numbered: 0 embedding, 1..L transformer layers, L+1 final norm, L+2 lm_head.
+ */
+#ifndef MLPIO_CKPT_PLAN_H
+#define MLPIO_CKPT_PLAN_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "io/error.h"
+
+struct mlpio_ckpt_model {
+    int64_t layers, hidden, ffn, heads, kv_heads, vocab;
+    int64_t tp, pp, dp, zero;
+    int64_t model_dtype_bytes; /* 2 for fp16/bf16 */
+    int64_t optim_dtype_bytes; /* 4 for fp32 */
+};
+
+struct mlpio_ckpt_file {
+    char name[96]; /* relative to the checkpoint's step directory */
+    uint64_t bytes;
+};
+
+struct mlpio_ckpt_plan {
+    int rank, tp, pp, dp, mp;
+    int nfiles;
+    struct mlpio_ckpt_file *files;
+    uint64_t bytes;       /* sum over files */
+    uint64_t model_bytes; /* of which model states */
+};
+
+/* Read the model and parallelism from a validated config. */
+int mlpio_ckpt_model_from_config(const cJSON *config, struct mlpio_ckpt_model *m,
+                                 struct mlpio_error *err);
+
+int64_t mlpio_ckpt_job_ranks(const struct mlpio_ckpt_model *m);
+/* Parameters of the whole (unsharded) model. */
+uint64_t mlpio_ckpt_total_params(const struct mlpio_ckpt_model *m);
+
+/* Plan for one rank of the full job; every file size multiplied by scale (each at least one
+ * byte). Free with mlpio_ckpt_plan_free. */
+int mlpio_ckpt_plan_rank(const struct mlpio_ckpt_model *m, int rank, double scale,
+                         struct mlpio_ckpt_plan *out, struct mlpio_error *err);
+void mlpio_ckpt_plan_free(struct mlpio_ckpt_plan *p);
+
+/* Bytes of one checkpoint written by ranks 0..ranks-1 (all of them for the full job). */
+uint64_t mlpio_ckpt_bytes(const struct mlpio_ckpt_model *m, int ranks, double scale);
+
+#endif

@@ -1,0 +1,45 @@
+/* mlpio report files: writing results that survive a crash, reading JSON with useful errors.
+ *
+ * Results, summaries and metadata are what a submission is judged on, so a crash or a full
+ * disk in the middle of writing one must never leave a truncated file where a good one was.
+ * Writers therefore go through a temporary file in the same directory, fsync it, rename it
+ * over the target and fsync the directory. Readers report malformed JSON by path, line and
+ * column, because these files are edited by hand and fed back to mlpio tools.
+ *
+ * Every function returns 0 (or a new cJSON the caller frees with cJSON_Delete) on success,
+ * and -1 (or NULL) with err naming the path, the failed operation and a hint.
+ */
+#ifndef MLPIO_JSON_FILE_H
+#define MLPIO_JSON_FILE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "io/error.h"
+
+/* Write json pretty-printed with a trailing newline, atomically: through
+ * "<path>.tmp.<pid>" (created O_EXCL), fsync, rename over path, fsync of the directory.
+ * On failure the temporary file is removed and an existing path is left untouched; the one
+ * exception is a failed sync of the directory, reported after the rename has put the new
+ * content in place (its durability is then unknown). */
+int mlpio_json_write_atomic(const char *path, const cJSON *json, struct mlpio_error *err) MLPIO_WUR;
+
+/* The same for raw bytes (len of them from data). */
+int mlpio_file_write_atomic(const char *path, const char *data, size_t len,
+                            struct mlpio_error *err) MLPIO_WUR;
+
+/* Create path holding data, failing with an EEXIST error if it exists: never overwrites.
+ * The file is fsynced; on a failure after creation it is removed again. */
+int mlpio_file_create_exclusive(const char *path, const char *data, size_t len,
+                                struct mlpio_error *err) MLPIO_WUR;
+
+/* Read and parse a whole JSON file. A missing file is an ENOENT error naming the path; a
+ * syntax error names the path, 1-based line and column (in characters) and an excerpt. */
+cJSON *mlpio_json_read_file(const char *path, struct mlpio_error *err) MLPIO_WUR;
+
+/* Parse JSON text from elsewhere (a socket, an event line); origin names it in errors. */
+cJSON *mlpio_json_parse_text(const char *text, const char *origin,
+                             struct mlpio_error *err) MLPIO_WUR;
+
+#endif

@@ -1,0 +1,71 @@
+/* mlpio rules engine: judges a run against the MLPerf Storage rules.
+ *
+ * A checker reads a run description (the same JSON document that becomes the run's
+ * *_metadata.json, see report/metadata.h) and adds issues to a verdict. Each issue says which
+ * parameter, what was expected, what was found, why it matters and how to reach CLOSED.
+ * The verdict of a run is the worst of its issues: CLOSED < OPEN < INVALID; warnings are
+ * reported but do not change the verdict.
+ */
+#ifndef MLPIO_RULES_H
+#define MLPIO_RULES_H
+
+#include <cjson/cJSON.h>
+
+#include "io/error.h"
+
+enum mlpio_verdict {
+    MLPIO_VERDICT_CLOSED = 0,
+    MLPIO_VERDICT_OPEN = 1,
+    MLPIO_VERDICT_INVALID = 2,
+};
+
+enum mlpio_issue_level {
+    MLPIO_ISSUE_WARNING = 0, /* worth knowing, no effect on the verdict */
+    MLPIO_ISSUE_OPEN = 1,    /* makes the run OPEN at best */
+    MLPIO_ISSUE_INVALID = 2, /* makes the run INVALID */
+};
+
+struct mlpio_issue {
+    enum mlpio_issue_level level;
+    char *parameter; /* dotted config key or run property ("world_size") */
+    char *expected;
+    char *actual;
+    char *message;
+    char *hint; /* how to fix it (may be empty) */
+};
+
+struct mlpio_verdict_report {
+    struct mlpio_issue *issues;
+    int count;
+    int capacity;
+};
+
+struct mlpio_verdict_report *mlpio_verdict_create(void);
+void mlpio_verdict_destroy(struct mlpio_verdict_report **v);
+
+/* Add an issue (strings copied; NULL becomes ""). Returns 0, -1 on ENOMEM. */
+int mlpio_verdict_add(struct mlpio_verdict_report *v, enum mlpio_issue_level level,
+                      const char *parameter, const char *expected, const char *actual,
+                      const char *hint, const char *fmt, ...) MLPIO_PRINTF(7, 8);
+
+enum mlpio_verdict mlpio_verdict_of(const struct mlpio_verdict_report *v);
+const char *mlpio_verdict_name(enum mlpio_verdict v); /* "CLOSED", "OPEN", "INVALID" */
+/* -1 for an unknown name. */
+int mlpio_verdict_parse(const char *name, enum mlpio_verdict *out);
+
+/* {"verdict": "OPEN", "issues": [{"level", "parameter", "expected", "actual", "message",
+ * "hint"}]} */
+cJSON *mlpio_verdict_to_json(const struct mlpio_verdict_report *v);
+
+/* A run checker for one benchmark. `run` is the run description (metadata JSON). */
+typedef int (*mlpio_rules_checker_fn)(const cJSON *run, struct mlpio_verdict_report *v,
+                                      struct mlpio_error *err);
+
+/* Checker for a benchmark name ("checkpointing"), or NULL. */
+mlpio_rules_checker_fn mlpio_rules_run_checker(const char *benchmark);
+
+/* Run checks of WORKLOADS.md section 2. */
+int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_report *v,
+                                    struct mlpio_error *err);
+
+#endif

@@ -1,0 +1,679 @@
+/* Tests of the rules engine: the verdict report and the checkpointing run checker.
+ *
+ * Rule cases start from a clean CLOSED llama3-8b run description (a fixture) and change the
+ * few fields a rule looks at, so each case shows exactly which input triggers which issue.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/json_file.h"
+#include "rules/rules.h"
+
+static cJSON *load_fixture(const char *name)
+{
+    const char *dir = getenv("MLPIO_FIXTURES");
+    char path[1024];
+    struct mlpio_error err = {0};
+    assert_non_null(dir);
+    snprintf(path, sizeof(path), "%s/runs/checkpointing/%s", dir, name);
+    cJSON *json = mlpio_json_read_file(path, &err);
+    if (!json)
+        fail_msg("%s: %s", path, err.message);
+    return json;
+}
+
+/* Set the member at a dotted path to the JSON value in text (NULL deletes it). */
+static void set_path(cJSON *root, const char *dotted, const char *text)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", dotted);
+    cJSON *obj = root;
+    char *save = NULL;
+    char *name = strtok_r(buf, ".", &save);
+    char *next;
+    while ((next = strtok_r(NULL, ".", &save)) != NULL) {
+        obj = cJSON_GetObjectItemCaseSensitive(obj, name);
+        assert_true(cJSON_IsObject(obj));
+        name = next;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+    if (text) {
+        cJSON *value = cJSON_Parse(text);
+        if (!value)
+            fail_msg("bad JSON in test case for %s: %s", dotted, text);
+        cJSON_AddItemToObject(obj, name, value);
+    }
+}
+
+static void add_override(cJSON *run, const char *key, const char *value, const char *reference,
+                         const char *source)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "key", key);
+    cJSON_AddItemToObject(o, "value", cJSON_Parse(value));
+    cJSON_AddItemToObject(o, "reference", cJSON_Parse(reference));
+    cJSON_AddStringToObject(o, "source", source);
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "overrides"), o);
+}
+
+static const struct mlpio_issue *find_issue(const struct mlpio_verdict_report *v,
+                                            const char *parameter)
+{
+    for (int i = 0; i < v->count; i++)
+        if (strcmp(v->issues[i].parameter, parameter) == 0)
+            return &v->issues[i];
+    return NULL;
+}
+
+/* ---- verdict report --------------------------------------------------------------------- */
+
+static void test_verdict_empty_is_closed(void **state)
+{
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    assert_non_null(v);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_CLOSED);
+    assert_int_equal(mlpio_verdict_of(NULL), MLPIO_VERDICT_CLOSED);
+    mlpio_verdict_destroy(&v);
+    assert_null(v);
+    mlpio_verdict_destroy(&v);
+    mlpio_verdict_destroy(NULL);
+}
+
+static void test_verdict_worst_level_wins(void **state)
+{
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "w", "a", "b", "", "warn"), 0);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_CLOSED);
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "o", "a", "b", "", "open"), 0);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_OPEN);
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "i", "a", "b", "", "bad"), 0);
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "o2", "a", "b", "", "open"), 0);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_INVALID);
+    assert_int_equal(v->count, 4);
+    mlpio_verdict_destroy(&v);
+}
+
+static void test_verdict_add_copies_and_grows(void **state)
+{
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    char param[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(param, sizeof(param), "p%d", i);
+        assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, param, NULL, "x", NULL,
+                                           "issue %d of %s", i, "many"),
+                         0);
+    }
+    strcpy(param, "clobbered");
+    assert_int_equal(v->count, 100);
+    assert_string_equal(v->issues[7].parameter, "p7");
+    assert_string_equal(v->issues[99].message, "issue 99 of many");
+    assert_string_equal(v->issues[7].expected, "");
+    assert_string_equal(v->issues[7].hint, "");
+    mlpio_verdict_destroy(&v);
+}
+
+static void test_verdict_to_json_shape(void **state)
+{
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "w", "e1", "a1", "h1", "m%d", 1), 0);
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "scale", "1", "0.5", "h2", "m2"), 0);
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "x", NULL, NULL, NULL, NULL), 0);
+    cJSON *j = mlpio_verdict_to_json(v);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "verdict")->valuestring, "INVALID");
+    cJSON *issues = cJSON_GetObjectItem(j, "issues");
+    assert_true(cJSON_IsArray(issues));
+    assert_int_equal(cJSON_GetArraySize(issues), 3);
+    static const char *const levels[] = {"warning", "open", "invalid"};
+    static const char *const fields[] = {"level",  "parameter", "expected",
+                                         "actual", "message",   "hint"};
+    for (int i = 0; i < 3; i++) {
+        cJSON *is = cJSON_GetArrayItem(issues, i);
+        assert_int_equal(cJSON_GetArraySize(is), 6);
+        for (size_t f = 0; f < 6; f++)
+            assert_true(cJSON_IsString(cJSON_GetObjectItem(is, fields[f])));
+        assert_string_equal(cJSON_GetObjectItem(is, "level")->valuestring, levels[i]);
+    }
+    cJSON *open = cJSON_GetArrayItem(issues, 1);
+    assert_string_equal(cJSON_GetObjectItem(open, "parameter")->valuestring, "scale");
+    assert_string_equal(cJSON_GetObjectItem(open, "expected")->valuestring, "1");
+    assert_string_equal(cJSON_GetObjectItem(open, "actual")->valuestring, "0.5");
+    assert_string_equal(cJSON_GetObjectItem(open, "hint")->valuestring, "h2");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(issues, 0), "message")->valuestring,
+                        "m1");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(issues, 2), "message")->valuestring,
+                        "");
+    cJSON_Delete(j);
+
+    struct mlpio_verdict_report *empty = mlpio_verdict_create();
+    j = mlpio_verdict_to_json(empty);
+    assert_string_equal(cJSON_GetObjectItem(j, "verdict")->valuestring, "CLOSED");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "issues")), 0);
+    cJSON_Delete(j);
+    mlpio_verdict_destroy(&empty);
+    mlpio_verdict_destroy(&v);
+}
+
+static void test_verdict_names_round_trip(void **state)
+{
+    static const enum mlpio_verdict all[] = {MLPIO_VERDICT_CLOSED, MLPIO_VERDICT_OPEN,
+                                             MLPIO_VERDICT_INVALID};
+    static const char *const names[] = {"CLOSED", "OPEN", "INVALID"};
+    for (int i = 0; i < 3; i++) {
+        enum mlpio_verdict back = (enum mlpio_verdict) - 1;
+        assert_string_equal(mlpio_verdict_name(all[i]), names[i]);
+        assert_int_equal(mlpio_verdict_parse(mlpio_verdict_name(all[i]), &back), 0);
+        assert_int_equal(back, all[i]);
+    }
+    enum mlpio_verdict out = MLPIO_VERDICT_INVALID;
+    assert_int_equal(mlpio_verdict_parse("open", &out), 0);
+    assert_int_equal(out, MLPIO_VERDICT_OPEN);
+    assert_int_equal(mlpio_verdict_parse("CLOSE", &out), -1);
+    assert_int_equal(mlpio_verdict_parse("", &out), -1);
+    assert_int_equal(mlpio_verdict_parse(NULL, &out), -1);
+    assert_int_equal(out, MLPIO_VERDICT_OPEN);
+}
+
+static void test_run_checker_registry(void **state)
+{
+    assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
+    assert_null(mlpio_rules_run_checker("training"));
+    assert_null(mlpio_rules_run_checker(""));
+    assert_null(mlpio_rules_run_checker(NULL));
+}
+
+/* ---- checkpointing run rules ------------------------------------------------------------ */
+
+static void test_clean_closed_run(void **state)
+{
+    cJSON *run = load_fixture("closed_8b.json");
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), 0);
+    for (int i = 0; i < v->count; i++)
+        print_message("unexpected issue: %s: %s\n", v->issues[i].parameter, v->issues[i].message);
+    assert_int_equal(v->count, 0);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_CLOSED);
+    mlpio_verdict_destroy(&v);
+    cJSON_Delete(run);
+}
+
+struct mutation {
+    const char *path;
+    const char *value; /* JSON text; NULL deletes */
+};
+
+struct rule_case {
+    const char *name;
+    struct mutation set[4];
+    struct {
+        const char *key, *value, *reference, *source;
+    } override;
+    enum mlpio_verdict verdict;
+    const char *parameter; /* the issue expected (NULL: no issue at all) */
+    enum mlpio_issue_level level;
+    const char *hint_has; /* substring of that issue's hint, or NULL */
+    int extra;            /* issues expected besides that one (usually 0) */
+};
+
+#define TWO_HOSTS(a, b)                                                                            \
+    "[{\"hostname\": \"n1\", \"ranks\": " #a ", \"first_rank\": 0},"                               \
+    " {\"hostname\": \"n2\", \"ranks\": " #b ", \"first_rank\": " #a "}]"
+
+static const struct rule_case rule_cases[] = {
+    {"model_without_reference",
+     {{"config.reference", NULL}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "model",
+     .level = MLPIO_ISSUE_INVALID},
+    {"model_reference_null",
+     {{"config.reference", "null"}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "model",
+     .level = MLPIO_ISSUE_INVALID},
+    {"fsync_off",
+     {{"config.checkpoint.fsync", "false"}},
+     .override = {"checkpoint.fsync", "false", "true", "params"},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "checkpoint.fsync",
+     .level = MLPIO_ISSUE_INVALID,
+     .hint_has = "remove --params checkpoint.fsync=false"},
+    {"too_many_ranks",
+     {{"world_size", "16"}, {"cluster.hosts", TWO_HOSTS(8, 8)}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "world_size",
+     .level = MLPIO_ISSUE_INVALID,
+     .hint_has = "8 ranks"},
+    {"subset_of_ranks",
+     {{"world_size", "6"}, {"cluster.hosts", "[{\"hostname\": \"n1\", \"ranks\": 6}]"}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "world_size",
+     .level = MLPIO_ISSUE_OPEN},
+    {"four_ranks_per_host",
+     {{"cluster.hosts", TWO_HOSTS(4, 4)}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "ranks_per_host",
+     .level = MLPIO_ISSUE_OPEN},
+    {"one_sparse_host",
+     {{"cluster.hosts", TWO_HOSTS(7, 1)}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "ranks_per_host",
+     .level = MLPIO_ISSUE_OPEN},
+    /* 5 ranks on a host is enough: only the subset is OPEN here. */
+    {"five_ranks_per_host_ok",
+     {{"world_size", "5"}, {"cluster.hosts", "[{\"hostname\": \"n1\", \"ranks\": 5}]"}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "world_size",
+     .level = MLPIO_ISSUE_OPEN},
+    {"writes_5",
+     {{"config.checkpoint.num_checkpoints_write", "5"}},
+     .override = {"checkpoint.num_checkpoints_write", "5", "10", "cli"},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "checkpoint.num_checkpoints_write",
+     .level = MLPIO_ISSUE_OPEN,
+     .hint_has = "checkpoint.num_checkpoints_write"},
+    {"reads_3",
+     {{"config.checkpoint.num_checkpoints_read", "3"}},
+     .override = {"checkpoint.num_checkpoints_read", "3", "10", "params"},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "checkpoint.num_checkpoints_read",
+     .level = MLPIO_ISSUE_OPEN,
+     .hint_has = "remove --params checkpoint.num_checkpoints_read=3"},
+    {"reads_0_allowed",
+     {{"config.checkpoint.num_checkpoints_read", "0"}},
+     .override = {"checkpoint.num_checkpoints_read", "0", "10", "cli"},
+     .verdict = MLPIO_VERDICT_CLOSED},
+    {"nothing_measured",
+     {{"config.checkpoint.num_checkpoints_read", "0"},
+      {"config.checkpoint.num_checkpoints_write", "0"}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "checkpoint.num_checkpoints_write",
+     .level = MLPIO_ISSUE_INVALID},
+    {"other_override",
+     {{"config.checkpoint.transfer_size", "1048576"}},
+     .override = {"checkpoint.transfer_size", "1048576", "16777216", "config-file"},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "checkpoint.transfer_size",
+     .level = MLPIO_ISSUE_OPEN,
+     .hint_has = "16777216"},
+    {"override_of_model_shape",
+     {{"config.model.num_layers", "16"}},
+     .override = {"model.num_layers", "16", "32", "params"},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "model.num_layers",
+     .level = MLPIO_ISSUE_OPEN,
+     .hint_has = "remove --params model.num_layers=16"},
+    {"override_restating_reference",
+     {{"config.checkpoint.layout", "\"per_rank\""}},
+     .override = {"checkpoint.layout", "\"per_rank\"", "\"per_rank\"", "params"},
+     .verdict = MLPIO_VERDICT_CLOSED},
+    {"override_of_reference_block",
+     {{"config.reference.closed_ranks", "4"}},
+     {"reference.closed_ranks", "4", "8", "params"},
+     MLPIO_VERDICT_INVALID,
+     "reference.closed_ranks",
+     MLPIO_ISSUE_INVALID,
+     "remove --params reference.closed_ranks=4",
+     /* the tampered closed_ranks also makes the 8 ranks too many */ 1},
+    {"scale_below_1",
+     {{"options.scale", "0.25"}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "scale",
+     .level = MLPIO_ISSUE_OPEN},
+    {"folder_is_results",
+     {{"options.results_dir", "\"/data/run\""},
+      {"config.checkpoint.checkpoint_folder", "\"/data/run/\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "checkpoint.checkpoint_folder",
+     .level = MLPIO_ISSUE_INVALID},
+    {"folder_inside_results",
+     {{"options.results_dir", "\"/data/run\""},
+      {"config.checkpoint.checkpoint_folder", "\"/data/run/ckpt\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "checkpoint.checkpoint_folder",
+     .level = MLPIO_ISSUE_INVALID},
+    {"results_inside_folder",
+     {{"options.results_dir", "\"/data//run/./results\""},
+      {"config.checkpoint.checkpoint_folder", "\"/data/run\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "checkpoint.checkpoint_folder",
+     .level = MLPIO_ISSUE_INVALID},
+    {"folder_dotdot_into_results",
+     {{"options.results_dir", "\"/data/results\""},
+      {"config.checkpoint.checkpoint_folder", "\"/data/ckpt/../results/x\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "checkpoint.checkpoint_folder",
+     .level = MLPIO_ISSUE_INVALID},
+    {"folder_sibling_prefix_ok",
+     {{"options.results_dir", "\"/a/b\""}, {"config.checkpoint.checkpoint_folder", "\"/a/bc\""}},
+     .verdict = MLPIO_VERDICT_CLOSED},
+    {"io_api_null",
+     {{"options.io_api", "\"null\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "io_api",
+     .level = MLPIO_ISSUE_INVALID},
+    {"verify_on",
+     {{"options.verify", "true"}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "verify",
+     .level = MLPIO_ISSUE_OPEN},
+    {"cache_not_dropped",
+     {{"facts.cache_policy", "\"none\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "cache_policy",
+     .level = MLPIO_ISSUE_INVALID},
+    {"cache_none_without_reads",
+     {{"facts.cache_policy", "\"none\""}, {"config.checkpoint.num_checkpoints_read", "0"}},
+     .override = {"checkpoint.num_checkpoints_read", "0", "10", "cli"},
+     .verdict = MLPIO_VERDICT_CLOSED},
+    {"cache_not_needed",
+     {{"facts.cache_policy", "\"not_needed\""}},
+     .verdict = MLPIO_VERDICT_CLOSED},
+    {"cache_odirect", {{"facts.cache_policy", "\"odirect\""}}, .verdict = MLPIO_VERDICT_CLOSED},
+    {"cache_unknown_before_run", {{"facts.cache_policy", NULL}}, .verdict = MLPIO_VERDICT_CLOSED},
+    {"accelerators_too_small",
+     {{"facts.accelerator_memory_GB", "12"}},
+     .verdict = MLPIO_VERDICT_CLOSED,
+     .parameter = "accelerator_memory_GB",
+     .level = MLPIO_ISSUE_WARNING},
+};
+
+static void test_rule_case(void **state)
+{
+    const struct rule_case *c = *state;
+    cJSON *run = load_fixture("closed_8b.json");
+    for (int i = 0; i < 4 && c->set[i].path; i++)
+        set_path(run, c->set[i].path, c->set[i].value);
+    if (c->override.key)
+        add_override(run, c->override.key, c->override.value, c->override.reference,
+                     c->override.source);
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    struct mlpio_error err = {0};
+    if (mlpio_rules_check_checkpointing(run, v, &err) != 0)
+        fail_msg("%s: %s", c->name, err.message);
+    for (int i = 0; i < v->count; i++)
+        print_message("  %s: [%d] %s: %s (hint: %s)\n", c->name, v->issues[i].level,
+                      v->issues[i].parameter, v->issues[i].message, v->issues[i].hint);
+    assert_int_equal(mlpio_verdict_of(v), c->verdict);
+    if (!c->parameter) {
+        assert_int_equal(v->count, 0);
+    } else {
+        /* One rule, one finding: no rule fires on a neighbour's input. */
+        assert_int_equal(v->count, 1 + c->extra);
+        const struct mlpio_issue *is = find_issue(v, c->parameter);
+        assert_non_null(is);
+        assert_int_equal(is->level, c->level);
+        assert_true(is->message[0] != '\0');
+        assert_true(is->expected[0] != '\0');
+        assert_true(is->actual[0] != '\0');
+        assert_true(is->hint[0] != '\0');
+        if (c->hint_has && !strstr(is->hint, c->hint_has))
+            fail_msg("hint \"%s\" lacks \"%s\"", is->hint, c->hint_has);
+    }
+    mlpio_verdict_destroy(&v);
+    cJSON_Delete(run);
+}
+
+/* Fixture files of whole runs judged as they are. */
+struct file_case {
+    const char *file;
+    enum mlpio_verdict verdict;
+    const char *parameter;
+    int count;
+};
+
+static const struct file_case file_cases[] = {
+    {"closed_8b.json", MLPIO_VERDICT_CLOSED, NULL, 0},
+    {"open_subset_70b.json", MLPIO_VERDICT_OPEN, "world_size", 1},
+    /* Its model also differs in shape, but without a reference only the model is judged. */
+    {"invalid_custom_model.json", MLPIO_VERDICT_INVALID, "model", 1},
+};
+
+static void test_fixture_runs(void **state)
+{
+    for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]); i++) {
+        const struct file_case *c = &file_cases[i];
+        cJSON *run = load_fixture(c->file);
+        struct mlpio_verdict_report *v = mlpio_verdict_create();
+        struct mlpio_error err = {0};
+        assert_int_equal(mlpio_rules_run_checker("checkpointing")(run, v, &err), 0);
+        if (mlpio_verdict_of(v) != c->verdict || v->count != c->count)
+            fail_msg("%s: verdict %s with %d issues", c->file,
+                     mlpio_verdict_name(mlpio_verdict_of(v)), v->count);
+        if (c->parameter)
+            assert_non_null(find_issue(v, c->parameter));
+        mlpio_verdict_destroy(&v);
+        cJSON_Delete(run);
+    }
+}
+
+static void test_many_issues_together(void **state)
+{
+    cJSON *run = load_fixture("closed_8b.json");
+    set_path(run, "options.verify", "true");
+    set_path(run, "options.scale", "0.5");
+    set_path(run, "config.checkpoint.fsync", "false");
+    set_path(run, "facts.accelerator_memory_GB", "1");
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), 0);
+    assert_int_equal(v->count, 4);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_INVALID);
+    assert_int_equal(find_issue(v, "checkpoint.fsync")->level, MLPIO_ISSUE_INVALID);
+    /* Without an override to undo, the hint names the value to set. */
+    assert_string_equal(find_issue(v, "checkpoint.fsync")->hint, "set checkpoint.fsync to true");
+    assert_int_equal(find_issue(v, "verify")->level, MLPIO_ISSUE_OPEN);
+    assert_int_equal(find_issue(v, "scale")->level, MLPIO_ISSUE_OPEN);
+    assert_int_equal(find_issue(v, "accelerator_memory_GB")->level, MLPIO_ISSUE_WARNING);
+    mlpio_verdict_destroy(&v);
+    cJSON_Delete(run);
+}
+
+struct malformed_case {
+    const char *name;
+    const char *file;    /* fixture to start from */
+    struct mutation set; /* applied when path is set */
+    const char *field;   /* must appear in the error message */
+};
+
+static const struct malformed_case malformed_cases[] = {
+    {"missing_config", "malformed_missing_config.json", {NULL, NULL}, "\"config\""},
+    {"world_size_string", "malformed_world_size_string.json", {NULL, NULL}, "\"world_size\""},
+    {"world_size_fraction", "closed_8b.json", {"world_size", "7.5"}, "\"world_size\""},
+    {"world_size_zero", "closed_8b.json", {"world_size", "0"}, "\"world_size\""},
+    {"scale_string", "closed_8b.json", {"options.scale", "\"1\""}, "\"options.scale\""},
+    {"scale_zero", "closed_8b.json", {"options.scale", "0"}, "\"options.scale\""},
+    {"no_options", "closed_8b.json", {"options", NULL}, "\"options\""},
+    {"fsync_string",
+     "closed_8b.json",
+     {"config.checkpoint.fsync", "\"true\""},
+     "\"config.checkpoint.fsync\""},
+    {"no_checkpoint_block", "closed_8b.json", {"config.checkpoint", NULL}, "\"config.checkpoint\""},
+    {"writes_negative",
+     "closed_8b.json",
+     {"config.checkpoint.num_checkpoints_write", "-1"},
+     "\"config.checkpoint.num_checkpoints_write\""},
+    {"relative_folder",
+     "closed_8b.json",
+     {"config.checkpoint.checkpoint_folder", "\"ckpt\""},
+     "\"config.checkpoint.checkpoint_folder\""},
+    {"relative_results",
+     "closed_8b.json",
+     {"options.results_dir", "\"results\""},
+     "\"options.results_dir\""},
+    {"reference_not_object", "closed_8b.json", {"config.reference", "8"}, "\"config.reference\""},
+    {"closed_ranks_missing",
+     "closed_8b.json",
+     {"config.reference.closed_ranks", NULL},
+     "\"config.reference.closed_ranks\""},
+    {"overrides_not_array", "closed_8b.json", {"overrides", "{}"}, "\"overrides\""},
+    {"override_without_key",
+     "closed_8b.json",
+     {"overrides", "[{\"value\": 1, \"source\": \"cli\"}]"},
+     "\"overrides[0].key\""},
+    {"override_without_value",
+     "closed_8b.json",
+     {"overrides", "[{\"key\": \"a.b\", \"source\": \"cli\"}]"},
+     "\"overrides[0].value\""},
+    {"no_cluster", "closed_8b.json", {"cluster", NULL}, "\"cluster\""},
+    {"hosts_empty", "closed_8b.json", {"cluster.hosts", "[]"}, "\"cluster.hosts\""},
+    {"host_ranks_missing",
+     "closed_8b.json",
+     {"cluster.hosts", "[{\"hostname\": \"n1\", \"ranks\": 8}, {\"hostname\": \"n2\"}]"},
+     "\"cluster.hosts[1].ranks\""},
+    {"host_not_object", "closed_8b.json", {"cluster.hosts", "[3]"}, "\"cluster.hosts[0]\""},
+    {"no_facts", "closed_8b.json", {"facts", NULL}, "\"facts\""},
+    {"bytes_full_string",
+     "closed_8b.json",
+     {"facts.checkpoint_bytes_full", "\"big\""},
+     "\"facts.checkpoint_bytes_full\""},
+    {"cache_policy_unknown",
+     "closed_8b.json",
+     {"facts.cache_policy", "\"maybe\""},
+     "\"facts.cache_policy\""},
+    {"cache_policy_number",
+     "closed_8b.json",
+     {"facts.cache_policy", "1"},
+     "\"facts.cache_policy\""},
+    {"other_benchmark", "closed_8b.json", {"benchmark", "\"training\""}, "\"benchmark\""},
+    {"no_model", "closed_8b.json", {"model", NULL}, "\"model\""},
+};
+
+static void test_malformed_case(void **state)
+{
+    const struct malformed_case *c = *state;
+    cJSON *run = load_fixture(c->file);
+    if (c->set.path)
+        set_path(run, c->set.path, c->set.value);
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    /* An earlier checker's issue must survive a failed check untouched. */
+    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "earlier", "", "", "", "kept"), 0);
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+    if (!strstr(err.message, c->field))
+        fail_msg("%s: message \"%s\" does not name %s", c->name, err.message, c->field);
+    assert_true(err.hint[0] != '\0');
+    assert_int_equal(v->count, 1);
+    assert_string_equal(v->issues[0].parameter, "earlier");
+    mlpio_verdict_destroy(&v);
+    cJSON_Delete(run);
+}
+
+/* The k-th node below root in pre-order, with its parent (k counts down to 0). */
+static cJSON *nth_node(cJSON *root, int *k, cJSON **parent)
+{
+    cJSON *child;
+    cJSON_ArrayForEach(child, root)
+    {
+        if ((*k)-- == 0) {
+            *parent = root;
+            return child;
+        }
+        cJSON *found = nth_node(child, k, parent);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+/* Every field of a real run replaced by every other JSON type, or removed: the checker
+ * either judges the run or fails naming a field, and never touches the report on failure. */
+static void test_every_field_mutated(void **state)
+{
+    static const char *const variants[] = {NULL, "null", "\"s\"", "-1", "true", "[]", "{}"};
+    cJSON *pristine = load_fixture("closed_8b.json");
+    int judged = 0, refused = 0;
+    for (int node = 0;; node++) {
+        for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+            cJSON *run = cJSON_Duplicate(pristine, 1);
+            cJSON *parent = NULL;
+            int k = node;
+            cJSON *target = nth_node(run, &k, &parent);
+            if (!target) {
+                cJSON_Delete(run);
+                cJSON_Delete(pristine);
+                assert_true(judged > 0 && refused > 0);
+                return;
+            }
+            if (variants[i])
+                assert_true(cJSON_ReplaceItemViaPointer(parent, target, cJSON_Parse(variants[i])));
+            else
+                cJSON_Delete(cJSON_DetachItemViaPointer(parent, target));
+            struct mlpio_verdict_report *v = mlpio_verdict_create();
+            struct mlpio_error err = {0};
+            if (mlpio_rules_check_checkpointing(run, v, &err) == 0) {
+                judged++;
+            } else {
+                refused++;
+                assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+                assert_non_null(strstr(err.message, "field"));
+                assert_int_equal(v->count, 0);
+            }
+            mlpio_verdict_destroy(&v);
+            cJSON_Delete(run);
+        }
+    }
+}
+
+static void test_not_an_object(void **state)
+{
+    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    struct mlpio_error err = {0};
+    cJSON *arr = cJSON_CreateArray();
+    assert_int_equal(mlpio_rules_check_checkpointing(arr, v, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+    assert_int_equal(mlpio_rules_check_checkpointing(NULL, v, &err), -1);
+    assert_int_equal(v->count, 0);
+    cJSON_Delete(arr);
+    mlpio_verdict_destroy(&v);
+}
+
+int main(void)
+{
+    static const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(test_verdict_empty_is_closed),
+        cmocka_unit_test(test_verdict_worst_level_wins),
+        cmocka_unit_test(test_verdict_add_copies_and_grows),
+        cmocka_unit_test(test_verdict_to_json_shape),
+        cmocka_unit_test(test_verdict_names_round_trip),
+        cmocka_unit_test(test_run_checker_registry),
+        cmocka_unit_test(test_clean_closed_run),
+        cmocka_unit_test(test_fixture_runs),
+        cmocka_unit_test(test_many_issues_together),
+        cmocka_unit_test(test_not_an_object),
+        cmocka_unit_test(test_every_field_mutated),
+    };
+    size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
+    size_t nrule = sizeof(rule_cases) / sizeof(rule_cases[0]);
+    size_t nbad = sizeof(malformed_cases) / sizeof(malformed_cases[0]);
+    struct CMUnitTest *tests = calloc(nfixed + nrule + nbad, sizeof(*tests));
+    char(*names)[96] = calloc(nrule + nbad, sizeof(*names));
+    if (!tests || !names)
+        return 1;
+    size_t n = 0;
+    for (size_t i = 0; i < nfixed; i++)
+        tests[n++] = fixed[i];
+    for (size_t i = 0; i < nrule; i++) {
+        snprintf(names[i], sizeof(names[i]), "rule_%s", rule_cases[i].name);
+        tests[n++] = (struct CMUnitTest){
+            .name = names[i], .test_func = test_rule_case, .initial_state = (void *)&rule_cases[i]};
+    }
+    for (size_t i = 0; i < nbad; i++) {
+        snprintf(names[nrule + i], sizeof(names[0]), "malformed_%s", malformed_cases[i].name);
+        tests[n++] = (struct CMUnitTest){.name = names[nrule + i],
+                                         .test_func = test_malformed_case,
+                                         .initial_state = (void *)&malformed_cases[i]};
+    }
+    int rc = _cmocka_run_group_tests("rules", tests, n, NULL, NULL);
+    free(tests);
+    free(names);
+    return rc;
+}
