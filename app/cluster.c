@@ -297,8 +297,6 @@ out:
     return rc;
 }
 
-typedef int (*parse_fn)(const char *, const char *, struct mlpio_host_info *, struct mlpio_error *);
-
 /* root/rel, without a doubled slash when root is "/". */
 static int join(char *dst, size_t size, const char *root, const char *rel, struct mlpio_error *err)
 {
@@ -312,8 +310,10 @@ static int join(char *dst, size_t size, const char *root, const char *rel, struc
     return 0;
 }
 
-static int read_parse(const char *root, const char *rel, parse_fn parse, struct mlpio_host_info *h,
-                      struct mlpio_error *err)
+static int read_parse(const char *root, const char *rel,
+                      int (*parse)(const char *, const char *, struct mlpio_host_info *,
+                                   struct mlpio_error *),
+                      struct mlpio_host_info *h, struct mlpio_error *err)
 {
     char path[PATH_MAX];
     char *text = NULL;
@@ -448,7 +448,7 @@ static int by_first_rank(const void *a, const void *b)
 }
 
 /* Leaders (local rank 0) send their host's record to world rank 0, itself always a leader. */
-static int gather_hosts(MPI_Comm all, struct mlpio_context *agree, MPI_Comm node,
+static int gather_hosts(MPI_Comm all, const struct mlpio_context *agree, MPI_Comm node,
                         struct mlpio_cluster_host *mine, struct mlpio_cluster **out,
                         struct mlpio_error *err)
 {

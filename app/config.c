@@ -56,7 +56,7 @@ static int cmp_names(const void *a, const void *b)
     const char *const *x = a, *const *y = b;
     if (!*x || !*y)
         return !*x - !*y;
-    return strcmp(*x, *y);
+    return strverscmp(*x, *y); /* llama3-8b before llama3-70b */
 }
 
 static void list_models(const char *dir, char *out, size_t len)

@@ -80,7 +80,8 @@ int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_er
     if (MPI_Bcast(&shared, (int)sizeof(shared), MPI_BYTE, lowest, ctx->comm) != MPI_SUCCESS)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Bcast of an error failed");
     *err = shared;
-    if (ctx->size > 1 && strncmp(err->message, "rank ", 5) != 0)
+    /* Rank 0 does the single-rank steps (config, run directory): naming it adds nothing. */
+    if (lowest > 0 && strncmp(err->message, "rank ", 5) != 0)
         mlpio_error_prefix(err, "rank %d", lowest);
     return -1;
 }

@@ -229,12 +229,18 @@ struct block_stats {
 /* clog[c] = c * log2(c): a full block's entropy is 12 - sum(clog[count]) / 4096. */
 static double block_entropy(const unsigned char *p, const double *clog)
 {
-    uint32_t count[256] = {0};
+    /* Four tables: runs of one byte value would otherwise serialise on one counter. */
+    uint32_t count[4][256];
     double s = 0.0;
-    for (int i = 0; i < MLPIO_DEDUP_BLOCK; i++)
-        count[p[i]]++;
+    memset(count, 0, sizeof(count));
+    for (int i = 0; i < MLPIO_DEDUP_BLOCK; i += 4) {
+        count[0][p[i]]++;
+        count[1][p[i + 1]]++;
+        count[2][p[i + 2]]++;
+        count[3][p[i + 3]]++;
+    }
     for (int v = 0; v < 256; v++)
-        s += clog[count[v]];
+        s += clog[count[0][v] + count[1][v] + count[2][v] + count[3][v]];
     return log2((double)MLPIO_DEDUP_BLOCK) - s / MLPIO_DEDUP_BLOCK;
 }
 

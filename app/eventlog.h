@@ -23,7 +23,9 @@ struct mlpio_eventlog *mlpio_eventlog_open(const char *path, struct mlpio_error 
 
 /* Append one event stamped with the current time (CLOCK_REALTIME).
  * name: non-empty, no whitespace or control characters. context: an object, borrowed (the
- * caller still owns it), or NULL for {}. Returns 0, or -1 with err naming the path. */
+ * caller still owns it), or NULL for {}. Returns 0, or -1 with err naming the path.
+ * Short writes and EINTR are retried. If a write fails after part of the line reached the
+ * file, every later append fails too: the next event would share that unterminated line. */
 int mlpio_eventlog_append(struct mlpio_eventlog *log, const char *name, const cJSON *context,
                           struct mlpio_error *err);
 

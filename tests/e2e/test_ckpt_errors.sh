@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Bad input gets a clear error (what, which parameter, expected vs given, how to fix), the
+# documented exit code on every rank, and loses nothing.
+source "$(dirname "$0")/lib.sh"
+R=(-rd "$WORK/res" -cf "$WORK/ck")
+
+# Command line.
+expect 2 1 checkpointin run
+says "unknown benchmark or command 'checkpointin'"
+says "did you mean 'checkpointing'"
+expect 2 2 checkpointing rnu
+says "did you mean 'run'"
+expect 2 1 checkpointing run --num-checkpoint-write 3
+says "did you mean '--num-checkpoints-write'"
+expect 2 1 checkpointing run --seed
+says "needs a value"
+expect 2 1 checkpointing run --scale 2
+says "--scale: expected a number > 0 and <= 1, got '2'"
+expect 2 1 checkpointing run stray
+says "unexpected argument 'stray'"
+expect 2 1 checkpointing
+says "no command given"
+
+# Configuration.
+expect 2 2 checkpointing run --model llama3-9b "${R[@]}"
+says "unknown model 'llama3-9b'"
+says "llama3-8b, llama3-70b"
+expect 2 1 checkpointing run --params checkpoint.fsinc=false "${R[@]}"
+says "unknown parameter 'checkpoint.fsinc'"
+says "did you mean 'checkpoint.fsync'"
+expect 2 1 checkpointing run --params checkpoint.transfer_size=12 "${R[@]}"
+says "parameter checkpoint.transfer_size: expected a byte count from 4096"
+says "got '12'"
+expect 2 1 checkpointing run --params checkpoint.fsync=maybe "${R[@]}"
+says "expected true or false, got 'maybe'"
+expect 2 1 checkpointing run -ncw -1 "${R[@]}"
+says "checkpoint.num_checkpoints_write: expected an integer from 0 to 1000"
+printf '{\n  "checkpoint": {\n    "fsync": tru\n  }\n}\n' >"$WORK/bad.json"
+expect 2 2 checkpointing run --config-file "$WORK/bad.json" "${R[@]}"
+says "line 3"
+says "column"
+printf '{"checkpoint": {"num_checkpoints_rite": 2}}\n' >"$WORK/unknown.json"
+expect 2 1 checkpointing run --config-file "$WORK/unknown.json" "${R[@]}"
+says "unknown parameter 'checkpoint.num_checkpoints_rite'"
+[ ! -e "$WORK/res" ] && [ ! -e "$WORK/ck" ] || fail "a refused run created files"
+
+# Rules: --closed refuses before any I/O; INVALID needs --allow-invalid-params.
+expect 3 2 checkpointing run "${CKPT_SMALL[@]}" --closed "${R[@]}"
+says "--closed was given but this run would be OPEN"
+says "fix: run with 8 ranks"
+expect 3 1 checkpointing run "${CKPT_SMALL[@]}" --params checkpoint.fsync=false "${R[@]}"
+says "this run would be INVALID"
+says "--allow-invalid-params"
+expect 3 1 checkpointing run "${CKPT_SMALL[@]}" -rd "$WORK/same" -cf "$WORK/same"
+says "checkpoint.checkpoint_folder"
+[ ! -e "$WORK/res" ] && [ ! -e "$WORK/ck" ] && [ ! -e "$WORK/same" ] ||
+    fail "a refused run created files"
+
+# Unwritable places: a path below a regular file can be created by nobody, root included.
+touch "$WORK/file"
+expect 4 2 checkpointing run "${CKPT_SMALL[@]}" -rd "$WORK/file/res" -cf "$WORK/ck"
+says "$WORK/file"
+says "--results-dir"
+expect 4 2 checkpointing run "${CKPT_SMALL[@]}" -rd "$WORK/res" -cf "$WORK/file/ck"
+says "$WORK/file"
+says "--checkpoint-folder"
+dir=$(last_run "$WORK/res")
+python3 - "$dir" <<'PY' || fail "failed run not recorded in its run directory"
+import glob, json, sys
+d = sys.argv[1]
+m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
+assert m["status"] == "failed" and m["exit_status"]["code"] == 4, m["exit_status"]
+names = [json.loads(l)["name"] for l in open(d + "/events.jsonl")]
+assert names[0] == "start" and "exception" in names and names[-1] == "finish", names
+PY
+
+# O_DIRECT on a file system that refuses it (tmpfs before Linux 6.6, ramfs): a clear error.
+refuses_odirect() {
+    python3 -c 'import os,sys
+try: os.close(os.open(sys.argv[1] + "/.probe", os.O_CREAT | os.O_WRONLY | os.O_DIRECT))
+except OSError: sys.exit(0)
+finally:
+    try: os.unlink(sys.argv[1] + "/.probe")
+    except OSError: pass
+sys.exit(1)' "$1"
+}
+nodirect=""
+if [ -w /dev/shm ] && refuses_odirect /dev/shm; then
+    nodirect=$(mktemp -d /dev/shm/mlpio-e2e.XXXXXX)
+elif mkdir -p "$WORK/ramfs" && mount -t ramfs ramfs "$WORK/ramfs" 2>/dev/null; then
+    trap 'umount "$WORK/ramfs" 2>/dev/null; rm -rf "$WORK"' EXIT
+    refuses_odirect "$WORK/ramfs" && nodirect="$WORK/ramfs"
+fi
+if [ -n "$nodirect" ]; then
+    expect 2 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 1 -ncr 0 --odirect -rd "$WORK/res" \
+        -cf "$nodirect/ck"
+    says "does not support O_DIRECT"
+    says "without --odirect"
+    [ "$nodirect" = "$WORK/ramfs" ] || rm -rf "$nodirect"
+else
+    echo "note: no file system here refuses O_DIRECT; that case is covered by unit.test_io"
+fi
+
+# Reading checkpoints that are not there names what is missing.
+expect 4 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 0 -ncr 1 -rd "$WORK/res" -cf "$WORK/none"
+says "global_epoch1_step1"
+echo "ok"

@@ -1,0 +1,180 @@
+/* Multi-rank tests of histogram and timer reductions (app/histogram.c). Every rank can rebuild
+ * every other rank's values, so each checks the reduced result against a local merge. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <mpi.h>
+
+#include "app/histogram.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+/* Open MPI keeps some allocations past MPI_Finalize and unloads the components that made them,
+ * so leaks are checked just before MPI_Finalize, while those libraries can still be named and
+ * suppressed (full unwinding reaches their frames from inside libc helpers). */
+const char *__asan_default_options(void);
+const char *__lsan_default_options(void);
+const char *__lsan_default_suppressions(void);
+const char *__asan_default_options(void)
+{
+    return "fast_unwind_on_malloc=0";
+}
+const char *__lsan_default_options(void)
+{
+    return "print_suppressions=0";
+}
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libpmix.so\n"
+           "leak:libhwloc.so\nleak:/openmpi/lib/openmpi3/mca_\n";
+}
+#define LEAK_CHECK_BEFORE_FINALIZE() __lsan_do_leak_check()
+#else
+#define LEAK_CHECK_BEFORE_FINALIZE() ((void)0)
+#endif
+
+static int comm_rank(void)
+{
+    int r;
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+}
+
+static int comm_size(void)
+{
+    int n;
+    MPI_Comm_size(MPI_COMM_WORLD, &n);
+    return n;
+}
+
+/* Rank r's latencies: a rank-dependent count and spread, from 100 ns to ~10 ms. */
+static void rank_values(int r, struct mlpio_hist *h)
+{
+    int n = 500 + 37 * r;
+    for (int i = 0; i < n; i++) {
+        uint64_t k = ((uint64_t)i * 7919 + (uint64_t)r * 104729) % 100000 + 1;
+        mlpio_hist_add(h, (double)k * 1e-7 * (r + 1));
+    }
+}
+
+static void expected_merge(struct mlpio_hist *all)
+{
+    int size = comm_size();
+    mlpio_hist_init(all);
+    for (int r = 0; r < size; r++) {
+        struct mlpio_hist h;
+        mlpio_hist_init(&h);
+        rank_values(r, &h);
+        mlpio_hist_merge(all, &h);
+    }
+}
+
+static void test_reduce_matches_local_merge(void **state)
+{
+    (void)state;
+    int rank = comm_rank(), size = comm_size();
+    struct mlpio_hist local, want;
+    mlpio_hist_init(&local);
+    rank_values(rank, &local);
+    expected_merge(&want);
+    int roots[2] = {0, size - 1};
+    for (int k = 0; k < 2; k++) {
+        struct mlpio_hist got;
+        struct mlpio_error err = {0};
+        mlpio_hist_init(&got);
+        got.count = 12345; /* must be overwritten on root, untouched elsewhere */
+        int rc = mlpio_hist_reduce(&local, &got, roots[k], MPI_COMM_WORLD, &err);
+        assert_int_equal(rc, 0);
+        if (rank == roots[k]) {
+            assert_memory_equal(&got, &want, sizeof(want));
+            assert_true(mlpio_hist_percentile(&got, 99) > 0.0);
+        } else {
+            assert_int_equal(got.count, 12345);
+        }
+    }
+    /* Only root needs an output buffer; the local one is not modified. */
+    struct mlpio_hist before = local, got;
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_hist_reduce(&local, rank == 0 ? &got : NULL, 0, MPI_COMM_WORLD, &err),
+                     0);
+    assert_memory_equal(&local, &before, sizeof(local));
+    if (rank == 0)
+        assert_memory_equal(&got, &want, sizeof(want));
+}
+
+static void test_reduce_in_place_on_root(void **state)
+{
+    (void)state;
+    int rank = comm_rank();
+    struct mlpio_hist h, want;
+    struct mlpio_error err = {0};
+    mlpio_hist_init(&h);
+    rank_values(rank, &h);
+    expected_merge(&want);
+    assert_int_equal(mlpio_hist_reduce(&h, rank == 0 ? &h : NULL, 0, MPI_COMM_WORLD, &err), 0);
+    if (rank == 0)
+        assert_memory_equal(&h, &want, sizeof(want));
+}
+
+/* Ranks with nothing recorded do not disturb min (UINT64_MAX when empty) or the rest. */
+static void test_reduce_with_empty_ranks(void **state)
+{
+    (void)state;
+    int rank = comm_rank(), size = comm_size();
+    struct mlpio_hist h, got, want;
+    struct mlpio_error err = {0};
+    mlpio_hist_init(&h);
+    mlpio_hist_init(&want);
+    if (rank == size - 1)
+        rank_values(rank, &h);
+    rank_values(size - 1, &want);
+    assert_int_equal(mlpio_hist_reduce(&h, &got, 0, MPI_COMM_WORLD, &err), 0);
+    if (rank == 0)
+        assert_memory_equal(&got, &want, sizeof(want));
+}
+
+static void test_timing_reduce(void **state)
+{
+    (void)state;
+    int rank = comm_rank(), size = comm_size();
+    /* Starts and stops spread so that neither extreme sits on rank 0 only. */
+    double start = 100.0 + ((rank * 3 + 1) % size) * 0.5;
+    double stop = 200.0 + ((rank * 5 + 2) % size) * 0.25;
+    double want_start = 1e300, want_stop = -1e300;
+    for (int r = 0; r < size; r++) {
+        double s = 100.0 + ((r * 3 + 1) % size) * 0.5, e = 200.0 + ((r * 5 + 2) % size) * 0.25;
+        want_start = s < want_start ? s : want_start;
+        want_stop = e > want_stop ? e : want_stop;
+    }
+    int roots[2] = {0, size - 1};
+    for (int k = 0; k < 2; k++) {
+        int root = roots[k];
+        double gs = -1.0, ge = -1.0;
+        struct mlpio_error err = {0};
+        assert_int_equal(mlpio_timing_reduce(start, stop, &gs, &ge, root, MPI_COMM_WORLD, &err), 0);
+        if (rank == root) {
+            assert_true(gs == want_start);
+            assert_true(ge == want_stop);
+            assert_true(ge - gs > 99.0);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reduce_matches_local_merge),
+        cmocka_unit_test(test_reduce_in_place_on_root),
+        cmocka_unit_test(test_reduce_with_empty_ranks),
+        cmocka_unit_test(test_timing_reduce),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    LEAK_CHECK_BEFORE_FINALIZE();
+    MPI_Finalize();
+    return failed;
+}

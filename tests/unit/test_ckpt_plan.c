@@ -1,0 +1,378 @@
+/* Tests of the checkpoint plan against the published MLPerf Storage figures for the four
+ * Llama 3 models in share/checkpointing/: totals, per-rank file sizes and names, ZeRO-1 layer
+ * files on DP-rank-0 ranks only, unique names across the whole job, scaling and errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/config.h"
+#include "app/workloads/checkpointing/plan.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+static cJSON *load(const char *model)
+{
+    struct mlpio_error err = {0};
+    cJSON *c = mlpio_config_reference("checkpointing", model, &err);
+    if (!c)
+        fail_msg("%s: %s", model, err.message);
+    return c;
+}
+
+static void load_model(const char *name, struct mlpio_ckpt_model *m)
+{
+    struct mlpio_error err = {0};
+    cJSON *c = load(name);
+    if (mlpio_ckpt_model_from_config(c, m, &err) != 0)
+        fail_msg("%s: %s", name, err.message);
+    cJSON_Delete(c);
+}
+
+static void plan(const struct mlpio_ckpt_model *m, int rank, double scale,
+                 struct mlpio_ckpt_plan *p)
+{
+    struct mlpio_error err = {0};
+    if (mlpio_ckpt_plan_rank(m, rank, scale, p, &err) != 0)
+        fail_msg("rank %d: %s", rank, err.message);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void test_totals_match_published(void **state)
+{
+    static const struct {
+        const char *model;
+        double published_GiB; /* MLPerf Storage v2.0 (1t: the formula's figure) */
+        int64_t ranks;
+    } cases[] = {
+        {"llama3-8b", 104.70, 8},
+        {"llama3-70b", 911.21, 64},
+        {"llama3-405b", 5292.3, 512},
+        {"llama3-1t", 15426.6, 1024},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        cJSON *c = load(cases[i].model);
+        struct mlpio_ckpt_model m;
+        struct mlpio_error err = {0};
+        assert_int_equal(mlpio_ckpt_model_from_config(c, &m, &err), 0);
+        /* The share file carries the same reference figure and job size. */
+        assert_true(mlpio_json_number(c, "reference.published_total_GiB", 0) ==
+                    cases[i].published_GiB);
+        assert_int_equal(mlpio_ckpt_job_ranks(&m), cases[i].ranks);
+        assert_int_equal((int64_t)mlpio_json_number(c, "reference.closed_ranks", 0),
+                         cases[i].ranks);
+        double got = (double)mlpio_ckpt_bytes(&m, (int)cases[i].ranks, 1.0) / GIB;
+        double rel = fabs(got - cases[i].published_GiB) / cases[i].published_GiB;
+        if (rel > 1e-4)
+            fail_msg("%s: %.3f GiB, published %.2f (off by %.4f%%)", cases[i].model, got,
+                     cases[i].published_GiB, rel * 100);
+        /* Asking for more ranks than the job has counts the job only. */
+        assert_int_equal(mlpio_ckpt_bytes(&m, (int)cases[i].ranks * 2, 1.0),
+                         mlpio_ckpt_bytes(&m, (int)cases[i].ranks, 1.0));
+        cJSON_Delete(c);
+    }
+}
+
+static void test_llama3_8b_files(void **state)
+{
+    struct mlpio_ckpt_model m;
+    load_model("llama3-8b", &m);
+    assert_int_equal(mlpio_ckpt_total_params(&m), 8030261248ull);
+    for (int r = 0; r < 8; r++) {
+        struct mlpio_ckpt_plan p;
+        char model[96], optim[96];
+        plan(&m, r, 1.0, &p);
+        assert_int_equal(p.rank, r);
+        assert_int_equal(p.dp, r);
+        assert_int_equal(p.tp, 0);
+        assert_int_equal(p.pp, 0);
+        assert_int_equal(p.mp, 0);
+        assert_int_equal(p.nfiles, 2);
+        snprintf(model, sizeof(model), "zero_pp_rank_%d_mp_rank_00_model_states.pt", r);
+        snprintf(optim, sizeof(optim), "zero_pp_rank_%d_mp_rank_00_optim_states.pt", r);
+        assert_string_equal(p.files[0].name, model);
+        assert_int_equal(p.files[0].bytes, 2007565312ull);
+        assert_string_equal(p.files[1].name, optim);
+        assert_int_equal(p.files[1].bytes, 12045637632ull);
+        assert_int_equal(p.model_bytes, 2007565312ull);
+        assert_int_equal(p.bytes, 2007565312ull + 12045637632ull);
+        mlpio_ckpt_plan_free(&p);
+        assert_null(p.files);
+        assert_int_equal(p.nfiles, 0);
+    }
+}
+
+/* Figures over every rank of a job. */
+struct job_stats {
+    double model_min[2], model_max[2]; /* GiB, by DP rank 0 / others */
+    double optim_min, optim_max;       /* GiB */
+    int other_dp_files_max;            /* most files on a rank with dp > 0 */
+    uint64_t model_bytes_other_dp;     /* model bytes on ranks with dp > 0 */
+};
+
+static void job_stats(const struct mlpio_ckpt_model *m, struct job_stats *s)
+{
+    int ranks = (int)mlpio_ckpt_job_ranks(m);
+    memset(s, 0, sizeof(*s));
+    s->model_min[0] = s->model_min[1] = s->optim_min = INFINITY;
+    for (int r = 0; r < ranks; r++) {
+        struct mlpio_ckpt_plan p;
+        plan(m, r, 1.0, &p);
+        /* DLIO's rank layout: tensor fastest, then pipeline, then data. */
+        assert_int_equal(p.tp, r % m->tp);
+        assert_int_equal(p.pp, (r / m->tp) % m->pp);
+        assert_int_equal(p.dp, r / (m->tp * m->pp));
+        assert_int_equal(p.mp, p.pp * m->tp + p.tp);
+        uint64_t sum = 0, model = 0;
+        for (int f = 0; f < p.nfiles; f++) {
+            sum += p.files[f].bytes;
+            if (ends_with(p.files[f].name, "_model_states.pt"))
+                model += p.files[f].bytes;
+        }
+        assert_int_equal(sum, p.bytes);
+        assert_int_equal(model, p.model_bytes);
+        /* The optimizer file is the last one. */
+        assert_true(ends_with(p.files[p.nfiles - 1].name, "_optim_states.pt"));
+        double optim = (double)p.files[p.nfiles - 1].bytes / GIB;
+        s->optim_min = fmin(s->optim_min, optim);
+        s->optim_max = fmax(s->optim_max, optim);
+        int k = p.dp == 0 ? 0 : 1;
+        s->model_min[k] = fmin(s->model_min[k], (double)p.model_bytes / GIB);
+        s->model_max[k] = fmax(s->model_max[k], (double)p.model_bytes / GIB);
+        if (p.dp > 0) {
+            s->model_bytes_other_dp += p.model_bytes;
+            if (p.nfiles > s->other_dp_files_max)
+                s->other_dp_files_max = p.nfiles;
+        }
+        mlpio_ckpt_plan_free(&p);
+    }
+}
+
+static double round2(double x)
+{
+    return round(x * 100) / 100;
+}
+
+static void test_per_rank_figures(void **state)
+{
+    static const struct {
+        const char *model;
+        double optim;                /* GiB, every rank, +-0.001 */
+        double model_lo, model_hi;   /* GiB of DP-rank-0 ranks, to 2 decimals */
+        bool zero1;                  /* only DP-rank-0 ranks write model files */
+    } cases[] = {
+        {"llama3-70b", 12.204, 2.03, 2.03, false},
+        {"llama3-405b", 8.860, 2.23, 3.46, true},
+        {"llama3-1t", 12.913, 4.28, 5.05, true},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        struct mlpio_ckpt_model m;
+        struct job_stats s;
+        load_model(cases[i].model, &m);
+        job_stats(&m, &s);
+        if (fabs(s.optim_min - cases[i].optim) > 0.001 ||
+            fabs(s.optim_max - cases[i].optim) > 0.001)
+            fail_msg("%s: optimizer %.4f..%.4f GiB, want %.3f", cases[i].model, s.optim_min,
+                     s.optim_max, cases[i].optim);
+        if (round2(s.model_min[0]) != cases[i].model_lo ||
+            round2(s.model_max[0]) != cases[i].model_hi)
+            fail_msg("%s: DP-rank-0 model %.4f..%.4f GiB, want %.2f..%.2f", cases[i].model,
+                     s.model_min[0], s.model_max[0], cases[i].model_lo, cases[i].model_hi);
+        if (cases[i].zero1) {
+            assert_int_equal(s.model_bytes_other_dp, 0);
+            assert_int_equal(s.other_dp_files_max, 1);
+        } else {
+            assert_true(round2(s.model_min[1]) == cases[i].model_lo);
+        }
+    }
+}
+
+/* Under ZeRO-1 the DP-rank-0 ranks of each tensor slice write every layer file exactly once:
+ * 0 embedding, 1..L transformer layers, L+1 final norm, L+2 lm_head. */
+static void test_zero1_layer_coverage(void **state)
+{
+    struct mlpio_ckpt_model m;
+    load_model("llama3-405b", &m);
+    int nlayers = (int)m.layers + 3;
+    int *seen = calloc((size_t)(nlayers * m.tp), sizeof(int));
+    assert_non_null(seen);
+    for (int r = 0; r < m.tp * m.pp; r++) { /* the DP-rank-0 ranks */
+        struct mlpio_ckpt_plan p;
+        plan(&m, r, 1.0, &p);
+        assert_int_equal(p.dp, 0);
+        for (int f = 0; f < p.nfiles - 1; f++) {
+            int layer, mp;
+            if (sscanf(p.files[f].name, "layer_%d-model_%d_model_states.pt", &layer, &mp) != 2)
+                fail_msg("rank %d: unexpected file %s", r, p.files[f].name);
+            assert_int_equal(mp, p.mp);
+            assert_in_range(layer, 0, nlayers - 1);
+            seen[layer * m.tp + p.tp]++;
+        }
+        mlpio_ckpt_plan_free(&p);
+    }
+    for (int i = 0; i < nlayers * m.tp; i++)
+        if (seen[i] != 1)
+            fail_msg("layer %lld of tensor rank %lld written %d times", (long long)(i / m.tp),
+                     (long long)(i % m.tp), seen[i]);
+    free(seen);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void test_names_unique_in_job(void **state)
+{
+    static const char *const models[] = {"llama3-8b", "llama3-70b", "llama3-405b",
+                                         "llama3-1t"};
+    for (size_t i = 0; i < N(models); i++) {
+        struct mlpio_ckpt_model m;
+        load_model(models[i], &m);
+        int ranks = (int)mlpio_ckpt_job_ranks(&m);
+        size_t n = 0, cap = 1024;
+        char **names = malloc(cap * sizeof(*names));
+        assert_non_null(names);
+        for (int r = 0; r < ranks; r++) {
+            struct mlpio_ckpt_plan p;
+            plan(&m, r, 1.0, &p);
+            for (int f = 0; f < p.nfiles; f++) {
+                if (n == cap) {
+                    cap *= 2;
+                    names = realloc(names, cap * sizeof(*names));
+                    assert_non_null(names);
+                }
+                names[n++] = strdup(p.files[f].name);
+            }
+            mlpio_ckpt_plan_free(&p);
+        }
+        qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t k = 1; k < n; k++)
+            if (strcmp(names[k - 1], names[k]) == 0)
+                fail_msg("%s: %s is written by two ranks", models[i], names[k]);
+        for (size_t k = 0; k < n; k++)
+            free(names[k]);
+        free(names);
+    }
+}
+
+static void test_scale(void **state)
+{
+    struct mlpio_ckpt_model m;
+    load_model("llama3-8b", &m);
+    struct mlpio_ckpt_plan p;
+    plan(&m, 3, 0.001, &p);
+    assert_int_equal(p.files[0].bytes, 2007565ull);
+    assert_int_equal(p.files[1].bytes, 12045638ull); /* 12045637.632 rounded */
+    assert_string_equal(p.files[0].name, "zero_pp_rank_3_mp_rank_00_model_states.pt");
+    mlpio_ckpt_plan_free(&p);
+
+    /* A tiny scale never gives empty files. */
+    struct mlpio_ckpt_model big;
+    load_model("llama3-405b", &big);
+    for (int r = 0; r < 16; r++) {
+        plan(&big, r * 37, 1e-15, &p);
+        for (int f = 0; f < p.nfiles; f++)
+            assert_int_equal(p.files[f].bytes, 1);
+        mlpio_ckpt_plan_free(&p);
+    }
+    /* The job's total scales with the sizes. */
+    double full = (double)mlpio_ckpt_bytes(&m, 8, 1.0);
+    double half = (double)mlpio_ckpt_bytes(&m, 8, 0.5);
+    assert_true(fabs(half - full / 2) <= 16);
+    /* Subset of ranks: the first R ranks' bytes. */
+    assert_int_equal(mlpio_ckpt_bytes(&m, 3, 1.0), 3 * (2007565312ull + 12045637632ull));
+    assert_int_equal(mlpio_ckpt_bytes(&m, 0, 1.0), 0);
+}
+
+static void test_rank_beyond_job(void **state)
+{
+    struct mlpio_ckpt_model m;
+    load_model("llama3-8b", &m);
+    static const int bad[] = {8, 9, 1000, -1};
+    for (size_t i = 0; i < N(bad); i++) {
+        struct mlpio_ckpt_plan p;
+        struct mlpio_error err = {0};
+        assert_int_equal(mlpio_ckpt_plan_rank(&m, bad[i], 1.0, &p, &err), -1);
+        assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+        char want[64];
+        snprintf(want, sizeof(want), "rank %d is beyond the model's job of 8 ranks", bad[i]);
+        if (!strstr(err.message, want))
+            fail_msg("message '%s' lacks '%s'", err.message, want);
+        assert_non_null(strstr(err.hint, "at most 8 ranks"));
+        assert_null(p.files);
+        mlpio_ckpt_plan_free(&p);
+    }
+}
+
+struct model_error {
+    const char *key;
+    double value;
+    const char *message;
+};
+
+static void test_model_errors(void **state)
+{
+    static const struct model_error cases[] = {
+        {"parallelism.pipeline", 33,
+         "parallelism.pipeline: expected at most model.num_layers (32) stages, got 33"},
+        {"model.num_layers", 0, "missing or not positive"},
+        {"parallelism.data", 0, "missing or not positive"},
+        {"model.num_attention_heads", 8192, "smaller than model.num_attention_heads"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        cJSON *c = load("llama3-8b");
+        struct mlpio_ckpt_model m;
+        struct mlpio_error err = {0};
+        assert_int_equal(mlpio_json_set_path(c, cases[i].key, cJSON_CreateNumber(cases[i].value)),
+                         0);
+        assert_int_equal(mlpio_ckpt_model_from_config(c, &m, &err), -1);
+        assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+        if (!strstr(err.message, cases[i].message))
+            fail_msg("%s=%g: message '%s' lacks '%s'", cases[i].key, cases[i].value,
+                     err.message, cases[i].message);
+        cJSON_Delete(c);
+    }
+    /* As many stages as layers is still valid: one layer each. */
+    cJSON *c = load("llama3-8b");
+    struct mlpio_ckpt_model m;
+    struct mlpio_error err = {0};
+    mlpio_json_set_path(c, "parallelism.pipeline", cJSON_CreateNumber(32));
+    mlpio_json_set_path(c, "parallelism.zero_stage", cJSON_CreateNumber(1));
+    assert_int_equal(mlpio_ckpt_model_from_config(c, &m, &err), 0);
+    struct mlpio_ckpt_plan p;
+    plan(&m, 31, 1.0, &p);
+    assert_int_equal(p.nfiles, 4); /* layer 32, final norm, lm_head, optimizer */
+    assert_string_equal(p.files[0].name, "layer_32-model_31_model_states.pt");
+    assert_string_equal(p.files[1].name, "layer_33-model_31_model_states.pt");
+    assert_string_equal(p.files[2].name, "layer_34-model_31_model_states.pt");
+    mlpio_ckpt_plan_free(&p);
+    cJSON_Delete(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_totals_match_published),
+        cmocka_unit_test(test_llama3_8b_files),
+        cmocka_unit_test(test_per_rank_figures),
+        cmocka_unit_test(test_zero1_layer_coverage),
+        cmocka_unit_test(test_names_unique_in_job),
+        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_rank_beyond_job),
+        cmocka_unit_test(test_model_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,513 @@
+/* Tests of the command line: `mlpio <benchmark> <command> [options]` with long options,
+ * MLPerf Storage's single-dash aliases, --opt=value, several KEY=VALUE after one --params,
+ * benchmark options as overrides, universal option checks, errors with suggestions, defaults,
+ * exit codes, the options JSON and the help text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cli.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define MAXARGS 16
+
+/* argv from a NULL-terminated list; the parser only reads it. */
+static int parse(const char *const *args, struct mlpio_cli *cli, struct mlpio_error *err)
+{
+    int argc = 0;
+    while (args[argc])
+        argc++;
+    return mlpio_cli_parse(argc, (char **)args, cli, err);
+}
+
+static void parse_ok(const char *const *args, struct mlpio_cli *cli)
+{
+    struct mlpio_error err = {0};
+    if (parse(args, cli, &err) != 0)
+        fail_msg("'%s %s ...' refused: %s (hint: %s)", args[1], args[2] ? args[2] : "",
+                 err.message, err.hint);
+}
+
+static const struct mlpio_override *override(const struct mlpio_cli *cli, int i)
+{
+    assert_true(i < cli->noverrides);
+    return &cli->overrides[i];
+}
+
+static void assert_override(const struct mlpio_cli *cli, int i, const char *key,
+                            const char *value, const char *source)
+{
+    const struct mlpio_override *o = override(cli, i);
+    assert_string_equal(o->key, key);
+    assert_string_equal(o->value, value);
+    assert_string_equal(o->source, source);
+}
+
+static void test_defaults(void **state)
+{
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio", "checkpointing", "run", NULL};
+    parse_ok(args, &cli);
+    assert_string_equal(cli.workload->name, "checkpointing");
+    assert_string_equal(cli.command->name, "run");
+    assert_string_equal(cli.model, "llama3-8b");
+    assert_string_equal(cli.results_dir, "mlpio_results");
+    assert_string_equal(cli.io_api, "posix");
+    assert_null(cli.config_file);
+    assert_int_equal(cli.loops, 1);
+    assert_true(cli.scale == 1.0);
+    assert_int_equal(cli.division, MLPIO_DIVISION_ANY);
+    assert_int_equal(cli.level, MLPIO_LOG_NORMAL);
+    assert_false(cli.has_seed);
+    assert_false(cli.help || cli.what_if || cli.allow_invalid || cli.odirect || cli.verify);
+    assert_true(cli.client_memory_gb == 0);
+    assert_int_equal(cli.noverrides, 0);
+    assert_int_equal(cli.argc, 3);
+    assert_ptr_equal(cli.argv, args);
+    mlpio_cli_free(&cli);
+    assert_null(cli.model);
+    mlpio_cli_free(&cli); /* a freed cli may be freed again */
+    mlpio_cli_free(NULL);
+}
+
+static void test_long_options(void **state)
+{
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio",      "checkpointing", "datasize", "--model", "llama3-70b",
+                          "--results-dir", "/r/x",         "--config-file", "c.json",
+                          "--loops",    "3",             "--seed",   "42",      "--scale",
+                          "0.5",        "--io-api",      "null",     "--verify", "--what-if",
+                          "--allow-invalid-params",      "--client-host-memory-in-gb", "64",
+                          "--closed",   "--debug",       NULL};
+    parse_ok(args, &cli);
+    assert_string_equal(cli.command->name, "datasize");
+    assert_string_equal(cli.model, "llama3-70b");
+    assert_string_equal(cli.results_dir, "/r/x");
+    assert_string_equal(cli.config_file, "c.json");
+    assert_int_equal(cli.loops, 3);
+    assert_true(cli.has_seed);
+    assert_int_equal(cli.seed, 42);
+    assert_true(cli.scale == 0.5);
+    assert_string_equal(cli.io_api, "null");
+    assert_true(cli.verify && cli.what_if && cli.allow_invalid);
+    assert_true(cli.client_memory_gb == 64);
+    assert_int_equal(cli.division, MLPIO_DIVISION_CLOSED);
+    assert_int_equal(cli.level, MLPIO_LOG_DEBUG);
+    assert_int_equal(cli.noverrides, 0);
+    mlpio_cli_free(&cli);
+}
+
+static void test_inline_values(void **state)
+{
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio",          "checkpointing",
+                          "run",            "--model=llama3-405b",
+                          "--loops=2",      "--scale=0.25",
+                          "--seed=18446744073709551615",
+                          "--io-api=mpiio", "--num-checkpoints-write=4",
+                          "--params=checkpoint.fsync=false",
+                          "--open",         NULL};
+    parse_ok(args, &cli);
+    assert_string_equal(cli.model, "llama3-405b");
+    assert_int_equal(cli.loops, 2);
+    assert_true(cli.scale == 0.25);
+    assert_true(cli.seed == UINT64_MAX);
+    assert_string_equal(cli.io_api, "mpiio");
+    assert_int_equal(cli.division, MLPIO_DIVISION_OPEN);
+    assert_int_equal(cli.noverrides, 2);
+    assert_override(&cli, 0, "checkpoint.num_checkpoints_write", "4", "cli");
+    /* Only the first '=' separates the option from its value. */
+    assert_override(&cli, 1, "checkpoint.fsync", "false", "params");
+    mlpio_cli_free(&cli);
+}
+
+static void test_mlperf_aliases(void **state)
+{
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio", "checkpointing", "run", "-m",   "llama3-1t",  "-rd",
+                          "/res",  "-cm",           "128", "-ncw", "5",          "-ncr",
+                          "3",     "-cf",           "/ckpt", "-p", "checkpoint.layout=shared",
+                          "-q",    NULL};
+    parse_ok(args, &cli);
+    assert_string_equal(cli.model, "llama3-1t");
+    assert_string_equal(cli.results_dir, "/res");
+    assert_true(cli.client_memory_gb == 128);
+    assert_int_equal(cli.level, MLPIO_LOG_QUIET);
+    assert_int_equal(cli.noverrides, 4);
+    assert_override(&cli, 0, "checkpoint.num_checkpoints_write", "5", "cli");
+    assert_override(&cli, 1, "checkpoint.num_checkpoints_read", "3", "cli");
+    assert_override(&cli, 2, "checkpoint.checkpoint_folder", "/ckpt", "cli");
+    assert_override(&cli, 3, "checkpoint.layout", "shared", "params");
+    mlpio_cli_free(&cli);
+}
+
+static void test_params_several_words(void **state)
+{
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio",
+                          "checkpointing",
+                          "run",
+                          "--params",
+                          "checkpoint.fsync=false",
+                          "checkpoint.transfer_size=4M",
+                          "model.name=a=b",
+                          "--loops",
+                          "2",
+                          "--params",
+                          "parallelism.data=2",
+                          "--num-checkpoints-read",
+                          "0",
+                          NULL};
+    parse_ok(args, &cli);
+    assert_int_equal(cli.loops, 2);
+    assert_int_equal(cli.noverrides, 5);
+    assert_override(&cli, 0, "checkpoint.fsync", "false", "params");
+    assert_override(&cli, 1, "checkpoint.transfer_size", "4M", "params");
+    assert_override(&cli, 2, "model.name", "a=b", "params");
+    assert_override(&cli, 3, "parallelism.data", "2", "params");
+    assert_override(&cli, 4, "checkpoint.num_checkpoints_read", "0", "cli");
+    mlpio_cli_free(&cli);
+}
+
+static void test_levels_and_flags(void **state)
+{
+    static const struct {
+        const char *flag;
+        enum mlpio_log_level level;
+    } cases[] = {
+        {"-v", MLPIO_LOG_VERBOSE},   {"--verbose", MLPIO_LOG_VERBOSE},
+        {"-q", MLPIO_LOG_QUIET},     {"--quiet", MLPIO_LOG_QUIET},
+        {"--debug", MLPIO_LOG_DEBUG},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        struct mlpio_cli cli;
+        const char *args[] = {"mlpio", "checkpointing", "run", cases[i].flag, NULL};
+        parse_ok(args, &cli);
+        assert_int_equal(cli.level, cases[i].level);
+        mlpio_cli_free(&cli);
+    }
+    /* --verbose after --debug keeps the more detailed level. */
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio",   "checkpointing", "run", "--debug", "-v", "--odirect",
+                          "--closed", "--closed",     NULL};
+    parse_ok(args, &cli);
+    assert_int_equal(cli.level, MLPIO_LOG_DEBUG);
+    assert_true(cli.odirect);
+    assert_int_equal(cli.division, MLPIO_DIVISION_CLOSED);
+    mlpio_cli_free(&cli);
+}
+
+static void test_help_without_command(void **state)
+{
+    static const char *const flags[] = {"--help", "-h"};
+    for (size_t i = 0; i < N(flags); i++) {
+        struct mlpio_cli cli;
+        const char *args[] = {"mlpio", "checkpointing", flags[i], NULL};
+        parse_ok(args, &cli);
+        assert_true(cli.help);
+        assert_null(cli.command);
+        mlpio_cli_free(&cli);
+    }
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio", "checkpointing", "run", "--help", NULL};
+    parse_ok(args, &cli);
+    assert_true(cli.help);
+    assert_string_equal(cli.command->name, "run");
+    mlpio_cli_free(&cli);
+}
+
+struct error_case {
+    const char *args[MAXARGS];
+    const char *message; /* substring of the message */
+    const char *hint;    /* substring of the hint, or NULL */
+};
+
+static const struct error_case errors[] = {
+    {{"mlpio", NULL}, "no benchmark given", "mlpio help"},
+    {{"mlpio", "checkpointin", "run", NULL},
+     "unknown benchmark or command 'checkpointin'",
+     "did you mean 'checkpointing'?"},
+    {{"mlpio", "frobnicate", NULL}, "unknown benchmark or command 'frobnicate'", "mlpio help"},
+    {{"mlpio", "checkpointing", "rnu", NULL},
+     "unknown command 'rnu' for benchmark 'checkpointing'",
+     "did you mean 'run'?"},
+    {{"mlpio", "checkpointing", "datasze", NULL}, "unknown command 'datasze'",
+     "did you mean 'datasize'?"},
+    {{"mlpio", "checkpointing", "--model", "llama3-8b", NULL},
+     "no command given for benchmark 'checkpointing'",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--num-checkpoint-write", "2", NULL},
+     "unknown option '--num-checkpoint-write'",
+     "did you mean '--num-checkpoints-write'?"},
+    {{"mlpio", "checkpointing", "run", "--modle", "x", NULL},
+     "unknown option '--modle'",
+     "did you mean '--model'?"},
+    {{"mlpio", "checkpointing", "run", "--zzzzzzzzzzzz", NULL}, "unknown option", NULL},
+    {{"mlpio", "checkpointing", "run", "--model", NULL}, "option '--model' needs a value", NULL},
+    {{"mlpio", "checkpointing", "run", "-ncw", NULL}, "option '-ncw' needs a value", NULL},
+    {{"mlpio", "checkpointing", "run", "--params", NULL}, "needs a value", NULL},
+    {{"mlpio", "checkpointing", "run", "--verify=yes", NULL},
+     "option '--verify=yes' takes no value",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--closed=1", NULL}, "takes no value", NULL},
+    {{"mlpio", "checkpointing", "run", "extra", NULL}, "unexpected argument 'extra'", NULL},
+    {{"mlpio", "checkpointing", "run", "--loops", "2", "more", NULL},
+     "unexpected argument 'more'",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "-", NULL}, "unexpected argument '-'", NULL},
+    {{"mlpio", "checkpointing", "run", "--params", "a=1", "stray", NULL},
+     "unexpected argument 'stray'",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--params", "novalue", NULL},
+     "--params expects KEY=VALUE, got 'novalue'",
+     "--params"},
+    {{"mlpio", "checkpointing", "run", "--params", "=5", NULL}, "expects KEY=VALUE", NULL},
+    {{"mlpio", "checkpointing", "run", "--scale", "0", NULL},
+     "--scale: expected a number > 0 and <= 1, got '0'",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--scale", "1.5", NULL}, "--scale: expected", NULL},
+    {{"mlpio", "checkpointing", "run", "--scale", "-0.5", NULL}, "--scale: expected", NULL},
+    {{"mlpio", "checkpointing", "run", "--scale", "nan", NULL}, "--scale: expected", NULL},
+    {{"mlpio", "checkpointing", "run", "--scale", "0.5x", NULL}, "--scale: expected", NULL},
+    {{"mlpio", "checkpointing", "run", "--loops", "0", NULL},
+     "--loops: expected an integer from 1 to 1000, got '0'",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--loops", "2.5", NULL}, "--loops: expected", NULL},
+    {{"mlpio", "checkpointing", "run", "--seed", "-1", NULL},
+     "--seed: expected a non-negative integer, got '-1'",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--seed", "12x", NULL}, "--seed: expected", NULL},
+    {{"mlpio", "checkpointing", "run", "--seed", "18446744073709551616", NULL},
+     "--seed: expected",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "-cm", "0", NULL},
+     "--client-host-memory-in-gb: expected",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--io-api", "fileio", NULL},
+     "--io-api: unknown backend 'fileio'",
+     "posix"},
+    {{"mlpio", "checkpointing", "run", "--closed", "--open", NULL},
+     "--closed and --open exclude each other",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--open", "--closed", NULL}, "exclude each other", NULL},
+    {{"mlpio", "checkpointing", "run", "--odirect", "--io-api", "mpiio", NULL},
+     "--odirect is not available with --io-api mpiio",
+     "--io-api posix"},
+    {{"mlpio", "checkpointing", "run", "--io-api=mpiio", "--odirect", NULL},
+     "--odirect is not available",
+     NULL},
+};
+
+static void test_errors(void **state)
+{
+    for (size_t i = 0; i < N(errors); i++) {
+        const struct error_case *c = &errors[i];
+        struct mlpio_cli cli;
+        struct mlpio_error err = {0};
+        if (parse(c->args, &cli, &err) != -1)
+            fail_msg("case %zu (%s %s) accepted", i, c->args[1] ? c->args[1] : "",
+                     c->args[1] && c->args[2] ? c->args[2] : "");
+        if (err.category != MLPIO_ERR_USAGE)
+            fail_msg("case %zu: category %s", i, mlpio_errcat_name(err.category));
+        if (!strstr(err.message, c->message))
+            fail_msg("case %zu: message '%s' lacks '%s'", i, err.message, c->message);
+        if (c->hint && !strstr(err.hint, c->hint))
+            fail_msg("case %zu: hint '%s' lacks '%s'", i, err.hint, c->hint);
+        if (!c->hint && strstr(err.hint, "did you mean"))
+            fail_msg("case %zu: unexpected suggestion '%s'", i, err.hint);
+        assert_int_equal(mlpio_exit_code(err.category), MLPIO_EXIT_USAGE);
+        mlpio_cli_free(&cli); /* the cli is freeable after any error */
+    }
+}
+
+static void test_exit_codes(void **state)
+{
+    static const struct {
+        enum mlpio_errcat cat;
+        int code;
+    } cases[] = {
+        {MLPIO_ERR_NONE, 0},        {MLPIO_ERR_USAGE, 2},       {MLPIO_ERR_CONFIG, 2},
+        {MLPIO_ERR_UNSUPPORTED, 2}, {MLPIO_ERR_RULES, 3},       {MLPIO_ERR_IO, 4},
+        {MLPIO_ERR_VERIFY, 5},      {MLPIO_ERR_INTERRUPTED, 130}, {MLPIO_ERR_INTERNAL, 1},
+    };
+    for (size_t i = 0; i < N(cases); i++)
+        assert_int_equal(mlpio_exit_code(cases[i].cat), cases[i].code);
+    assert_int_equal(mlpio_exit_code((enum mlpio_errcat)99), MLPIO_EXIT_INTERNAL);
+
+    static const int codes[] = {0, 1, 2, 3, 4, 5, 130};
+    for (size_t i = 0; i < N(codes); i++)
+        for (size_t j = i + 1; j < N(codes); j++)
+            assert_string_not_equal(mlpio_exit_name(codes[i]), mlpio_exit_name(codes[j]));
+    assert_string_equal(mlpio_exit_name(0), "success");
+    assert_string_equal(mlpio_exit_name(4), "I/O error");
+    assert_string_equal(mlpio_exit_name(77), mlpio_exit_name(1));
+}
+
+static void test_options_json(void **state)
+{
+    struct mlpio_cli cli;
+    const char *plain[] = {"mlpio", "checkpointing", "run", NULL};
+    parse_ok(plain, &cli);
+    cJSON *o = mlpio_cli_options_json(&cli);
+    assert_string_equal(cJSON_GetObjectItem(o, "division_requested")->valuestring, "any");
+    assert_true(cJSON_GetObjectItem(o, "scale")->valuedouble == 1.0);
+    assert_string_equal(cJSON_GetObjectItem(o, "io_api")->valuestring, "posix");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "odirect")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "verify")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "what_if")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "allow_invalid_params")));
+    assert_int_equal(cJSON_GetObjectItem(o, "loops")->valueint, 1);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "seed")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "client_host_memory_GB")));
+    assert_string_equal(cJSON_GetObjectItem(o, "results_dir")->valuestring, "mlpio_results");
+    assert_null(cJSON_GetObjectItem(o, "config_file"));
+    cJSON_Delete(o);
+    mlpio_cli_free(&cli);
+
+    const char *full[] = {"mlpio",   "checkpointing", "run",      "--closed",   "--scale",
+                          "0.125",   "--io-api",      "null",     "--odirect",  "--verify",
+                          "--what-if", "--allow-invalid-params",  "--loops",    "7",
+                          "--seed",  "99",            "-cm",      "256",        "-rd",
+                          "out",     "--config-file", "my.json",  NULL};
+    parse_ok(full, &cli);
+    o = mlpio_cli_options_json(&cli);
+    assert_string_equal(cJSON_GetObjectItem(o, "division_requested")->valuestring, "closed");
+    assert_true(cJSON_GetObjectItem(o, "scale")->valuedouble == 0.125);
+    assert_string_equal(cJSON_GetObjectItem(o, "io_api")->valuestring, "null");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "odirect")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "verify")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "what_if")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "allow_invalid_params")));
+    assert_int_equal(cJSON_GetObjectItem(o, "loops")->valueint, 7);
+    assert_int_equal(cJSON_GetObjectItem(o, "seed")->valueint, 99);
+    assert_true(cJSON_GetObjectItem(o, "client_host_memory_GB")->valuedouble == 256);
+    assert_string_equal(cJSON_GetObjectItem(o, "results_dir")->valuestring, "out");
+    assert_string_equal(cJSON_GetObjectItem(o, "config_file")->valuestring, "my.json");
+    cJSON_Delete(o);
+
+    cJSON *a = mlpio_cli_argv_json(&cli);
+    assert_int_equal(cJSON_GetArraySize(a), (int)(N(full) - 1));
+    for (int i = 0; i < cJSON_GetArraySize(a); i++)
+        assert_string_equal(cJSON_GetArrayItem(a, i)->valuestring, full[i]);
+    cJSON_Delete(a);
+    mlpio_cli_free(&cli);
+}
+
+/* Help printed into memory. */
+static char *capture(void (*print)(FILE *, const struct mlpio_workload *,
+                                   const struct mlpio_command *),
+                     const struct mlpio_workload *w, const struct mlpio_command *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    print(f, w, c);
+    fclose(f);
+    return text;
+}
+
+static void print_top(FILE *f, const struct mlpio_workload *w, const struct mlpio_command *c)
+{
+    mlpio_cli_help_top(f);
+}
+
+static void print_workload(FILE *f, const struct mlpio_workload *w,
+                           const struct mlpio_command *c)
+{
+    mlpio_cli_help_workload(f, w);
+}
+
+static void assert_contains(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("help lacks '%s':\n%s", what, text);
+}
+
+static void assert_exit_codes_listed(const char *text)
+{
+    static const int codes[] = {0, 1, 2, 3, 4, 5, 130};
+    for (size_t i = 0; i < N(codes); i++) {
+        char line[96];
+        snprintf(line, sizeof(line), "  %-4d %s\n", codes[i], mlpio_exit_name(codes[i]));
+        assert_contains(text, line);
+    }
+}
+
+static void test_help_command(void **state)
+{
+    const struct mlpio_workload *w = mlpio_workload_find("checkpointing");
+    assert_non_null(w);
+    const struct mlpio_command *run = mlpio_workload_command(w, "run");
+    assert_non_null(run);
+    char *text = capture(mlpio_cli_help_command, w, run);
+    assert_contains(text, "mlpio checkpointing run [options]");
+    for (int i = 0; w->options[i].name; i++) {
+        char left[96];
+        snprintf(left, sizeof(left), "--%s, -%s %s", w->options[i].name, w->options[i].alias,
+                 w->options[i].metavar);
+        assert_contains(text, left);
+        assert_contains(text, w->options[i].config_key);
+    }
+    static const char *const universal[] = {
+        "--model, -m NAME", "--results-dir, -rd DIR", "--params, -p KEY=VALUE",
+        "--config-file FILE", "--closed", "--open", "--what-if", "--allow-invalid-params",
+        "--loops N", "--seed N", "--scale F", "--client-host-memory-in-gb, -cm GB",
+        "--io-api API", "--odirect", "--verify", "--debug", "--verbose, -v", "--quiet, -q",
+        "--help, -h"};
+    for (size_t i = 0; i < N(universal); i++)
+        assert_contains(text, universal[i]);
+    assert_contains(text, "Parameters (--params KEY=VALUE):");
+    for (int i = 0; i < w->nparams; i++) {
+        char expected[160];
+        assert_contains(text, w->params[i].key);
+        mlpio_params_describe(&w->params[i], expected, sizeof(expected));
+        assert_contains(text, expected);
+    }
+    assert_exit_codes_listed(text);
+    free(text);
+}
+
+static void test_help_top_and_workload(void **state)
+{
+    const struct mlpio_workload *w = mlpio_workload_find("checkpointing");
+    char *text = capture(print_top, NULL, NULL);
+    assert_contains(text, "Usage: mpirun -np N mlpio <benchmark> <command> [options]");
+    for (const struct mlpio_workload *const *ws = mlpio_workloads(); *ws; ws++)
+        assert_contains(text, (*ws)->name);
+    assert_exit_codes_listed(text);
+    free(text);
+
+    text = capture(print_workload, w, NULL);
+    assert_contains(text, "mlpio checkpointing <command>");
+    for (int i = 0; w->commands[i].name; i++) {
+        assert_contains(text, w->commands[i].name);
+        assert_contains(text, w->commands[i].summary);
+    }
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_long_options),
+        cmocka_unit_test(test_inline_values),
+        cmocka_unit_test(test_mlperf_aliases),
+        cmocka_unit_test(test_params_several_words),
+        cmocka_unit_test(test_levels_and_flags),
+        cmocka_unit_test(test_help_without_command),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_options_json),
+        cmocka_unit_test(test_help_command),
+        cmocka_unit_test(test_help_top_and_workload),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
