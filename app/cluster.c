@@ -624,7 +624,7 @@ static int host_from_json(const cJSON *o, int i, struct mlpio_cluster_host *host
 {
     struct mlpio_host_info *h = &host->info;
     char where[32];
-    double total, avail, cpus, ranks, first;
+    double total = 0, avail = 0, cpus = 0, ranks = 0, first = 0;
     snprintf(where, sizeof(where), "hosts[%d].", i);
     if (!cJSON_IsObject(o))
         return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cluster JSON: hosts[%d] is not an object",
@@ -662,7 +662,7 @@ static int host_from_json(const cJSON *o, int i, struct mlpio_cluster_host *host
 struct mlpio_cluster *mlpio_cluster_from_json(const cJSON *json, struct mlpio_error *err)
 {
     struct mlpio_cluster *c = NULL;
-    double num_hosts, world, total;
+    double num_hosts = 0, world = 0, total = 0;
     if (!cJSON_IsObject(json)) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "cluster JSON is not an object");
         return NULL;

@@ -43,7 +43,8 @@ void mlpio_log_error(const struct mlpio_context *ctx, const struct mlpio_error *
 
 /* Collective agreement on success. Every rank passes its own rc (0 or -1) and err.
  * Returns 0 on every rank if all succeeded. Otherwise returns -1 on every rank and every
- * rank's err holds the error of the lowest failing rank (prefixed "rank N: " when size > 1).
+ * rank's err holds the error of the lowest failing rank, prefixed "rank N: " when N > 0 (rank 0
+ * does the single-rank steps, where naming it adds nothing) and not already so prefixed.
  * An MPI failure inside is reported as MLPIO_ERR_INTERNAL. */
 int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_error *err);
 

@@ -2,10 +2,11 @@
  *
  * Keys come from BLAKE2b (libsodium's crypto_generichash), so salts, ranks and object names
  * map to unrelated generator keys. Bytes come from xorshift128+: LANES independent generators
- * advanced in lock-step over plain arrays, a loop shape that compilers turn into SIMD code.
- * Block b of an object starts from the 128-bit value (k0, k1 + b), spread over the lanes'
- * states by the splitmix64 finaliser, so every block has its own generator state and any block
- * can be produced (or checked) without producing the ones before it.
+ * advanced in lock-step in vector registers (AVX-512, AVX2 or 128-bit vectors, chosen at run
+ * time; the output is the same bytes whichever is used). Block b of an object starts from the
+ * 128-bit value (k0, k1 + b), spread over the lanes' states by the splitmix64 finaliser, so every
+ * block has its own generator state and any block can be produced (or checked) without
+ * producing the ones before it.
  */
 #include "app/datagen.h"
 

@@ -204,6 +204,8 @@ cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *t
     }
     if (mlpio_params_check(spec, value, err) < 0) {
         cJSON_Delete(value);
+        /* Name what the user typed ("2G"), not its conversion ("2147483648"). */
+        bad_value(spec, text, err);
         return NULL;
     }
     return value;
@@ -322,6 +324,18 @@ int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value)
     char part[128];
     cJSON *cur = root;
     const char *p = dotted;
+    /* Check every component first: a bad one found midway must not leave objects behind. */
+    for (const char *q = dotted;; q++) {
+        const char *dot = strchr(q, '.');
+        size_t len = dot ? (size_t)(dot - q) : strlen(q);
+        if (len == 0 || len >= sizeof(part)) {
+            cJSON_Delete(value);
+            return -1;
+        }
+        if (!dot)
+            break;
+        q = dot;
+    }
     for (;;) {
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);

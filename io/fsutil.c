@@ -42,8 +42,7 @@ int mlpio_fsutil_hint(struct mlpio_error *err, int errnum, const char *path, boo
                                     "%s is missing: was the data written to this folder before "
                                     "reading it?",
                                     path);
-        return mlpio_error_hint(err, "a parent folder of %s does not exist; create it first",
-                                path);
+        return mlpio_error_hint(err, "a parent folder of %s does not exist; create it first", path);
     case ENOTDIR:
         return mlpio_error_hint(err,
                                 "a component of %s is a file, not a folder; remove it or "
@@ -64,8 +63,9 @@ int mlpio_fsutil_hint(struct mlpio_error *err, int errnum, const char *path, boo
     case ENAMETOOLONG:
         return mlpio_error_hint(err, "use a shorter folder path");
     case ESTALE:
-        return mlpio_error_hint(err, "%s was replaced or removed by another client of the shared "
-                                     "file system while in use; run again",
+        return mlpio_error_hint(err,
+                                "%s was replaced or removed by another client of the shared "
+                                "file system while in use; run again",
                                 path);
     default:
         return -1;

@@ -107,9 +107,9 @@ void mlpio_io_buffer_free(void *buf)
     free(buf);
 }
 
-int mlpio_io_file_init(struct mlpio_io_file *f, const struct mlpio_io_backend *be,
-                       const char *path, enum mlpio_io_mode mode,
-                       const struct mlpio_io_options *opts, struct mlpio_error *err)
+int mlpio_io_file_init(struct mlpio_io_file *f, const struct mlpio_io_backend *be, const char *path,
+                       enum mlpio_io_mode mode, const struct mlpio_io_options *opts,
+                       struct mlpio_error *err)
 {
     f->backend = be;
     f->mode = mode;

@@ -70,8 +70,9 @@ static void class_hint(struct mlpio_error *err, int cls, const char *path, bool 
     if (e)
         mlpio_fsutil_hint(err, e, path, reading);
     else if (cls == MPI_ERR_FILE_IN_USE)
-        mlpio_error_hint(err, "another process holds %s open; wait for it or choose another "
-                              "folder",
+        mlpio_error_hint(err,
+                         "another process holds %s open; wait for it or choose another "
+                         "folder",
                          path);
 }
 
@@ -194,28 +195,42 @@ static int short_read(struct mlpio_error *err, const char *path, size_t got, siz
                                  "was truncated or written with other parameters: write it again");
 }
 
-static int collective_xfer(struct mpiio_file *mf, void *buf, size_t len, uint64_t off,
-                           bool writing, struct mlpio_error *err)
+static int beyond_offsets(struct mlpio_error *err, const char *op, size_t len, uint64_t off,
+                          const char *dir, const char *path)
+{
+    return mlpio_error_set(err, MLPIO_ERR_INTERNAL,
+                           "%s of %zu bytes at offset %" PRIu64 " %s %s: beyond the largest "
+                           "MPI-IO offset",
+                           op, len, off, dir, path);
+}
+
+static int collective_xfer(struct mpiio_file *mf, void *buf, size_t len, uint64_t off, bool writing,
+                           bool beyond, struct mlpio_error *err)
 {
     const char *path = mf->base.path;
     const char *op = writing ? "collective write" : "collective read";
-    /* Every rank must make this call even when its own request is too large, or the others
-     * would wait for it forever: it takes part with no data and then fails. */
-    int count = len > INT_MAX ? 0 : (int)len;
+    const char *dir = writing ? "to" : "from";
+    /* Every rank must make this call even when it cannot do its own part, or the others would
+     * wait for it forever: it takes part with no data and then fails. */
+    bool refuse = beyond || len > INT_MAX;
+    int count = refuse ? 0 : (int)len;
+    MPI_Offset at = refuse ? 0 : (MPI_Offset)off;
     MPI_Status st;
-    int rc = writing ? MPI_File_write_at_all(mf->fh, (MPI_Offset)off, buf, count, MPI_BYTE, &st)
-                     : MPI_File_read_at_all(mf->fh, (MPI_Offset)off, buf, count, MPI_BYTE, &st);
+    int rc = writing ? MPI_File_write_at_all(mf->fh, at, buf, count, MPI_BYTE, &st)
+                     : MPI_File_read_at_all(mf->fh, at, buf, count, MPI_BYTE, &st);
+    if (beyond)
+        return beyond_offsets(err, op, len, off, dir, path);
     if (len > INT_MAX) {
         mlpio_error_set(err, MLPIO_ERR_UNSUPPORTED,
                         "%s of %zu bytes at offset %" PRIu64 " %s %s: one collective MPI-IO call "
                         "moves at most %d bytes per rank",
-                        op, len, off, writing ? "to" : "from", path, INT_MAX);
+                        op, len, off, dir, path, INT_MAX);
         return mlpio_error_hint(err, "use transfers below 2 GiB per rank, or the independent "
                                      "mode of the mpiio backend");
     }
     if (rc != MPI_SUCCESS)
-        return mpi_fail(err, rc, path, !writing, "%s of %zu bytes at offset %" PRIu64 " %s %s",
-                        op, len, off, writing ? "to" : "from", path);
+        return mpi_fail(err, rc, path, !writing, "%s of %zu bytes at offset %" PRIu64 " %s %s", op,
+                        len, off, dir, path);
     int got = 0;
     if (MPI_Get_count(&st, MPI_BYTE, &got) != MPI_SUCCESS || got == MPI_UNDEFINED)
         got = 0;
@@ -247,13 +262,11 @@ static int xfer(struct mlpio_io_file *f, void *buf, size_t len, uint64_t off, bo
     struct mpiio_file *mf = to_mpiio(f);
     const char *dir = writing ? "to" : "from";
     const char *op = writing ? "write" : "read";
-    if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL,
-                               "%s of %zu bytes at offset %" PRIu64 " %s %s: beyond the largest "
-                               "MPI-IO offset",
-                               op, len, off, dir, f->path);
+    bool beyond = off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off;
     if (f->options.collective)
-        return collective_xfer(mf, buf, len, off, writing, err);
+        return collective_xfer(mf, buf, len, off, writing, beyond, err);
+    if (beyond)
+        return beyond_offsets(err, op, len, off, dir, f->path);
     size_t done = 0;
     while (done < len) {
         size_t left = len - done;
@@ -264,8 +277,9 @@ static int xfer(struct mlpio_io_file *f, void *buf, size_t len, uint64_t off, bo
         int rc = writing ? MPI_File_write_at(mf->fh, (MPI_Offset)pos, p, count, MPI_BYTE, &st)
                          : MPI_File_read_at(mf->fh, (MPI_Offset)pos, p, count, MPI_BYTE, &st);
         if (rc != MPI_SUCCESS)
-            return mpi_fail(err, rc, f->path, !writing, "%s of %zu bytes at offset %" PRIu64 " %s %s",
-                            op, left, pos, dir, f->path);
+            return mpi_fail(err, rc, f->path, !writing,
+                            "%s of %zu bytes at offset %" PRIu64 " %s %s", op, left, pos, dir,
+                            f->path);
         int got = 0;
         if (MPI_Get_count(&st, MPI_BYTE, &got) != MPI_SUCCESS || got == MPI_UNDEFINED)
             got = 0;

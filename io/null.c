@@ -17,9 +17,8 @@ struct null_file {
     uint64_t end; /* highest end offset written, what size reports */
 };
 
-static int null_open(const char *path, enum mlpio_io_mode mode,
-                     const struct mlpio_io_options *opts, struct mlpio_io_file **out,
-                     struct mlpio_error *err)
+static int null_open(const char *path, enum mlpio_io_mode mode, const struct mlpio_io_options *opts,
+                     struct mlpio_io_file **out, struct mlpio_error *err)
 {
     struct null_file *nf = calloc(1, sizeof(*nf));
     if (!nf)

@@ -162,8 +162,9 @@ static int read_direct(struct posix_file *pf, char *buf, size_t len, uint64_t of
         uint64_t block = pos & ~ALIGN_MASK;
         size_t skip = (size_t)(pos - block);
         size_t got = 0;
-        if (pread_loop(pf->fd, pf->bounce, MLPIO_IO_ALIGN, block, false, path, &got, &eof, err) !=
-            0)
+        /* Stop at an unaligned short count (the end of the file): O_DIRECT cannot go on from
+         * there, and some file systems answer EINVAL rather than 0 if asked. */
+        if (pread_loop(pf->fd, pf->bounce, MLPIO_IO_ALIGN, block, true, path, &got, &eof, err) != 0)
             return -1;
         if (got <= skip)
             return short_read(err, path, done, len, off);
@@ -263,8 +264,7 @@ static int posix_close(struct mlpio_io_file *f, struct mlpio_error *err)
     return rc;
 }
 
-static int open_fd(const char *path, enum mlpio_io_mode mode, bool odirect,
-                   struct mlpio_error *err)
+static int open_fd(const char *path, enum mlpio_io_mode mode, bool odirect, struct mlpio_error *err)
 {
     bool reading = mode == MLPIO_IO_READ;
     int flags = (reading ? O_RDONLY : O_CREAT | O_TRUNC | O_WRONLY) | O_CLOEXEC;

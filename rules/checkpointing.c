@@ -174,7 +174,7 @@ static int read_overrides(const cJSON *run, struct ckpt_run *r, struct mlpio_err
 
 static int read_hosts(const cJSON *run, struct ckpt_run *r, struct mlpio_error *err)
 {
-    const cJSON *cluster, *hosts;
+    const cJSON *cluster = NULL, *hosts = NULL;
     if (get_object(run, "", "cluster", &cluster, err))
         return -1;
     hosts = cJSON_GetObjectItemCaseSensitive(cluster, "hosts");
@@ -200,8 +200,8 @@ static int read_hosts(const cJSON *run, struct ckpt_run *r, struct mlpio_error *
 
 static int read_run(const cJSON *run, struct ckpt_run *r, struct mlpio_error *err)
 {
-    const cJSON *options, *config, *ckpt, *facts, *it;
-    const char *benchmark;
+    const cJSON *options = NULL, *config = NULL, *ckpt = NULL, *facts = NULL, *it = NULL;
+    const char *benchmark = NULL;
     memset(r, 0, sizeof(*r));
     if (!cJSON_IsObject(run))
         return bad_field("(run description)", "an object", run, err);

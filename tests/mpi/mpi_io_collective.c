@@ -84,8 +84,7 @@ static void check_all(const struct shared *s, bool ok, const char *what,
                       const struct mlpio_error *err)
 {
     int mine = ok ? 1 : 0, all = 0;
-    assert_int_equal(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD),
-                     MPI_SUCCESS);
+    assert_int_equal(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), MPI_SUCCESS);
     if (all)
         return;
     if (!ok)

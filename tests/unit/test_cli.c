@@ -30,18 +30,18 @@ static void parse_ok(const char *const *args, struct mlpio_cli *cli)
 {
     struct mlpio_error err = {0};
     if (parse(args, cli, &err) != 0)
-        fail_msg("'%s %s ...' refused: %s (hint: %s)", args[1], args[2] ? args[2] : "",
-                 err.message, err.hint);
+        fail_msg("'%s %s ...' refused: %s (hint: %s)", args[1], args[2] ? args[2] : "", err.message,
+                 err.hint);
 }
 
-static const struct mlpio_override *override(const struct mlpio_cli *cli, int i)
+static const struct mlpio_override * override(const struct mlpio_cli *cli, int i)
 {
     assert_true(i < cli->noverrides);
     return &cli->overrides[i];
 }
 
-static void assert_override(const struct mlpio_cli *cli, int i, const char *key,
-                            const char *value, const char *source)
+static void assert_override(const struct mlpio_cli *cli, int i, const char *key, const char *value,
+                            const char *source)
 {
     const struct mlpio_override *o = override(cli, i);
     assert_string_equal(o->key, key);
@@ -79,12 +79,31 @@ static void test_defaults(void **state)
 static void test_long_options(void **state)
 {
     struct mlpio_cli cli;
-    const char *args[] = {"mlpio",      "checkpointing", "datasize", "--model", "llama3-70b",
-                          "--results-dir", "/r/x",         "--config-file", "c.json",
-                          "--loops",    "3",             "--seed",   "42",      "--scale",
-                          "0.5",        "--io-api",      "null",     "--verify", "--what-if",
-                          "--allow-invalid-params",      "--client-host-memory-in-gb", "64",
-                          "--closed",   "--debug",       NULL};
+    const char *args[] = {"mlpio",
+                          "checkpointing",
+                          "datasize",
+                          "--model",
+                          "llama3-70b",
+                          "--results-dir",
+                          "/r/x",
+                          "--config-file",
+                          "c.json",
+                          "--loops",
+                          "3",
+                          "--seed",
+                          "42",
+                          "--scale",
+                          "0.5",
+                          "--io-api",
+                          "null",
+                          "--verify",
+                          "--what-if",
+                          "--allow-invalid-params",
+                          "--client-host-memory-in-gb",
+                          "64",
+                          "--closed",
+                          "--debug",
+                          NULL};
     parse_ok(args, &cli);
     assert_string_equal(cli.command->name, "datasize");
     assert_string_equal(cli.model, "llama3-70b");
@@ -106,13 +125,18 @@ static void test_long_options(void **state)
 static void test_inline_values(void **state)
 {
     struct mlpio_cli cli;
-    const char *args[] = {"mlpio",          "checkpointing",
-                          "run",            "--model=llama3-405b",
-                          "--loops=2",      "--scale=0.25",
+    const char *args[] = {"mlpio",
+                          "checkpointing",
+                          "run",
+                          "--model=llama3-405b",
+                          "--loops=2",
+                          "--scale=0.25",
                           "--seed=18446744073709551615",
-                          "--io-api=mpiio", "--num-checkpoints-write=4",
+                          "--io-api=mpiio",
+                          "--num-checkpoints-write=4",
                           "--params=checkpoint.fsync=false",
-                          "--open",         NULL};
+                          "--open",
+                          NULL};
     parse_ok(args, &cli);
     assert_string_equal(cli.model, "llama3-405b");
     assert_int_equal(cli.loops, 2);
@@ -130,10 +154,25 @@ static void test_inline_values(void **state)
 static void test_mlperf_aliases(void **state)
 {
     struct mlpio_cli cli;
-    const char *args[] = {"mlpio", "checkpointing", "run", "-m",   "llama3-1t",  "-rd",
-                          "/res",  "-cm",           "128", "-ncw", "5",          "-ncr",
-                          "3",     "-cf",           "/ckpt", "-p", "checkpoint.layout=shared",
-                          "-q",    NULL};
+    const char *args[] = {"mlpio",
+                          "checkpointing",
+                          "run",
+                          "-m",
+                          "llama3-1t",
+                          "-rd",
+                          "/res",
+                          "-cm",
+                          "128",
+                          "-ncw",
+                          "5",
+                          "-ncr",
+                          "3",
+                          "-cf",
+                          "/ckpt",
+                          "-p",
+                          "checkpoint.layout=shared",
+                          "-q",
+                          NULL};
     parse_ok(args, &cli);
     assert_string_equal(cli.model, "llama3-1t");
     assert_string_equal(cli.results_dir, "/res");
@@ -181,9 +220,8 @@ static void test_levels_and_flags(void **state)
         const char *flag;
         enum mlpio_log_level level;
     } cases[] = {
-        {"-v", MLPIO_LOG_VERBOSE},   {"--verbose", MLPIO_LOG_VERBOSE},
-        {"-q", MLPIO_LOG_QUIET},     {"--quiet", MLPIO_LOG_QUIET},
-        {"--debug", MLPIO_LOG_DEBUG},
+        {"-v", MLPIO_LOG_VERBOSE},    {"--verbose", MLPIO_LOG_VERBOSE}, {"-q", MLPIO_LOG_QUIET},
+        {"--quiet", MLPIO_LOG_QUIET}, {"--debug", MLPIO_LOG_DEBUG},
     };
     for (size_t i = 0; i < N(cases); i++) {
         struct mlpio_cli cli;
@@ -194,8 +232,8 @@ static void test_levels_and_flags(void **state)
     }
     /* --verbose after --debug keeps the more detailed level. */
     struct mlpio_cli cli;
-    const char *args[] = {"mlpio",   "checkpointing", "run", "--debug", "-v", "--odirect",
-                          "--closed", "--closed",     NULL};
+    const char *args[] = {"mlpio",     "checkpointing", "run",      "--debug", "-v",
+                          "--odirect", "--closed",      "--closed", NULL};
     parse_ok(args, &cli);
     assert_int_equal(cli.level, MLPIO_LOG_DEBUG);
     assert_true(cli.odirect);
@@ -237,7 +275,8 @@ static const struct error_case errors[] = {
     {{"mlpio", "checkpointing", "rnu", NULL},
      "unknown command 'rnu' for benchmark 'checkpointing'",
      "did you mean 'run'?"},
-    {{"mlpio", "checkpointing", "datasze", NULL}, "unknown command 'datasze'",
+    {{"mlpio", "checkpointing", "datasze", NULL},
+     "unknown command 'datasze'",
      "did you mean 'datasize'?"},
     {{"mlpio", "checkpointing", "--model", "llama3-8b", NULL},
      "no command given for benchmark 'checkpointing'",
@@ -332,8 +371,8 @@ static void test_exit_codes(void **state)
         enum mlpio_errcat cat;
         int code;
     } cases[] = {
-        {MLPIO_ERR_NONE, 0},        {MLPIO_ERR_USAGE, 2},       {MLPIO_ERR_CONFIG, 2},
-        {MLPIO_ERR_UNSUPPORTED, 2}, {MLPIO_ERR_RULES, 3},       {MLPIO_ERR_IO, 4},
+        {MLPIO_ERR_NONE, 0},        {MLPIO_ERR_USAGE, 2},         {MLPIO_ERR_CONFIG, 2},
+        {MLPIO_ERR_UNSUPPORTED, 2}, {MLPIO_ERR_RULES, 3},         {MLPIO_ERR_IO, 4},
         {MLPIO_ERR_VERIFY, 5},      {MLPIO_ERR_INTERRUPTED, 130}, {MLPIO_ERR_INTERNAL, 1},
     };
     for (size_t i = 0; i < N(cases); i++)
@@ -370,11 +409,29 @@ static void test_options_json(void **state)
     cJSON_Delete(o);
     mlpio_cli_free(&cli);
 
-    const char *full[] = {"mlpio",   "checkpointing", "run",      "--closed",   "--scale",
-                          "0.125",   "--io-api",      "null",     "--odirect",  "--verify",
-                          "--what-if", "--allow-invalid-params",  "--loops",    "7",
-                          "--seed",  "99",            "-cm",      "256",        "-rd",
-                          "out",     "--config-file", "my.json",  NULL};
+    const char *full[] = {"mlpio",
+                          "checkpointing",
+                          "run",
+                          "--closed",
+                          "--scale",
+                          "0.125",
+                          "--io-api",
+                          "null",
+                          "--odirect",
+                          "--verify",
+                          "--what-if",
+                          "--allow-invalid-params",
+                          "--loops",
+                          "7",
+                          "--seed",
+                          "99",
+                          "-cm",
+                          "256",
+                          "-rd",
+                          "out",
+                          "--config-file",
+                          "my.json",
+                          NULL};
     parse_ok(full, &cli);
     o = mlpio_cli_options_json(&cli);
     assert_string_equal(cJSON_GetObjectItem(o, "division_requested")->valuestring, "closed");
@@ -418,8 +475,7 @@ static void print_top(FILE *f, const struct mlpio_workload *w, const struct mlpi
     mlpio_cli_help_top(f);
 }
 
-static void print_workload(FILE *f, const struct mlpio_workload *w,
-                           const struct mlpio_command *c)
+static void print_workload(FILE *f, const struct mlpio_workload *w, const struct mlpio_command *c)
 {
     mlpio_cli_help_workload(f, w);
 }
@@ -455,12 +511,25 @@ static void test_help_command(void **state)
         assert_contains(text, left);
         assert_contains(text, w->options[i].config_key);
     }
-    static const char *const universal[] = {
-        "--model, -m NAME", "--results-dir, -rd DIR", "--params, -p KEY=VALUE",
-        "--config-file FILE", "--closed", "--open", "--what-if", "--allow-invalid-params",
-        "--loops N", "--seed N", "--scale F", "--client-host-memory-in-gb, -cm GB",
-        "--io-api API", "--odirect", "--verify", "--debug", "--verbose, -v", "--quiet, -q",
-        "--help, -h"};
+    static const char *const universal[] = {"--model, -m NAME",
+                                            "--results-dir, -rd DIR",
+                                            "--params, -p KEY=VALUE",
+                                            "--config-file FILE",
+                                            "--closed",
+                                            "--open",
+                                            "--what-if",
+                                            "--allow-invalid-params",
+                                            "--loops N",
+                                            "--seed N",
+                                            "--scale F",
+                                            "--client-host-memory-in-gb, -cm GB",
+                                            "--io-api API",
+                                            "--odirect",
+                                            "--verify",
+                                            "--debug",
+                                            "--verbose, -v",
+                                            "--quiet, -q",
+                                            "--help, -h"};
     for (size_t i = 0; i < N(universal); i++)
         assert_contains(text, universal[i]);
     assert_contains(text, "Parameters (--params KEY=VALUE):");

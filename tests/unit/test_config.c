@@ -202,8 +202,7 @@ static void test_build_cli_and_params(void **state)
     assert_int_equal((int)mlpio_json_number(c, "checkpoint.num_checkpoints_write", 0), 2);
     assert_true(mlpio_json_number(c, "checkpoint.transfer_size", 0) == 4194304.0);
     assert_false(mlpio_json_bool(c, "checkpoint.fsync", true));
-    assert_string_equal(mlpio_json_string(c, "checkpoint.checkpoint_folder", ""),
-                        "/scratch/ckpt");
+    assert_string_equal(mlpio_json_string(c, "checkpoint.checkpoint_folder", ""), "/scratch/ckpt");
     /* The last of two settings of one key wins, with its source. */
     assert_int_equal((int)mlpio_json_number(c, "checkpoint.num_checkpoints_read", 0), 4);
     /* Untouched keys keep the model's values. */
@@ -228,8 +227,14 @@ static void test_build_config_file_merge(void **state)
                "{\"checkpoint\": {\"num_checkpoints_read\": 2, \"layout\": \"shared\"},\n"
                " \"parallelism\": {\"data\": 4}}\n",
                path, sizeof(path));
-    const char *args[] = {"mlpio",    "checkpointing", "run", "--config-file", path, "--params",
-                          "checkpoint.layout=per_rank", NULL};
+    const char *args[] = {"mlpio",
+                          "checkpointing",
+                          "run",
+                          "--config-file",
+                          path,
+                          "--params",
+                          "checkpoint.layout=per_rank",
+                          NULL};
     struct mlpio_error err = {0};
     cJSON *overrides;
     cJSON *c = build(args, &overrides, &err);

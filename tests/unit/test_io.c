@@ -370,8 +370,8 @@ static void test_odirect_unaligned(void **state)
     } bad[] = {{1, 0}, {0, 512}, {100, 100}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         mlpio_error_clear(&err);
-        assert_int_equal(
-            mlpio_io_write_at(f, buf + bad[i].shift, MLPIO_IO_ALIGN, bad[i].off, &err), -1);
+        assert_int_equal(mlpio_io_write_at(f, buf + bad[i].shift, MLPIO_IO_ALIGN, bad[i].off, &err),
+                         -1);
         assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
         assert_non_null(strstr(err.message, path));
         assert_non_null(strstr(err.message, "4096"));
@@ -495,7 +495,9 @@ static void test_defaults_and_helpers(void **state)
 }
 
 #define BACKEND_TEST(name, i)                                                                      \
-    {name, test_round_trip, setup, teardown, (void *)&cases[i]}
+    {                                                                                              \
+        name, test_round_trip, setup, teardown, (void *)&cases[i]                                  \
+    }
 
 int main(int argc, char **argv)
 {

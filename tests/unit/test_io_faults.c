@@ -149,10 +149,10 @@ struct enospc_case {
 };
 
 static const struct enospc_case enospc_cases[] = {
-    {"mid-write", false, 0, 65536, 12411},             /* a short write, then ENOSPC */
-    {"first byte", false, 1 << 20, 8192, 1 << 20},     /* the first call fails */
-    {"odirect", true, 0, 65536, 16384},                /* aligned part under O_DIRECT */
-    {"odirect tail", true, 0, 65536 + 3000, 65636},    /* unaligned tail, buffered */
+    {"mid-write", false, 0, 65536, 12411},          /* a short write, then ENOSPC */
+    {"first byte", false, 1 << 20, 8192, 1 << 20},  /* the first call fails */
+    {"odirect", true, 0, 65536, 16384},             /* aligned part under O_DIRECT */
+    {"odirect tail", true, 0, 65536 + 3000, 65636}, /* unaligned tail, buffered */
 };
 
 static void test_enospc(void **state)
@@ -164,8 +164,7 @@ static void test_enospc(void **state)
         struct mlpio_error err = {0};
         struct mlpio_io_file *f = NULL;
         uint8_t *buf = pattern(c->write_len);
-        ASSERT_OK(mlpio_io_open(&mlpio_io_posix, fx->path, MLPIO_IO_WRITE, &opts, &f, &err),
-                  &err);
+        ASSERT_OK(mlpio_io_open(&mlpio_io_posix, fx->path, MLPIO_IO_WRITE, &opts, &f, &err), &err);
         fault.kind = FAULT_ENOSPC_AT;
         fault.enospc_at = c->enospc_at;
         fault.calls = 0;
@@ -175,8 +174,7 @@ static void test_enospc(void **state)
         char at[64];
         snprintf(at, sizeof(at), "at offset %" PRIu64 " to ", c->enospc_at);
         if (!strstr(err.message, at) || !strstr(err.message, fx->path))
-            fail_msg("case %s: message \"%s\" lacks \"%s\" or the path", c->name, err.message,
-                     at);
+            fail_msg("case %s: message \"%s\" lacks \"%s\" or the path", c->name, err.message, at);
         assert_int_equal(err.category, MLPIO_ERR_IO);
         assert_int_equal(err.source, MLPIO_SRC_ERRNO);
         assert_int_equal(err.cause, ENOSPC);
@@ -197,8 +195,7 @@ static void test_short_and_eintr(void **state)
         struct mlpio_io_options opts = {.odirect = modes[i]};
         struct mlpio_error err = {0};
         struct mlpio_io_file *f = NULL;
-        ASSERT_OK(mlpio_io_open(&mlpio_io_posix, fx->path, MLPIO_IO_WRITE, &opts, &f, &err),
-                  &err);
+        ASSERT_OK(mlpio_io_open(&mlpio_io_posix, fx->path, MLPIO_IO_WRITE, &opts, &f, &err), &err);
         memset(&fault, 0, sizeof(fault));
         fault.kind = FAULT_CHOPPY;
         ASSERT_OK(mlpio_io_write_at(f, buf, len, 0, &err), &err);

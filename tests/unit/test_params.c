@@ -118,9 +118,9 @@ static void test_from_text_rejects(void **state)
         {"run.block", "", "byte count"},
         {"run.block", "4kk", "byte count"},
         {"run.block", "4 k", "byte count"},
-        {"run.block", "1.3k", "byte count"},  /* 1331.2 bytes is not a whole count */
-        {"run.block", "2048", "byte count"},  /* below the minimum */
-        {"run.block", "2T", "byte count"},    /* above the maximum */
+        {"run.block", "1.3k", "byte count"}, /* 1331.2 bytes is not a whole count */
+        {"run.block", "2048", "byte count"}, /* below the minimum */
+        {"run.block", "2T", "byte count"},   /* above the maximum */
         {"run.block", "-4k", "byte count"},
         {"run.count", "3.5", "an integer from 1 to 100"},
         {"run.count", "0", "an integer from 1 to 100"},
@@ -152,8 +152,8 @@ static void test_from_text_rejects(void **state)
         snprintf(given, sizeof(given), "'%s'", cases[i].text);
         if (!strstr(err.message, cases[i].key) || !strstr(err.message, cases[i].expected) ||
             !strstr(err.message, given))
-            fail_msg("%s='%s': message '%s' lacks the key, '%s' or %s", cases[i].key,
-                     cases[i].text, err.message, cases[i].expected, given);
+            fail_msg("%s='%s': message '%s' lacks the key, '%s' or %s", cases[i].key, cases[i].text,
+                     err.message, cases[i].expected, given);
         if (!strstr(err.hint, cases[i].key))
             fail_msg("hint '%s' does not name %s", err.hint, cases[i].key);
     }
@@ -167,13 +167,13 @@ struct check_case {
 static void test_check_types(void **state)
 {
     static const struct check_case cases[] = {
-        {"run.count", "5", 1},         {"run.count", "\"5\"", 0},   {"run.count", "5.5", 0},
-        {"run.count", "true", 0},      {"run.count", "null", 0},    {"run.block", "8192", 1},
-        {"run.block", "\"8k\"", 0},    {"run.block", "4095", 0},    {"run.ratio", "0.25", 1},
-        {"run.ratio", "[1]", 0},       {"run.sync", "false", 1},    {"run.sync", "1", 0},
-        {"run.sync", "\"true\"", 0},   {"run.label", "\"x\"", 1},   {"run.label", "\"\"", 0},
-        {"run.label", "7", 0},         {"io.api", "\"posix\"", 1},  {"io.api", "\"POSIX\"", 0},
-        {"io.api", "1", 0},            {"io.api", "{}", 0},
+        {"run.count", "5", 1},       {"run.count", "\"5\"", 0},  {"run.count", "5.5", 0},
+        {"run.count", "true", 0},    {"run.count", "null", 0},   {"run.block", "8192", 1},
+        {"run.block", "\"8k\"", 0},  {"run.block", "4095", 0},   {"run.ratio", "0.25", 1},
+        {"run.ratio", "[1]", 0},     {"run.sync", "false", 1},   {"run.sync", "1", 0},
+        {"run.sync", "\"true\"", 0}, {"run.label", "\"x\"", 1},  {"run.label", "\"\"", 0},
+        {"run.label", "7", 0},       {"io.api", "\"posix\"", 1}, {"io.api", "\"POSIX\"", 0},
+        {"io.api", "1", 0},          {"io.api", "{}", 0},
     };
     for (size_t i = 0; i < N(cases); i++) {
         struct mlpio_error err = {0};
@@ -253,12 +253,9 @@ struct unknown_case {
 static void test_validate_unknown(void **state)
 {
     static const struct unknown_case cases[] = {
-        {"run.cuont", "run.count"},
-        {"run.blocks", "run.block"},
-        {"io.apis", "io.api"},
-        {"sync", "run.sync"}, /* the last component of a dotted key */
-        {"run.zzzzzzzzzz", NULL},
-        {"elsewhere.totally.different", NULL},
+        {"run.cuont", "run.count"}, {"run.blocks", "run.block"},
+        {"io.apis", "io.api"},      {"sync", "run.sync"}, /* the last component of a dotted key */
+        {"run.zzzzzzzzzz", NULL},   {"elsewhere.totally.different", NULL},
         {"referenced", NULL}, /* "reference" is ignored as a component, not as a prefix */
     };
     for (size_t i = 0; i < N(cases); i++) {
@@ -359,9 +356,14 @@ static void test_suggest(void **state)
     static const struct {
         const char *word, *want;
     } cases[] = {
-        {"rn", "run"},       {"runn", "run"},       {"datasze", "datasize"},
-        {"dataszie", "datasize"}, {"configveiw", "configview"}, {"xyzzy", NULL},
-        {"r", NULL},         {"deletesomething", NULL},
+        {"rn", "run"},
+        {"runn", "run"},
+        {"datasze", "datasize"},
+        {"dataszie", "datasize"},
+        {"configveiw", "configview"},
+        {"xyzzy", NULL},
+        {"r", NULL},
+        {"deletesomething", NULL},
     };
     for (size_t i = 0; i < N(cases); i++) {
         const char *got = mlpio_suggest_word(commands, cases[i].word);
