@@ -18,11 +18,16 @@ fail() {
 }
 
 # run NP ARGS...: mlpio under mpirun; output captured in $OUT/$ERR; exit code in $CODE.
+# One rank runs the binary directly (MPI singleton), as on a workstation.
 run() {
     local np=$1
     shift
     set +e
-    $MLPIO_MPIEXEC -np "$np" "$MLPIO_BIN" "$@" >"$OUT" 2>"$ERR"
+    if [ "$np" -eq 1 ]; then
+        "$MLPIO_BIN" "$@" >"$OUT" 2>"$ERR"
+    else
+        $MLPIO_MPIEXEC -np "$np" "$MLPIO_BIN" "$@" >"$OUT" 2>"$ERR"
+    fi
     CODE=$?
     set -e
 }
