@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app/histogram.h"
+#include "app/prefill.h"
 #include "app/rundir.h"
 #include "app/workloads/checkpointing/checkpointing.h"
 #include "app/workloads/checkpointing/plan.h"
@@ -42,7 +43,8 @@ struct ckpt {
     uint64_t job_bytes;    /* one checkpoint, all ranks of this job */
     uint64_t shared_base;  /* shared layout: this rank's offset in the file */
     uint64_t shared_calls; /* shared layout: collective calls per checkpoint (max over ranks) */
-    void *buf;
+    void *buf;                    /* reads and the shared layout */
+    struct mlpio_prefill *prefill; /* per-rank writes: data generated ahead of the writer */
     struct mlpio_hist ops;
     struct phase_result result[2];
     const char *cache_policy;
@@ -136,7 +138,23 @@ static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i,
                   : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     if (rc == 0 && ph == PHASE_READ)
         rc = check_size(f, path, file->bytes, err);
-    for (uint64_t off = 0; rc == 0 && off < file->bytes; off += c->transfer) {
+    if (rc == 0 && ph == PHASE_WRITE) {
+        mlpio_prefill_start(c->prefill, &obj, file->bytes);
+        const void *chunk;
+        uint64_t off;
+        size_t n;
+        while (rc == 0 && (chunk = mlpio_prefill_next(c->prefill, &off, &n))) {
+            rc = check_interrupt(err);
+            double t0 = MPI_Wtime();
+            if (rc == 0)
+                rc = mlpio_io_write_at(f, chunk, n, off, err);
+            if (rc == 0)
+                mlpio_hist_add(&c->ops, MPI_Wtime() - t0);
+        }
+        if (rc < 0)
+            mlpio_prefill_stop(c->prefill);
+    }
+    for (uint64_t off = 0; rc == 0 && ph == PHASE_READ && off < file->bytes; off += c->transfer) {
         size_t n = (size_t)(file->bytes - off < c->transfer ? file->bytes - off : c->transfer);
         rc = check_interrupt(err);
         if (rc == 0)
@@ -439,6 +457,9 @@ static int setup(struct ckpt *c, struct mlpio_run *run, struct mlpio_error *err)
     if (rc == 0 && !(c->buf = mlpio_io_buffer_alloc(c->transfer)))
         rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot allocate a %zu-byte buffer",
                              c->transfer);
+    if (rc == 0 && !c->shared && c->ncw > 0 && !run->cli->what_if &&
+        !(c->prefill = mlpio_prefill_create(c->transfer, 2, err)))
+        rc = -1;
     for (int ph = 0; rc == 0 && ph < 2; ph++) {
         int n = ph == PHASE_WRITE ? c->ncw : c->ncr;
         c->result[ph].duration = calloc((size_t)n + 1, sizeof(double));
@@ -464,6 +485,7 @@ static void teardown(struct ckpt *c)
 {
     mlpio_ckpt_plan_free(&c->plan);
     mlpio_io_buffer_free(c->buf);
+    mlpio_prefill_destroy(&c->prefill);
     for (int ph = 0; ph < 2; ph++) {
         free(c->result[ph].duration);
         free(c->result[ph].throughput);
