@@ -163,19 +163,26 @@ static struct mlpio_verdict_report *judge(struct mlpio_run *run, struct mlpio_er
     return v;
 }
 
+/* detail_level: the log level from which each issue is listed. */
 static void print_verdict(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
-                          const char *when)
+                          const char *when, enum mlpio_log_level detail_level)
 {
     const struct mlpio_context *ctx = run->ctx;
-    mlpio_log(ctx, MLPIO_LOG_QUIET, "verdict (%s): %s\n", when,
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "verdict (%s): %s", when,
               mlpio_verdict_name(mlpio_verdict_of(v)));
+    if (ctx->level < detail_level && v->count > 0) {
+        mlpio_log(ctx, MLPIO_LOG_QUIET, " (%d issue%s: see report.txt)\n", v->count,
+                  v->count == 1 ? "" : "s");
+        return;
+    }
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "\n");
     static const char *level[] = {"warning", "OPEN", "INVALID"};
     for (int i = 0; i < v->count; i++) {
         const struct mlpio_issue *is = &v->issues[i];
-        mlpio_log(ctx, MLPIO_LOG_NORMAL, "  %-7s %s: %s (expected %s, got %s)\n", level[is->level],
+        mlpio_log(ctx, MLPIO_LOG_QUIET, "  %-7s %s: %s (expected %s, got %s)\n", level[is->level],
                   is->parameter, is->message, is->expected, is->actual);
         if (is->hint[0])
-            mlpio_log(ctx, MLPIO_LOG_NORMAL, "          fix: %s\n", is->hint);
+            mlpio_log(ctx, MLPIO_LOG_QUIET, "          fix: %s\n", is->hint);
     }
 }
 
@@ -238,8 +245,8 @@ static int draw_salt(struct mlpio_run *run, struct mlpio_error *err)
         rc = mlpio_data_salt_random(&run->salt, err);
     if (mlpio_context_agree(run->ctx, rc, err) < 0)
         return -1;
-    if (!cli->has_seed && mlpio_bcast_bytes(run->ctx, run->salt.bytes, sizeof(run->salt.bytes),
-                                            err) < 0)
+    if (!cli->has_seed &&
+        mlpio_bcast_bytes(run->ctx, run->salt.bytes, sizeof(run->salt.bytes), err) < 0)
         return -1;
     mlpio_data_rank_key(&run->salt, (uint64_t)run->ctx->rank, &run->key);
     return 0;
@@ -252,8 +259,8 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
     char *results = mlpio_path_absolute(cli->results_dir);
     if (!results)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot resolve %s", cli->results_dir);
-    run->run_dir = mlpio_rundir_create(results, run->workload->name, cli->model,
-                                       run->command->name, time(NULL), run->run_id, err);
+    run->run_dir = mlpio_rundir_create(results, run->workload->name, cli->model, run->command->name,
+                                       time(NULL), run->run_id, err);
     free(results);
     if (!run->run_dir)
         return -1;
@@ -318,8 +325,7 @@ static cJSON *summary_doc(const struct mlpio_run *run, const struct mlpio_verdic
         cJSON_AddItemToArray(mem, cJSON_CreateNumber((double)h->mem_total_bytes / (1 << 30)));
         cJSON_AddItemToArray(cpu, cJSON_CreateNumber(h->cpu_count));
     }
-    cJSON_AddStringToObject(s, "verdict",
-                            v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "INVALID");
+    cJSON_AddStringToObject(s, "verdict", v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "INVALID");
     cJSON_AddNumberToObject(s, "exit_code", code);
     return s;
 }
@@ -365,7 +371,7 @@ static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *
     if (!v)
         fprintf(run->ctx->err, "mlpio: warning: post-run rules: %s\n", err.message);
     else
-        print_verdict(run, v, "run");
+        print_verdict(run, v, "run", MLPIO_LOG_VERBOSE);
     cJSON *doc = run->doc;
     set_time(doc, "end_time", now_epoch());
     cJSON_DeleteItemFromObject(doc, "status");
@@ -513,7 +519,7 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         verdict = judge(&run, &err);
         rc = verdict ? 0 : -1;
         if (verdict) {
-            print_verdict(&run, verdict, "before the run");
+            print_verdict(&run, verdict, "before the run", MLPIO_LOG_NORMAL);
             rc = admit(&run, verdict, &err);
         }
     }

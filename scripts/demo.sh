@@ -9,13 +9,13 @@ mkdir -p "$build"
 mlpio_build "$build" -DCMAKE_BUILD_TYPE=Release
 mlpio_mpi_env
 
-work=${MLPIO_DEMO_DIR:-$MLPIO_ROOT/mlpio_results}
-mkdir -p "$work"
+results=${MLPIO_DEMO_RESULTS:-$MLPIO_ROOT/mlpio_results}
+data=${MLPIO_DEMO_DATA:-$MLPIO_ROOT/mlpio_data}
 echo "demo: llama3-8b checkpoints at scale 0.001 (about 13 MiB per rank), $ranks ranks"
 mpirun -np "$ranks" "$build/app/mlpio" checkpointing run --model llama3-8b --open \
     --scale 0.001 --params checkpoint.time_between_checkpoints=0 \
-    --checkpoint-folder "$work/checkpoints" --results-dir "$work" --verify
-run=$(ls -d "$work"/checkpointing/llama3-8b/run/*/ | sort | tail -n 1)
+    --checkpoint-folder "$data/checkpoints" --results-dir "$results" --verify
+run=$(ls -d "$results"/checkpointing/llama3-8b/run/*/ | sort | tail -n 1)
 echo
 echo "demo: report:   ${run}report.txt"
 echo "demo: summary:  ${run}summary.json"
