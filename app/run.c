@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "app/rundir.h"
+#include "io/path.h"
 #include "report/json_file.h"
 #include "rules/rules.h"
 
@@ -36,34 +37,7 @@ char *mlpio_path_absolute(const char *path)
     else
         return NULL;
     /* Fold "//", "/./" and "/../" textually so equal locations compare equal. */
-    char *out = malloc(strlen(joined) + 2);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (const char *p = joined; *p;) {
-        while (*p == '/')
-            p++;
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == 0)
-            break;
-        if (len == 1 && p[0] == '.') {
-        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-        } else {
-            out[o++] = '/';
-            memcpy(out + o, p, len);
-            o += len;
-        }
-        p += len;
-    }
-    if (o == 0)
-        out[o++] = '/';
-    out[o] = '\0';
-    return out;
+    return mlpio_path_normalize(joined);
 }
 
 void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context)

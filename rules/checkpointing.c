@@ -11,6 +11,8 @@
  */
 #include "rules/rules.h"
 
+#include "io/path.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -318,50 +320,6 @@ static void undo_hint(const cJSON *ov, const char *key, const char *closed, char
         snprintf(buf, n, "set %s to %s", key, closed);
 }
 
-/* Normalise an absolute path lexically: no "//", ".", ".." or trailing "/". Symbolic links are
- * not resolved: the paths may name storage that is not mounted where the rules run. */
-static char *normalise_path(const char *path)
-{
-    size_t len = strlen(path);
-    char *out = malloc(len + 2);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    const char *p = path;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *end = strchrnul(p, '/');
-        size_t n = (size_t)(end - p);
-        if (n == 0 || (n == 1 && p[0] == '.')) {
-            /* nothing */
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-        } else {
-            out[o++] = '/';
-            memcpy(out + o, p, n);
-            o += n;
-        }
-        p = end;
-    }
-    if (o == 0)
-        out[o++] = '/';
-    out[o] = '\0';
-    return out;
-}
-
-/* Is normalised path b equal to or inside normalised path a (whole components only)? */
-static int path_within(const char *a, const char *b)
-{
-    size_t n = strlen(a);
-    if (strcmp(a, "/") == 0)
-        return 1;
-    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
-}
-
 static int check_ranks(const struct ckpt_run *r, struct mlpio_verdict_report *v)
 {
     char exp[TEXT_MAX], act[TEXT_MAX], hint[TEXT_MAX];
@@ -536,15 +494,15 @@ static int check_options(const struct ckpt_run *r, struct mlpio_verdict_report *
 
 static int check_folder(const struct ckpt_run *r, struct mlpio_verdict_report *v)
 {
-    char *folder = normalise_path(r->folder);
-    char *results = normalise_path(r->results_dir);
+    char *folder = mlpio_path_normalize(r->folder);
+    char *results = mlpio_path_normalize(r->results_dir);
     int rc = -1;
     if (!folder || !results)
         goto out;
     rc = 0;
-    if (path_within(folder, results) || path_within(results, folder)) {
+    if (mlpio_path_within(folder, results) || mlpio_path_within(results, folder)) {
         const char *how = strcmp(folder, results) == 0   ? "is"
-                          : path_within(results, folder) ? "is inside"
+                          : mlpio_path_within(results, folder) ? "is inside"
                                                          : "contains";
         rc = mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "checkpoint.checkpoint_folder",
                                "outside the results directory", folder,

@@ -49,6 +49,11 @@ says "what-if: nothing was written"
 says "zero_pp_rank_0_mp_rank_00_optim_states.pt"
 [ ! -e "$WORK/wi" ] && [ ! -e "$WORK/wires" ] || fail "--what-if created files"
 
+# --debug: per-rank diagnostics on stderr, one line per rank, prefixed with the rank.
+expect 0 2 checkpointing run "${CKPT_SMALL[@]}" --what-if --debug -cf "$WORK/wi" -rd "$WORK/wires"
+grep -q '^\[rank 0\] plan: tp 0 pp 0 dp 0' "$ERR" || fail "no rank 0 plan on stderr"
+grep -q '^\[rank 1\] plan: tp 0 pp 0 dp 1' "$ERR" || fail "no rank 1 plan on stderr"
+
 # datasize: full and per-rank sizes and the memory check; configview: the merged config.
 expect 0 1 checkpointing datasize --model llama3-405b
 says "full checkpoint (512 ranks): 5292.2"

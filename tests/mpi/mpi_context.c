@@ -13,30 +13,7 @@
 
 #include "app/context.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Open MPI keeps allocations past MPI_Finalize from components it has unloaded by then, so
- * leaks are checked before MPI_Finalize with the MPI libraries suppressed. */
-const char *__asan_default_options(void);
-const char *__lsan_default_options(void);
-const char *__lsan_default_suppressions(void);
-const char *__asan_default_options(void)
-{
-    return "fast_unwind_on_malloc=0";
-}
-const char *__lsan_default_options(void)
-{
-    return "print_suppressions=0";
-}
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libpmix.so\n"
-           "leak:libhwloc.so\nleak:/openmpi/lib/openmpi3/mca_\n";
-}
-#define LEAK_CHECK_BEFORE_FINALIZE() __lsan_do_leak_check()
-#else
-#define LEAK_CHECK_BEFORE_FINALIZE() ((void)0)
-#endif
+#include "support/mpi_leaks.h"
 
 /* A context per test, writing into memory streams. */
 struct fixture {

@@ -29,31 +29,7 @@
 #include "app/datagen.h"
 #include "app/dedup.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Open MPI keeps some allocations past MPI_Finalize and unloads the components that made them,
- * so leaks are checked just before MPI_Finalize, while those libraries can still be named and
- * suppressed (full unwinding reaches their frames from inside libc helpers). */
-const char *__asan_default_options(void);
-const char *__lsan_default_options(void);
-const char *__lsan_default_suppressions(void);
-const char *__asan_default_options(void)
-{
-    return "fast_unwind_on_malloc=0";
-}
-const char *__lsan_default_options(void)
-{
-    return "print_suppressions=0";
-}
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libpmix.so\n"
-           "leak:libhwloc.so\nleak:/openmpi/lib/openmpi3/mca_\n";
-}
-#define LEAK_CHECK_BEFORE_FINALIZE() __lsan_do_leak_check()
-#else
-#define LEAK_CHECK_BEFORE_FINALIZE() ((void)0)
-#endif
+#include "support/mpi_leaks.h"
 
 #define BLK 4096
 #define TAIL 1000

@@ -24,8 +24,8 @@ static const char *const phase_name[] = {"write", "read"};
 
 struct phase_result {
     int count;
-    double *duration;   /* rank 0: seconds per checkpoint */
-    double *throughput; /* rank 0: GiB/s per checkpoint */
+    double *duration;          /* rank 0: seconds per checkpoint */
+    double *throughput;        /* rank 0: GiB/s per checkpoint */
     double rank_min, rank_max; /* per-rank GiB/s extremes over all checkpoints */
     int rank_min_at, rank_max_at;
     struct mlpio_hist ops; /* rank 0 after the reduce: every rank's per-call latencies */
@@ -43,7 +43,7 @@ struct ckpt {
     uint64_t job_bytes;    /* one checkpoint, all ranks of this job */
     uint64_t shared_base;  /* shared layout: this rank's offset in the file */
     uint64_t shared_calls; /* shared layout: collective calls per checkpoint (max over ranks) */
-    void *buf;                    /* reads and the shared layout */
+    void *buf;             /* reads and the shared layout */
     struct mlpio_prefill *prefill; /* per-rank writes: data generated ahead of the writer */
     struct mlpio_hist ops;
     struct phase_result result[2];
@@ -90,16 +90,14 @@ static int transfer(struct ckpt *c, enum phase ph, struct mlpio_io_file *f,
         mlpio_error_set(err, MLPIO_ERR_VERIFY,
                         "rank %d: data read from %s differs from what was written, first at "
                         "offset %llu",
-                        c->run->ctx->rank, path,
-                        (unsigned long long)(bad - data_off + file_off));
+                        c->run->ctx->rank, path, (unsigned long long)(bad - data_off + file_off));
         return mlpio_error_hint(err, "the storage returned wrong data; check the file system");
     }
     return rc;
 }
 
-static int open_file(struct ckpt *c, enum phase ph, const char *path,
-                     struct mlpio_data_object *obj, bool collective, struct mlpio_io_file **f,
-                     struct mlpio_error *err)
+static int open_file(struct ckpt *c, enum phase ph, const char *path, struct mlpio_data_object *obj,
+                     bool collective, struct mlpio_io_file **f, struct mlpio_error *err)
 {
     struct mlpio_io_options o = c->run->io_options;
     o.fill = fill_from_object;
@@ -124,8 +122,22 @@ static int check_size(struct mlpio_io_file *f, const char *path, uint64_t expect
                                  "--scale (and --seed to verify)");
 }
 
-static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i,
-                         struct mlpio_error *err)
+/* After a file's transfers (rc says how they went): fsync written data, close, and report
+ * the first error. The file is closed whatever happened. */
+static int finish_file(const struct ckpt *c, enum phase ph, struct mlpio_io_file **f, int rc,
+                       struct mlpio_error *err)
+{
+    if (rc == 0 && ph == PHASE_WRITE && c->fsync)
+        rc = mlpio_io_sync(*f, err);
+    struct mlpio_error close_err = {0};
+    if (mlpio_io_close(f, &close_err) < 0 && rc == 0) {
+        *err = close_err;
+        rc = -1;
+    }
+    return rc;
+}
+
+static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i, struct mlpio_error *err)
 {
     const struct mlpio_ckpt_file *file = &c->plan.files[i];
     char *dir = step_dir(c, step), *path = dir ? mlpio_path_join(dir, file->name) : NULL;
@@ -160,13 +172,7 @@ static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i,
         if (rc == 0)
             rc = transfer(c, ph, f, &obj, off, off, n, path, err);
     }
-    if (rc == 0 && ph == PHASE_WRITE && c->fsync)
-        rc = mlpio_io_sync(f, err);
-    struct mlpio_error close_err = {0};
-    if (mlpio_io_close(&f, &close_err) < 0 && rc == 0) {
-        *err = close_err;
-        rc = -1;
-    }
+    rc = finish_file(c, ph, &f, rc, err);
     free(path);
     free(dir);
     return rc;
@@ -187,19 +193,13 @@ static int shared_file(struct ckpt *c, enum phase ph, int step, struct mlpio_err
     /* A failed collective open fails on every rank alike: no rank is left in a call. */
     for (uint64_t k = 0; rc == 0 && k < c->shared_calls; k++) {
         uint64_t off = k * c->transfer;
-        size_t n = off < c->plan.bytes
-                       ? (size_t)(c->plan.bytes - off < c->transfer ? c->plan.bytes - off
-                                                                     : c->transfer)
-                       : 0;
+        size_t n =
+            off < c->plan.bytes
+                ? (size_t)(c->plan.bytes - off < c->transfer ? c->plan.bytes - off : c->transfer)
+                : 0;
         rc = transfer(c, ph, f, &obj, off, c->shared_base + off, n, path, err);
     }
-    if (rc == 0 && ph == PHASE_WRITE && c->fsync)
-        rc = mlpio_io_sync(f, err);
-    struct mlpio_error close_err = {0};
-    if (mlpio_io_close(&f, &close_err) < 0 && rc == 0) {
-        *err = close_err;
-        rc = -1;
-    }
+    rc = finish_file(c, ph, &f, rc, err);
     free(path);
     free(dir);
     return rc;
@@ -378,8 +378,8 @@ static char *phase_text(const struct ckpt *c, enum phase ph, const char *label, 
              "%s: %d checkpoints, %.3f GB/s mean (stdev %.3f), %.3f s mean (stdev %.3f)\n"
              "  per rank: min %.3f GB/s (rank %d), max %.3f GB/s (rank %d)\n"
              "  per call (%llu calls): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-             label, r->count, mean, stdev, dmean, dstdev, r->rank_min, r->rank_min_at,
-             r->rank_max, r->rank_max_at, (unsigned long long)r->ops.count,
+             label, r->count, mean, stdev, dmean, dstdev, r->rank_min, r->rank_min_at, r->rank_max,
+             r->rank_max_at, (unsigned long long)r->ops.count,
              mlpio_hist_percentile(&r->ops, 50) * 1e3, mlpio_hist_percentile(&r->ops, 99) * 1e3,
              (double)r->ops.max_ns * 1e-6);
     return buf;
@@ -406,8 +406,8 @@ static void summarize(struct ckpt *c)
     run->report_text = malloc(len);
     if (run->report_text)
         snprintf(run->report_text, len, "checkpoint: %.3f GB over %d ranks (%s, %s)\n%s%s",
-                 (double)c->job_bytes / GIB, run->ctx->size, run->backend->name,
-                 c->cache_policy, phase_text(c, PHASE_WRITE, "save", w, sizeof(w)),
+                 (double)c->job_bytes / GIB, run->ctx->size, run->backend->name, c->cache_policy,
+                 phase_text(c, PHASE_WRITE, "save", w, sizeof(w)),
                  phase_text(c, PHASE_READ, "load", r, sizeof(r)));
     cJSON_DeleteItemFromObject(run->facts, "cache_policy");
     cJSON_AddStringToObject(run->facts, "cache_policy", c->cache_policy);
@@ -430,9 +430,8 @@ static void what_if(const struct ckpt *c)
               "  backend %s%s, transfer %zu bytes, fsync %s, layout %s, cache %s\n"
               "  rank 0 files per checkpoint (global_epoch1_step<k>/):\n",
               ctx->size, c->ncw, c->ncr, (double)c->job_bytes / GIB, c->folder,
-              c->run->backend->name, c->run->io_options.odirect ? " (O_DIRECT)" : "",
-              c->transfer, c->fsync ? "on" : "off", c->shared ? "shared" : "per_rank",
-              c->cache_policy);
+              c->run->backend->name, c->run->io_options.odirect ? " (O_DIRECT)" : "", c->transfer,
+              c->fsync ? "on" : "off", c->shared ? "shared" : "per_rank", c->cache_policy);
     for (int i = 0; i < c->plan.nfiles; i++)
         mlpio_log(ctx, MLPIO_LOG_QUIET, "    %-56s %14llu bytes\n", c->plan.files[i].name,
                   (unsigned long long)c->plan.files[i].bytes);
@@ -478,6 +477,10 @@ static int setup(struct ckpt *c, struct mlpio_run *run, struct mlpio_error *err)
     c->job_bytes = total;
     c->shared_base = run->ctx->rank == 0 ? 0 : base; /* Exscan leaves rank 0 undefined */
     c->shared_calls = calls;
+    mlpio_log_debug(run->ctx,
+                    "plan: tp %d pp %d dp %d mp %d, %d file(s), %llu bytes per checkpoint%s",
+                    c->plan.tp, c->plan.pp, c->plan.dp, c->plan.mp, c->plan.nfiles,
+                    (unsigned long long)c->plan.bytes, c->shared ? " (shared file)" : "");
     return 0;
 }
 
