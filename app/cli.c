@@ -10,9 +10,25 @@
 #include "io/io.h"
 
 enum opt_id {
-    OPT_MODEL, OPT_RESULTS_DIR, OPT_PARAMS, OPT_CONFIG_FILE, OPT_CLOSED, OPT_OPEN, OPT_WHAT_IF,
-    OPT_ALLOW_INVALID, OPT_LOOPS, OPT_SEED, OPT_SCALE, OPT_CLIENT_MEM, OPT_IO_API, OPT_ODIRECT,
-    OPT_VERIFY, OPT_DEBUG, OPT_VERBOSE, OPT_QUIET, OPT_HELP,
+    OPT_MODEL,
+    OPT_RESULTS_DIR,
+    OPT_PARAMS,
+    OPT_CONFIG_FILE,
+    OPT_CLOSED,
+    OPT_OPEN,
+    OPT_WHAT_IF,
+    OPT_ALLOW_INVALID,
+    OPT_LOOPS,
+    OPT_SEED,
+    OPT_SCALE,
+    OPT_CLIENT_MEM,
+    OPT_IO_API,
+    OPT_ODIRECT,
+    OPT_VERIFY,
+    OPT_DEBUG,
+    OPT_VERBOSE,
+    OPT_QUIET,
+    OPT_HELP,
 };
 
 struct universal {
@@ -24,7 +40,8 @@ struct universal {
 static const struct universal universal[] = {
     {OPT_MODEL, "model", "m", "NAME", "model to emulate (see the benchmark's --help)"},
     {OPT_RESULTS_DIR, "results-dir", "rd", "DIR", "where run directories go (./mlpio_results)"},
-    {OPT_PARAMS, "params", "p", "KEY=VALUE", "override a config parameter (repeatable; dotted keys)"},
+    {OPT_PARAMS, "params", "p", "KEY=VALUE",
+     "override a config parameter (repeatable; dotted keys)"},
     {OPT_CONFIG_FILE, "config-file", NULL, "FILE", "JSON file merged over the model's definition"},
     {OPT_CLOSED, "closed", NULL, NULL, "require a CLOSED verdict: refuse to run otherwise"},
     {OPT_OPEN, "open", NULL, NULL, "declare an OPEN run (INVALID is still refused)"},
@@ -32,7 +49,8 @@ static const struct universal universal[] = {
     {OPT_ALLOW_INVALID, "allow-invalid-params", NULL, NULL,
      "run even if the verdict is INVALID (the result says so)"},
     {OPT_LOOPS, "loops", NULL, "N", "repeat the run N times, each in its own run directory"},
-    {OPT_SEED, "seed", NULL, "N", "derive the data salt from N: the same seed writes the same bytes"},
+    {OPT_SEED, "seed", NULL, "N",
+     "derive the data salt from N: the same seed writes the same bytes"},
     {OPT_SCALE, "scale", NULL, "F", "multiply every data size by F (0 < F <= 1; F < 1 is OPEN)"},
     {OPT_CLIENT_MEM, "client-host-memory-in-gb", "cm", "GB",
      "memory per client host (default: measured)"},
@@ -145,16 +163,16 @@ static int parse_int(const char *opt, const char *text, long min, long max, long
     errno = 0;
     long v = strtol(text, &end, 10);
     if (end == text || *end || errno || v < min || v > max) {
-        mlpio_error_set(err, MLPIO_ERR_USAGE,
-                        "--%s: expected an integer from %ld to %ld, got '%s'", opt, min, max, text);
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: expected an integer from %ld to %ld, got '%s'",
+                        opt, min, max, text);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int parse_double(const char *opt, const char *text, double lo_excl, double hi,
-                        double *out, struct mlpio_error *err)
+static int parse_double(const char *opt, const char *text, double lo_excl, double hi, double *out,
+                        struct mlpio_error *err)
 {
     char *end = NULL;
     errno = 0;
@@ -255,8 +273,7 @@ static const char *closest_option(const struct mlpio_workload *w, const char *na
     int n = 0;
     for (size_t i = 0; i < NUNIVERSAL; i++)
         words[n++] = universal[i].name;
-    for (int i = 0; w && w->options[i].name && n < (int)(sizeof(words) / sizeof(words[0])) - 1;
-         i++)
+    for (int i = 0; w && w->options[i].name && n < (int)(sizeof(words) / sizeof(words[0])) - 1; i++)
         words[n++] = w->options[i].name;
     words[n] = NULL;
     return mlpio_suggest_word(words, name);
@@ -328,8 +345,8 @@ static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
                 wo = &w->options[k];
         if (!u && !wo) {
             const char *near = closest_option(w, name);
-            mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown option '%s' for '%s %s'", arg,
-                            w->name, cli->command ? cli->command->name : "");
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown option '%s' for '%s %s'", arg, w->name,
+                            cli->command ? cli->command->name : "");
             if (near)
                 return mlpio_error_hint(err, "did you mean '--%s'?", near);
             return mlpio_error_hint(err, "see 'mlpio %s --help'", w->name);
@@ -383,8 +400,7 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
         cli->command = mlpio_workload_command(cli->workload, argv[i]);
         if (!cli->command) {
             const char *buf[32];
-            const char *near =
-                mlpio_suggest_word(command_names(cli->workload, buf, 32), argv[i]);
+            const char *near = mlpio_suggest_word(command_names(cli->workload, buf, 32), argv[i]);
             mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown command '%s' for benchmark '%s'",
                             argv[i], cli->workload->name);
             if (near)
@@ -481,8 +497,8 @@ static void print_universal(FILE *out)
 
 static void print_exit_codes(FILE *out)
 {
-    static const int codes[] = {MLPIO_EXIT_OK, MLPIO_EXIT_INTERNAL, MLPIO_EXIT_USAGE,
-                                MLPIO_EXIT_RULES, MLPIO_EXIT_IO, MLPIO_EXIT_VERIFY,
+    static const int codes[] = {MLPIO_EXIT_OK,         MLPIO_EXIT_INTERNAL, MLPIO_EXIT_USAGE,
+                                MLPIO_EXIT_RULES,      MLPIO_EXIT_IO,       MLPIO_EXIT_VERIFY,
                                 MLPIO_EXIT_INTERRUPTED};
     fprintf(out, "\nExit codes (the same on every rank):\n");
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
@@ -500,8 +516,9 @@ void mlpio_cli_help_top(FILE *out)
     fprintf(out, "\nTools:\n");
     for (const struct mlpio_tool *t = mlpio_tools(); t->name; t++)
         fprintf(out, "  %-16s %s\n", t->name, t->summary);
-    fprintf(out, "\nEach MPI rank emulates one accelerator (or client). 'mlpio <benchmark> --help'\n"
-                 "lists a benchmark's commands; 'mlpio <benchmark> <command> --help' its options.\n");
+    fprintf(out,
+            "\nEach MPI rank emulates one accelerator (or client). 'mlpio <benchmark> --help'\n"
+            "lists a benchmark's commands; 'mlpio <benchmark> <command> --help' its options.\n");
     print_exit_codes(out);
 }
 

@@ -20,10 +20,10 @@
 enum mlpio_exit {
     MLPIO_EXIT_OK = 0,
     MLPIO_EXIT_INTERNAL = 1,
-    MLPIO_EXIT_USAGE = 2,       /* bad command line or configuration */
-    MLPIO_EXIT_RULES = 3,       /* refused by the rules (--closed and not CLOSED, or INVALID) */
-    MLPIO_EXIT_IO = 4,          /* storage I/O failed */
-    MLPIO_EXIT_VERIFY = 5,      /* data read back differs from what was written */
+    MLPIO_EXIT_USAGE = 2,  /* bad command line or configuration */
+    MLPIO_EXIT_RULES = 3,  /* refused by the rules (--closed and not CLOSED, or INVALID) */
+    MLPIO_EXIT_IO = 4,     /* storage I/O failed */
+    MLPIO_EXIT_VERIFY = 5, /* data read back differs from what was written */
     MLPIO_EXIT_INTERRUPTED = 130,
 };
 

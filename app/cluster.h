@@ -21,8 +21,8 @@ struct mlpio_host_info {
     int cpu_count;                /* logical processors in cpuinfo */
     char cpu_model[128];          /* first "model name" (or "unknown") */
     double loadavg[3];
-    char os_name[128];            /* os-release PRETTY_NAME (or NAME) */
-    char kernel[192];             /* uname: sysname release machine */
+    char os_name[128]; /* os-release PRETTY_NAME (or NAME) */
+    char kernel[192];  /* uname: sysname release machine */
 };
 
 struct mlpio_cluster_host {
@@ -34,7 +34,7 @@ struct mlpio_cluster_host {
 struct mlpio_cluster {
     int world_size;
     int num_hosts;
-    uint64_t total_mem_bytes; /* summed over unique hosts */
+    uint64_t total_mem_bytes;         /* summed over unique hosts */
     struct mlpio_cluster_host *hosts; /* num_hosts entries, ordered by first_rank */
 };
 

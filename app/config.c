@@ -206,8 +206,7 @@ cJSON *mlpio_config_build(const struct mlpio_cli *cli, cJSON **overrides, struct
             goto fail;
         }
         if (merge(config, file, "", sources, "config-file") < 0) {
-            mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory merging %s",
-                            cli->config_file);
+            mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory merging %s", cli->config_file);
             goto fail;
         }
         if (mlpio_params_validate(w->params, w->nparams, config, ignore, err) < 0) {

@@ -23,8 +23,7 @@ const struct mlpio_workload *mlpio_workload_find(const char *name)
     return NULL;
 }
 
-const struct mlpio_command *mlpio_workload_command(const struct mlpio_workload *w,
-                                                   const char *name)
+const struct mlpio_command *mlpio_workload_command(const struct mlpio_workload *w, const char *name)
 {
     for (int i = 0; w->commands[i].name; i++)
         if (strcmp(w->commands[i].name, name) == 0)

@@ -24,8 +24,7 @@ char *mlpio_rundir_create(const char *results_dir, const char *benchmark, const 
                           struct mlpio_error *err)
 {
     char parent[PATH_MAX];
-    int n = snprintf(parent, sizeof(parent), "%s/%s/%s/%s", results_dir, benchmark, model,
-                     command);
+    int n = snprintf(parent, sizeof(parent), "%s/%s/%s/%s", results_dir, benchmark, model, command);
     if (n < 0 || (size_t)n >= sizeof(parent)) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "results path is too long: %s", results_dir);
         return NULL;

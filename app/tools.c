@@ -16,10 +16,9 @@ static int tool_version(struct mlpio_context *ctx, int argc, char **argv)
     char *nl = strchr(mpi, '\n');
     if (nl)
         *nl = '\0';
-    mlpio_log(ctx, MLPIO_LOG_QUIET,
-              "mlpio %s (%s%s)\n  MPI: %s\n  cJSON %s, libsodium %s\n", MLPIO_VERSION,
-              MLPIO_BUILD_TYPE, MLPIO_SANITIZE_BUILD ? ", sanitizers" : "", mpi, cJSON_Version(),
-              sodium_version_string());
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "mlpio %s (%s%s)\n  MPI: %s\n  cJSON %s, libsodium %s\n",
+              MLPIO_VERSION, MLPIO_BUILD_TYPE, MLPIO_SANITIZE_BUILD ? ", sanitizers" : "", mpi,
+              cJSON_Version(), sodium_version_string());
     return MLPIO_EXIT_OK;
 }
 

@@ -107,13 +107,30 @@ const char *mlpio_errno_name(int errnum)
         int num;
         const char *name;
     } names[] = {
-        {EPERM, "EPERM"},   {ENOENT, "ENOENT"},   {EIO, "EIO"},       {EBADF, "EBADF"},
-        {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},   {EEXIST, "EEXIST"}, {ENOTDIR, "ENOTDIR"},
-        {EISDIR, "EISDIR"}, {EINVAL, "EINVAL"},   {EMFILE, "EMFILE"}, {EFBIG, "EFBIG"},
-        {ENOSPC, "ENOSPC"}, {EROFS, "EROFS"},     {ERANGE, "ERANGE"}, {EDQUOT, "EDQUOT"},
-        {EINTR, "EINTR"},   {EAGAIN, "EAGAIN"},   {ENAMETOOLONG, "ENAMETOOLONG"},
-        {ENOTSUP, "ENOTSUP"}, {EOPNOTSUPP == ENOTSUP ? 0 : EOPNOTSUPP, "EOPNOTSUPP"},
-        {ENOTEMPTY, "ENOTEMPTY"}, {ESTALE, "ESTALE"}, {ETIMEDOUT, "ETIMEDOUT"},
+        {EPERM, "EPERM"},
+        {ENOENT, "ENOENT"},
+        {EIO, "EIO"},
+        {EBADF, "EBADF"},
+        {ENOMEM, "ENOMEM"},
+        {EACCES, "EACCES"},
+        {EEXIST, "EEXIST"},
+        {ENOTDIR, "ENOTDIR"},
+        {EISDIR, "EISDIR"},
+        {EINVAL, "EINVAL"},
+        {EMFILE, "EMFILE"},
+        {EFBIG, "EFBIG"},
+        {ENOSPC, "ENOSPC"},
+        {EROFS, "EROFS"},
+        {ERANGE, "ERANGE"},
+        {EDQUOT, "EDQUOT"},
+        {EINTR, "EINTR"},
+        {EAGAIN, "EAGAIN"},
+        {ENAMETOOLONG, "ENAMETOOLONG"},
+        {ENOTSUP, "ENOTSUP"},
+        {EOPNOTSUPP == ENOTSUP ? 0 : EOPNOTSUPP, "EOPNOTSUPP"},
+        {ENOTEMPTY, "ENOTEMPTY"},
+        {ESTALE, "ESTALE"},
+        {ETIMEDOUT, "ETIMEDOUT"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].num == errnum && errnum != 0)

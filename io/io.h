@@ -148,9 +148,9 @@ void *mlpio_io_buffer_alloc(size_t len);
 void mlpio_io_buffer_free(void *buf);
 
 /* Helpers for backends: fill the common part of a new file (dup path). -1 on ENOMEM. */
-int mlpio_io_file_init(struct mlpio_io_file *f, const struct mlpio_io_backend *be,
-                       const char *path, enum mlpio_io_mode mode,
-                       const struct mlpio_io_options *opts, struct mlpio_error *err);
+int mlpio_io_file_init(struct mlpio_io_file *f, const struct mlpio_io_backend *be, const char *path,
+                       enum mlpio_io_mode mode, const struct mlpio_io_options *opts,
+                       struct mlpio_error *err);
 void mlpio_io_file_fini(struct mlpio_io_file *f);
 
 #endif

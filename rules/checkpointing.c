@@ -501,9 +501,9 @@ static int check_folder(const struct ckpt_run *r, struct mlpio_verdict_report *v
         goto out;
     rc = 0;
     if (mlpio_path_within(folder, results) || mlpio_path_within(results, folder)) {
-        const char *how = strcmp(folder, results) == 0   ? "is"
+        const char *how = strcmp(folder, results) == 0         ? "is"
                           : mlpio_path_within(results, folder) ? "is inside"
-                                                         : "contains";
+                                                               : "contains";
         rc = mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "checkpoint.checkpoint_folder",
                                "outside the results directory", folder,
                                "put the checkpoints on the storage under test, outside the "

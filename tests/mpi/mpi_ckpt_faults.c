@@ -63,10 +63,26 @@ static void test_enospc_on_one_rank(void **state)
     char ck[300], res[300];
     snprintf(ck, sizeof(ck), "%s/ck", dir);
     snprintf(res, sizeof(res), "%s/res", dir);
-    char *argv[] = {"mlpio", "checkpointing", "run", "--model", "llama3-8b", "--scale", "0.001",
-                    "--params", "checkpoint.time_between_checkpoints=0",
-                    "checkpoint.transfer_size=1M", "-ncw", "2", "-ncr", "0", "-cf", ck, "-rd",
-                    res, "--quiet", NULL};
+    char *argv[] = {"mlpio",
+                    "checkpointing",
+                    "run",
+                    "--model",
+                    "llama3-8b",
+                    "--scale",
+                    "0.001",
+                    "--params",
+                    "checkpoint.time_between_checkpoints=0",
+                    "checkpoint.transfer_size=1M",
+                    "-ncw",
+                    "2",
+                    "-ncr",
+                    "0",
+                    "-cf",
+                    ck,
+                    "-rd",
+                    res,
+                    "--quiet",
+                    NULL};
     int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
     struct mlpio_cli cli;
     assert_int_equal(mlpio_cli_parse(argc, argv, &cli, &err), 0);

@@ -19,8 +19,8 @@ static void object(struct mlpio_data_object *obj, const char *name)
 }
 
 /* Take a whole stream and check every chunk against a direct fill. */
-static void take_all(struct mlpio_prefill *p, const struct mlpio_data_object *obj,
-                     uint64_t bytes, size_t chunk)
+static void take_all(struct mlpio_prefill *p, const struct mlpio_data_object *obj, uint64_t bytes,
+                     size_t chunk)
 {
     char *want = malloc(chunk);
     assert_non_null(want);

@@ -21,8 +21,7 @@ static const struct mlpio_param_spec params[] = {
     {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "key/value heads"},
     {"model.vocab_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "vocabulary size"},
     {"model.model_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp16|bf16|fp32", "model states type"},
-    {"model.optimizer_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp32|fp16|bf16",
-     "optimizer states type"},
+    {"model.optimizer_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp32|fp16|bf16", "optimizer states type"},
     {"parallelism.tensor", MLPIO_PARAM_INT, 1, 65536, NULL, "tensor-parallel degree"},
     {"parallelism.pipeline", MLPIO_PARAM_INT, 1, 65536, NULL, "pipeline-parallel degree"},
     {"parallelism.data", MLPIO_PARAM_INT, 1, 1e7, NULL, "data-parallel degree"},
@@ -67,8 +66,8 @@ static double accelerator_memory_gb(const char *type, struct mlpio_error *err)
     double gb = mlpio_json_number(acc, key, -1);
     cJSON_Delete(acc);
     if (gb < 0)
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "accelerator '%s' has no memory figure in %s",
-                        type, path);
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "accelerator '%s' has no memory figure in %s", type,
+                        path);
     return gb;
 }
 
@@ -116,8 +115,7 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     uint64_t rank_max = 0;
     for (int r = 0; r < world && r < mlpio_ckpt_job_ranks(&m); r++) {
         struct mlpio_ckpt_plan p;
-        if (mlpio_ckpt_plan_rank(&m, r, mlpio_run_scale(run), &p, NULL) == 0 &&
-            p.bytes > rank_max)
+        if (mlpio_ckpt_plan_rank(&m, r, mlpio_run_scale(run), &p, NULL) == 0 && p.bytes > rank_max)
             rank_max = p.bytes;
         mlpio_ckpt_plan_free(&p);
     }
@@ -169,8 +167,8 @@ static void print_rank_table(FILE *out, const struct mlpio_ckpt_model *m, int ra
             break;
         /* Long jobs: the first ranks and the last one are enough to see the pattern. */
         if (r < 16 || r == ranks - 1) {
-            fprintf(out, "  %-6d %-4d %-4d %-4d %6d %14llu %10.3f\n", r, p.tp, p.pp, p.dp,
-                    p.nfiles, (unsigned long long)p.bytes, (double)p.bytes / GIB);
+            fprintf(out, "  %-6d %-4d %-4d %-4d %6d %14llu %10.3f\n", r, p.tp, p.pp, p.dp, p.nfiles,
+                    (unsigned long long)p.bytes, (double)p.bytes / GIB);
             shown++;
         } else if (r == 16) {
             fprintf(out, "  ...\n");
@@ -205,14 +203,15 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             ckpt, ckpt / GIB, ncw, ckpt * ncw / GIB);
     double mem = mlpio_json_number(f, "client_memory_bytes", 0);
     double written = mlpio_json_number(f, "host_bytes_written_max", 0);
-    fprintf(out, "client memory %.1f GiB (%s): busiest host writes %.3f GiB, %s 3x memory "
-                 "(%.1f GiB)\n",
+    fprintf(out,
+            "client memory %.1f GiB (%s): busiest host writes %.3f GiB, %s 3x memory "
+            "(%.1f GiB)\n",
             mem / GIB, run->cli->client_memory_gb > 0 ? "declared" : "measured", written / GIB,
             written < 3 * mem ? "less than" : "at least", 3 * mem / GIB);
-    fprintf(out, "  -> %s\n", written < 3 * mem
-                                  ? "reads could come from the page cache: mlpio drops cached "
-                                    "pages before reading (or use --odirect)"
-                                  : "the page cache cannot hold the checkpoints");
+    fprintf(out, "  -> %s\n",
+            written < 3 * mem ? "reads could come from the page cache: mlpio drops cached "
+                                "pages before reading (or use --odirect)"
+                              : "the page cache cannot hold the checkpoints");
     return 0;
 }
 

@@ -131,8 +131,8 @@ int mlpio_ckpt_plan_rank(const struct mlpio_ckpt_model *m, int rank, double scal
     char name[96];
     uint64_t lp = layer_params(m, m->tp), ep = embedding_params(m, m->tp);
     if (m->zero >= 3) {
-        uint64_t stage = lp * (uint64_t)count + (out->pp == 0 ? ep : 0) +
-                         (last ? ep + (uint64_t)m->hidden : 0);
+        uint64_t stage =
+            lp * (uint64_t)count + (out->pp == 0 ? ep : 0) + (last ? ep + (uint64_t)m->hidden : 0);
         snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%02d_model_states.pt", out->dp,
                  out->mp);
         add_file(out, cap, name,
@@ -160,8 +160,7 @@ int mlpio_ckpt_plan_rank(const struct mlpio_ckpt_model *m, int rank, double scal
     out->model_bytes = out->bytes;
     double n = (double)mlpio_ckpt_total_params(m) / (double)ranks;
     double optim = floor((3.0 * n + 15.0 * (double)m->hidden) * (double)m->optim_dtype_bytes);
-    snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%02d_optim_states.pt", out->dp,
-             out->mp);
+    snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%02d_optim_states.pt", out->dp, out->mp);
     add_file(out, cap, name, scaled(optim, scale));
     return 0;
 }
