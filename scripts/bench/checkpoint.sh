@@ -51,6 +51,8 @@ PY
     # Like mlpio, every checkpoint goes to a new directory and all are kept until the reads
     # are done (on a RAM-backed VM, touching fresh memory is part of the cost). Reads drop
     # the cached pages first (invalidate), as mlpio does before each read.
+    # --fallocate=none: a checkpoint writes new files, so allocating their blocks (or tmpfs
+    # pages) is part of the timed write; fio's default would pre-allocate them untimed.
     # fio's default reuses one buffer for every write; --refill_buffers writes fresh data per
     # call, as mlpio does (unique data), so both are shown.
     fio_run() {
@@ -58,7 +60,7 @@ PY
         mkdir -p "$dir/fio/$step"
         out=$(fio --name=ckpt --directory="$dir/fio/$step" --numjobs="$ranks" --group_reporting \
             --nrfiles=2 --file_service_type=sequential --size="$rank_bytes" --bs="$transfer" \
-            --rw="$rw" --ioengine=psync --fsync_on_close=1 --end_fsync=1 --invalidate=1 \
+            --rw="$rw" --ioengine=psync --fsync_on_close=1 --end_fsync=1 --invalidate=1 --fallocate=none \
             $extra --output-format=json 2>/dev/null)
         python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0][sys.argv[1]]
 print(j["io_bytes"] / (j["runtime"] / 1e3) / 2**30)' "$rw" <<<"$out"
