@@ -1,0 +1,60 @@
+/* mlpio dataset formats: files that the real training frameworks can open.
+ *
+ * A format writes one dataset file (spf samples of d1 x d2 uint8 each, plus labels) through an
+ * io backend, taking every sample byte from the data generator, and reads one back, parsing
+ * its framing (zip/NPY headers, tfrecord lengths and CRCs, HDF5 datasets) so that a corrupt or
+ * truncated file is an error naming the file, the offset and what is wrong, never silently
+ * counted. Formats are selected by name from a registry, like backends.
+ */
+#ifndef MLPIO_FORMAT_H
+#define MLPIO_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/error.h"
+#include "io/io.h"
+
+/* Shape of one file: samples_per_file records of d1 x d2 bytes each. */
+struct mlpio_format_shape {
+    uint64_t d1, d2;
+    uint32_t samples;
+};
+
+/* Called for each sample as it is read: its index in the file, where its bytes start in the
+ * file, its length, and the bytes themselves (valid during the call only). Return 0 to go on,
+ * -1 (with err filled) to stop. */
+typedef int (*mlpio_format_sample_fn)(void *arg, uint32_t index, uint64_t offset,
+                                      const void *bytes, size_t len, struct mlpio_error *err);
+
+struct mlpio_format {
+    const char *name; /* "npz", "tfrecord", "hdf5" */
+    const char *ext;  /* file name extension: "npz", "tfrecord", "h5" */
+    /* Exact size in bytes of a file of this shape (0 if the format cannot know in advance). */
+    uint64_t (*file_bytes)(const struct mlpio_format_shape *shape);
+    /* Write a whole file to f (opened for writing by the caller). Sample i's bytes are
+     * content's bytes [i*d1*d2, (i+1)*d1*d2) (content(arg, dst, len, offset) fills dst; mlpio
+     * passes its data generator), so readers can verify them. buf is a
+     * caller-owned scratch buffer of buflen bytes (>= 64 KiB, MLPIO_IO_ALIGN-aligned);
+     * writes are issued in pieces of at most buflen bytes. */
+    int (*write)(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
+                 mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
+                 struct mlpio_error *err);
+    /* Read a whole file of file_size bytes from f (opened for reading), in reads of at most
+     * buflen bytes, checking the framing; calls on_sample for every sample in order. On a
+     * framing error: MLPIO_ERR_IO with the path, offset and what is wrong. *shape receives
+     * the shape found in the file. */
+    int (*read)(struct mlpio_io_file *f, uint64_t file_size, void *buf, size_t buflen,
+                struct mlpio_format_shape *shape, mlpio_format_sample_fn on_sample, void *arg,
+                struct mlpio_error *err);
+};
+
+const struct mlpio_format *mlpio_format_find(const char *name);
+/* NULL-terminated list. */
+const struct mlpio_format *const *mlpio_formats(void);
+
+extern const struct mlpio_format mlpio_format_npz;
+extern const struct mlpio_format mlpio_format_tfrecord;
+extern const struct mlpio_format mlpio_format_hdf5;
+
+#endif
