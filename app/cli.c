@@ -266,6 +266,53 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
     return 0;
 }
 
+static bool choice_ok(const char *choices, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *p = choices; p && *p;) {
+        const char *bar = strchrnul(p, '|');
+        if ((size_t)(bar - p) == n && strncmp(p, value, n) == 0)
+            return true;
+        p = *bar ? bar + 1 : bar;
+    }
+    return false;
+}
+
+static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_option *wo,
+                               const char *value, struct mlpio_error *err)
+{
+    if (wo->choices && !choice_ok(wo->choices, value)) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: unknown value '%s'", wo->name, value);
+        return mlpio_error_hint(err, "choose one of %s", wo->choices);
+    }
+    switch (wo->kind) {
+    case MLPIO_OPT_CONFIG:
+        return add_override(cli, wo->config_key, strlen(wo->config_key), value, "cli", err);
+    case MLPIO_OPT_VARIANT:
+        free(cli->variant);
+        if (!(cli->variant = strdup(value)))
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+        return 0;
+    case MLPIO_OPT_SETTING:
+        if (!cli->settings && !(cli->settings = cJSON_CreateObject()))
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+        cJSON_DeleteItemFromObjectCaseSensitive(cli->settings, wo->name);
+        if (!cJSON_AddStringToObject(cli->settings, wo->name, value))
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+        return 0;
+    }
+    return 0;
+}
+
+const char *mlpio_cli_definition(const struct mlpio_cli *cli, char *buf, size_t len)
+{
+    if (cli->variant)
+        snprintf(buf, len, "%s_%s", cli->model ? cli->model : "", cli->variant);
+    else
+        snprintf(buf, len, "%s", cli->model ? cli->model : "");
+    return buf;
+}
+
 /* Every option name the user could have meant, for "did you mean". */
 static const char *closest_option(const struct mlpio_workload *w, const char *name)
 {
@@ -363,7 +410,7 @@ static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
             return mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' takes no value", arg);
         }
         if (wo) {
-            if (add_override(cli, wo->config_key, strlen(wo->config_key), value, "cli", err) < 0)
+            if (set_workload_option(cli, wo, value, err) < 0)
                 return -1;
             continue;
         }
@@ -440,6 +487,8 @@ void mlpio_cli_free(struct mlpio_cli *cli)
         free(cli->overrides[i].value);
     }
     free(cli->overrides);
+    free(cli->variant);
+    cJSON_Delete(cli->settings);
     free(cli->model);
     free(cli->results_dir);
     free(cli->config_file);
@@ -472,6 +521,10 @@ cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli)
     cJSON_AddStringToObject(o, "results_dir", cli->results_dir ? cli->results_dir : "");
     if (cli->config_file)
         cJSON_AddStringToObject(o, "config_file", cli->config_file);
+    if (cli->variant)
+        cJSON_AddStringToObject(o, "variant", cli->variant);
+    if (cli->settings)
+        cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(cli->settings, 1));
     return o;
 }
 
@@ -542,7 +595,13 @@ void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
         snprintf(left, sizeof(left), "--%s%s%s %s", w->options[i].name,
                  w->options[i].alias ? ", -" : "", w->options[i].alias ? w->options[i].alias : "",
                  w->options[i].metavar);
-        fprintf(out, "  %-34s %s (%s)\n", left, w->options[i].help, w->options[i].config_key);
+        const struct mlpio_cli_option *o = &w->options[i];
+        if (o->kind == MLPIO_OPT_CONFIG)
+            fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->config_key);
+        else if (o->choices)
+            fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->choices);
+        else
+            fprintf(out, "  %-34s %s\n", left, o->help);
     }
     fprintf(out, "\n");
     print_universal(out);

@@ -57,6 +57,8 @@ struct mlpio_cli {
     enum mlpio_log_level level;
     struct mlpio_override *overrides;
     int noverrides;
+    char *variant;   /* MLPIO_OPT_VARIANT value, or NULL */
+    cJSON *settings; /* MLPIO_OPT_SETTING values as strings, by option name */
     int argc;
     char **argv; /* borrowed */
 };
@@ -67,6 +69,9 @@ void mlpio_cli_free(struct mlpio_cli *cli);
 
 /* The universal options and the run options as JSON (for the metadata). */
 cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli);
+/* The definition a run loads: "<model>" or "<model>_<variant>" (into buf). */
+const char *mlpio_cli_definition(const struct mlpio_cli *cli, char *buf, size_t len);
+
 /* argv as a JSON array of strings. */
 cJSON *mlpio_cli_argv_json(const struct mlpio_cli *cli);
 

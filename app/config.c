@@ -186,7 +186,9 @@ cJSON *mlpio_config_build(const struct mlpio_cli *cli, cJSON **overrides, struct
 {
     const struct mlpio_workload *w = cli->workload;
     static const char *const ignore[] = {"reference", "benchmark", NULL};
-    cJSON *reference = mlpio_config_reference(w->name, cli->model, err);
+    char definition[256];
+    cJSON *reference = mlpio_config_reference(
+        w->name, mlpio_cli_definition(cli, definition, sizeof(definition)), err);
     cJSON *config = NULL, *sources = NULL, *file = NULL;
     if (!reference)
         return NULL;

@@ -26,13 +26,21 @@ struct mlpio_command {
     int (*execute)(struct mlpio_run *run, struct mlpio_error *err);
 };
 
-/* A benchmark-specific option; its value becomes an override of config_key. */
+enum mlpio_opt_kind {
+    MLPIO_OPT_CONFIG = 0, /* the value overrides config_key */
+    MLPIO_OPT_VARIANT,    /* the value picks the definition share/<bench>/<model>_<value>.json */
+    MLPIO_OPT_SETTING,    /* the value is kept in cli->settings under the option's name */
+};
+
+/* A benchmark-specific option. */
 struct mlpio_cli_option {
     const char *name;    /* long name without dashes: "num-checkpoints-write" */
     const char *alias;   /* short alias without the dash: "ncw" (or NULL) */
     const char *metavar; /* "N" */
     const char *config_key;
     const char *help;
+    enum mlpio_opt_kind kind;
+    const char *choices; /* "a|b": values accepted (checked while parsing), or NULL: any */
 };
 
 struct mlpio_workload {

@@ -44,13 +44,22 @@ static const struct mlpio_param_spec params[] = {
 };
 
 static const struct mlpio_cli_option options[] = {
-    {"num-checkpoints-write", "ncw", "N", "checkpoint.num_checkpoints_write",
-     "checkpoints to write"},
-    {"num-checkpoints-read", "ncr", "N", "checkpoint.num_checkpoints_read",
-     "checkpoints to read back"},
-    {"checkpoint-folder", "cf", "DIR", "checkpoint.checkpoint_folder",
-     "folder for the checkpoints (not the results dir)"},
-    {NULL, NULL, NULL, NULL, NULL},
+    {.name = "num-checkpoints-write",
+     .alias = "ncw",
+     .metavar = "N",
+     .config_key = "checkpoint.num_checkpoints_write",
+     .help = "checkpoints to write"},
+    {.name = "num-checkpoints-read",
+     .alias = "ncr",
+     .metavar = "N",
+     .config_key = "checkpoint.num_checkpoints_read",
+     .help = "checkpoints to read back"},
+    {.name = "checkpoint-folder",
+     .alias = "cf",
+     .metavar = "DIR",
+     .config_key = "checkpoint.checkpoint_folder",
+     .help = "folder for the checkpoints (not the results dir)"},
+    {.name = NULL},
 };
 
 static double accelerator_memory_gb(const char *type, struct mlpio_error *err)
