@@ -304,15 +304,6 @@ static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_opt
     return 0;
 }
 
-const char *mlpio_cli_definition(const struct mlpio_cli *cli, char *buf, size_t len)
-{
-    if (cli->variant)
-        snprintf(buf, len, "%s_%s", cli->model ? cli->model : "", cli->variant);
-    else
-        snprintf(buf, len, "%s", cli->model ? cli->model : "");
-    return buf;
-}
-
 /* Every option name the user could have meant, for "did you mean". */
 static const char *closest_option(const struct mlpio_workload *w, const char *name)
 {
@@ -465,6 +456,8 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
     }
     if (!cli->model && cli->workload->default_model)
         cli->model = strdup(cli->workload->default_model);
+    if (!cli->variant && cli->workload->default_variant)
+        cli->variant = strdup(cli->workload->default_variant);
     if (!cli->results_dir)
         cli->results_dir = strdup("mlpio_results");
     if (!cli->io_api)

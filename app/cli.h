@@ -69,9 +69,6 @@ void mlpio_cli_free(struct mlpio_cli *cli);
 
 /* The universal options and the run options as JSON (for the metadata). */
 cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli);
-/* The definition a run loads: "<model>" or "<model>_<variant>" (into buf). */
-const char *mlpio_cli_definition(const struct mlpio_cli *cli, char *buf, size_t len);
-
 /* argv as a JSON array of strings. */
 cJSON *mlpio_cli_argv_json(const struct mlpio_cli *cli);
 

@@ -59,19 +59,24 @@ static int cmp_names(const void *a, const void *b)
     return strverscmp(*x, *y); /* llama3-8b before llama3-70b */
 }
 
-static void list_models(const char *dir, char *out, size_t len)
+/* The models defined in dir, naturally sorted, into out ("a, b"). With a variant, only the
+ * definitions "<model>_<variant>.json" count, and they are listed by model. */
+static void list_models(const char *dir, const char *variant, char *out, size_t len)
 {
     out[0] = '\0';
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
-    char *names[64];
+    char *names[128];
     int n = 0;
-    while ((e = readdir(d)) && n < 64) {
+    char suffix[96];
+    snprintf(suffix, sizeof(suffix), "%s%s.json", variant ? "_" : "", variant ? variant : "");
+    size_t sl = strlen(suffix);
+    while ((e = readdir(d)) && n < 128) {
         size_t l = strlen(e->d_name);
-        if (l > 5 && strcmp(e->d_name + l - 5, ".json") == 0)
-            names[n++] = strndup(e->d_name, l - 5);
+        if (l > sl && strcmp(e->d_name + l - sl, suffix) == 0)
+            names[n++] = strndup(e->d_name, l - sl);
     }
     closedir(d);
     qsort(names, (size_t)n, sizeof(char *), cmp_names);
@@ -84,24 +89,24 @@ static void list_models(const char *dir, char *out, size_t len)
     }
 }
 
-cJSON *mlpio_config_reference(const char *benchmark, const char *model, struct mlpio_error *err)
+cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, const char *variant,
+                                      struct mlpio_error *err)
 {
-    char share[PATH_MAX], dir[PATH_MAX + 64], path[PATH_MAX * 2];
+    char share[PATH_MAX], dir[PATH_MAX + 64], path[PATH_MAX * 2], models[1024];
     mlpio_share_dir(share, sizeof(share));
     snprintf(dir, sizeof(dir), "%s/%s", share, benchmark);
     if (!model || !*model || strchr(model, '/')) {
-        char models[512];
-        list_models(dir, models, sizeof(models));
+        list_models(dir, variant, models, sizeof(models));
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "no valid model given for %s", benchmark);
         mlpio_error_hint(err, "choose one with --model: %s", models);
         return NULL;
     }
-    snprintf(path, sizeof(path), "%s/%s.json", dir, model);
+    snprintf(path, sizeof(path), "%s/%s%s%s.json", dir, model, variant ? "_" : "",
+             variant ? variant : "");
     if (access(path, R_OK) != 0) {
-        char models[512];
-        list_models(dir, models, sizeof(models));
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "unknown model '%s' for %s (no %s)", model,
-                        benchmark, path);
+        list_models(dir, variant, models, sizeof(models));
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "unknown model '%s'%s%s for %s (no %s)", model,
+                        variant ? " on " : "", variant ? variant : "", benchmark, path);
         if (models[0])
             mlpio_error_hint(err, "choose one of: %s", models);
         else
@@ -109,6 +114,11 @@ cJSON *mlpio_config_reference(const char *benchmark, const char *model, struct m
         return NULL;
     }
     return mlpio_json_read_file(path, err);
+}
+
+cJSON *mlpio_config_reference(const char *benchmark, const char *model, struct mlpio_error *err)
+{
+    return mlpio_config_reference_variant(benchmark, model, NULL, err);
 }
 
 /* Merge src over dst: objects recursively, anything else replaced. Records the source of
@@ -186,9 +196,7 @@ cJSON *mlpio_config_build(const struct mlpio_cli *cli, cJSON **overrides, struct
 {
     const struct mlpio_workload *w = cli->workload;
     static const char *const ignore[] = {"reference", "benchmark", NULL};
-    char definition[256];
-    cJSON *reference = mlpio_config_reference(
-        w->name, mlpio_cli_definition(cli, definition, sizeof(definition)), err);
+    cJSON *reference = mlpio_config_reference_variant(w->name, cli->model, cli->variant, err);
     cJSON *config = NULL, *sources = NULL, *file = NULL;
     if (!reference)
         return NULL;

@@ -20,6 +20,10 @@ const char *mlpio_share_dir(char *buf, size_t len);
 /* The model's reference definition (share/<benchmark>/<model>.json). An unknown model is a
  * config error listing the models that exist. */
 cJSON *mlpio_config_reference(const char *benchmark, const char *model, struct mlpio_error *err);
+/* The same for definitions that come per variant: share/<benchmark>/<model>_<variant>.json
+ * (variant NULL: as above). */
+cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, const char *variant,
+                                      struct mlpio_error *err);
 
 /* Rank 0: reference + config file + overrides, validated. On success *overrides is a new
  * array of {"key", "value", "reference", "source"} for every key that differs from the

@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct mlpio_workload mlpio_workload_checkpointing;
+extern const struct mlpio_workload mlpio_workload_training;
 
 static const struct mlpio_workload *const registry[] = {
     &mlpio_workload_checkpointing,
+    &mlpio_workload_training,
     NULL,
 };
 

@@ -48,6 +48,7 @@ struct mlpio_workload {
     const char *summary;
     const char *description; /* paragraph for --help */
     const char *default_model;
+    const char *default_variant; /* for MLPIO_OPT_VARIANT options, or NULL */
     const struct mlpio_command *commands;   /* terminated by a {NULL} entry */
     const struct mlpio_cli_option *options; /* terminated by a {NULL} entry */
     const struct mlpio_param_spec *params;

@@ -67,5 +67,7 @@ mlpio_rules_checker_fn mlpio_rules_run_checker(const char *benchmark);
 /* Run checks of WORKLOADS.md section 2. */
 int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_report *v,
                                     struct mlpio_error *err);
+int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
+                               struct mlpio_error *err);
 
 #endif

@@ -186,6 +186,7 @@ mlpio_rules_checker_fn mlpio_rules_run_checker(const char *benchmark)
         mlpio_rules_checker_fn check;
     } checkers[] = {
         {"checkpointing", mlpio_rules_check_checkpointing},
+        {"training", mlpio_rules_check_training},
     };
     if (!benchmark)
         return NULL;

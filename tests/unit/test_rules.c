@@ -184,7 +184,7 @@ static void test_verdict_names_round_trip(void **state)
 static void test_run_checker_registry(void **state)
 {
     assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
-    assert_null(mlpio_rules_run_checker("training"));
+    assert_ptr_equal(mlpio_rules_run_checker("training"), mlpio_rules_check_training);
     assert_null(mlpio_rules_run_checker(""));
     assert_null(mlpio_rules_run_checker(NULL));
 }

@@ -1,0 +1,234 @@
+/* Training workload descriptor: parameters, options, facts for the rules, and the datasize
+ * and configview commands. Dataset arithmetic is in dataset.c, reading in loader.c. */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/params.h"
+#include "app/run.h"
+#include "app/workloads/training/dataset.h"
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+static const struct mlpio_param_spec params[] = {
+    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name"},
+    {"framework", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow", "framework emulated (OPEN)"},
+    {"dataset.data_folder", MLPIO_PARAM_STRING, 0, 0, NULL, "where the dataset lives"},
+    {"dataset.format", MLPIO_PARAM_ENUM, 0, 0, "npz|tfrecord|hdf5", "file format (OPEN)"},
+    {"dataset.num_files_train", MLPIO_PARAM_INT, 1, 1e10, NULL, "files in the dataset"},
+    {"dataset.num_subfolders_train", MLPIO_PARAM_INT, 0, 1e7, NULL,
+     "subfolders of train/ (0: none)"},
+    {"dataset.num_samples_per_file", MLPIO_PARAM_INT, 1, 1e8, NULL, "samples per file (OPEN)"},
+    {"dataset.record_length_bytes", MLPIO_PARAM_NUMBER, 1, 1e13, NULL, "mean sample size"},
+    {"dataset.record_length_bytes_stdev", MLPIO_PARAM_NUMBER, 0, 1e13, NULL,
+     "sample size standard deviation"},
+    {"reader.data_loader", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow",
+     "pytorch: contiguous files per rank; tensorflow: strided (OPEN)"},
+    {"reader.batch_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "samples per step"},
+    {"reader.read_threads", MLPIO_PARAM_INT, 1, 1024, NULL, "read threads per rank"},
+    {"reader.computation_threads", MLPIO_PARAM_INT, 1, 1024, NULL, "computation threads"},
+    {"reader.prefetch_size", MLPIO_PARAM_INT, 0, 1000, NULL,
+     "batches read ahead (CLOSED: at most 2)"},
+    {"reader.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL, "bytes per read call"},
+    {"reader.odirect", MLPIO_PARAM_BOOL, 0, 0, NULL, "read with O_DIRECT (CLOSED: unet3d only)"},
+    {"reader.file_shuffle", MLPIO_PARAM_ENUM, 0, 0, "seed|off", "shuffle files every epoch"},
+    {"reader.sample_shuffle", MLPIO_PARAM_ENUM, 0, 0, "seed|off", "shuffle samples in files"},
+    {"train.epochs", MLPIO_PARAM_INT, 1, 100000, NULL, "epochs"},
+    {"train.computation_time", MLPIO_PARAM_NUMBER, 0, 86400, NULL,
+     "seconds of emulated compute per step"},
+    {"metric.au", MLPIO_PARAM_NUMBER, 0, 1, NULL, "minimum accelerator utilisation to pass"},
+    {"checkpoint.checkpoint_folder", MLPIO_PARAM_STRING, 0, 0, NULL, "checkpoint folder"},
+    {"storage.storage_type", MLPIO_PARAM_STRING, 0, 0, NULL, "storage type (recorded)"},
+    {"storage.storage_root", MLPIO_PARAM_STRING, 0, 0, NULL, "storage root (recorded)"},
+};
+
+static const struct mlpio_cli_option options[] = {
+    {.name = "accelerator-type",
+     .alias = "g",
+     .metavar = "TYPE",
+     .help = "accelerator whose compute time is emulated",
+     .kind = MLPIO_OPT_VARIANT,
+     .choices = "h100|a100"},
+    {.name = "num-accelerators",
+     .alias = "na",
+     .metavar = "N",
+     .help = "accelerators (must equal the MPI world size for datagen and run)",
+     .kind = MLPIO_OPT_SETTING},
+    {.name = "max-accelerators",
+     .alias = "ma",
+     .metavar = "N",
+     .help = "datasize: the most accelerators the dataset must serve",
+     .kind = MLPIO_OPT_SETTING},
+    {.name = "num-client-hosts",
+     .alias = "nc",
+     .metavar = "N",
+     .help = "datasize: client hosts (with -cm: their memory is declared, not measured)",
+     .kind = MLPIO_OPT_SETTING},
+    {.name = "data-dir",
+     .alias = "dd",
+     .metavar = "DIR",
+     .config_key = "dataset.data_folder",
+     .help = "dataset folder"},
+    {.name = NULL},
+};
+
+/* A positive integer setting (-na, -ma, -nc), or dflt when absent. */
+static int setting(const struct mlpio_run *run, const char *name, long dflt, long *out,
+                   struct mlpio_error *err)
+{
+    const char *text = mlpio_json_string(run->cli->settings, name, NULL);
+    if (!text) {
+        *out = dflt;
+        return 0;
+    }
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < 1 || v > INT_MAX) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: expected a positive integer, got '%s'", name,
+                        text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_train_datasize *ds,
+                       struct mlpio_error *err)
+{
+    const cJSON *cfg = run->config;
+    long clients = 0;
+    if (setting(run, "num-client-hosts", 0, &clients, err) < 0)
+        return -1;
+    uint64_t declared = (uint64_t)(run->cli->client_memory_gb * GIB);
+    int nhosts = clients > 0 && declared > 0 ? (int)clients : run->cluster->num_hosts;
+    uint64_t *mem = calloc((size_t)nhosts, sizeof(uint64_t));
+    if (!mem)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    /* Declared hosts (-nc with -cm) stand for the clients of the real run; otherwise the hosts
+     * of this job are measured (and a declared size replaces a smaller measurement). */
+    for (int i = 0; i < nhosts && nhosts == run->cluster->num_hosts && !(clients && declared); i++)
+        mem[i] = run->cluster->hosts[i].info.mem_total_bytes;
+    int rc = mlpio_train_datasize(
+        mem, nhosts, declared, (int)accelerators,
+        (int)mlpio_json_number(cfg, "reader.batch_size", 1),
+        (int)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1),
+        mlpio_json_number(cfg, "dataset.record_length_bytes", 1) * mlpio_run_scale(run), ds, err);
+    free(mem);
+    return rc;
+}
+
+static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
+{
+    const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
+    char *abs = mlpio_path_absolute(folder);
+    if (!abs)
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve data folder %s", folder);
+    mlpio_json_set_path(run->config, "dataset.data_folder", cJSON_CreateString(abs));
+    free(abs);
+    long na, ma;
+    if (setting(run, "num-accelerators", run->ctx->size, &na, err) < 0 ||
+        setting(run, "max-accelerators", na, &ma, err) < 0)
+        return -1;
+    bool measures = run->command->flags & MLPIO_CMD_MEASURE;
+    if (measures && na != run->ctx->size) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "--num-accelerators is %ld but the job has %d ranks (one rank emulates "
+                        "one accelerator)",
+                        na, run->ctx->size);
+        return mlpio_error_hint(err, "launch with mpirun -np %ld, or drop --num-accelerators", na);
+    }
+    struct mlpio_train_datasize ds;
+    if (datasize_of(run, strcmp(run->command->name, "datasize") == 0 ? ma : na, &ds, err) < 0)
+        return -1;
+    cJSON_AddNumberToObject(facts, "accelerators", (double)na);
+    cJSON_AddNumberToObject(facts, "datasize_accelerators",
+                            (double)(strcmp(run->command->name, "datasize") == 0 ? ma : na));
+    cJSON_AddNumberToObject(facts, "datasize_num_files", (double)ds.num_files_train);
+    cJSON_AddNumberToObject(facts, "datasize_files_mem", (double)ds.files_mem);
+    cJSON_AddNumberToObject(facts, "datasize_files_step", (double)ds.files_step);
+    cJSON_AddNumberToObject(facts, "datasize_total_memory_bytes", (double)ds.total_mem_bytes);
+    cJSON_AddNumberToObject(facts, "datasize_total_disk_bytes", ds.total_disk_bytes);
+    cJSON_AddNumberToObject(facts, "datasize_num_subfolders", (double)ds.num_subfolders);
+    return 0;
+}
+
+static int configview(struct mlpio_run *run, struct mlpio_error *err)
+{
+    if (run->ctx->rank != 0)
+        return 0;
+    cJSON *view = cJSON_CreateObject();
+    cJSON_AddItemToObject(view, "config", cJSON_Duplicate(run->config, 1));
+    cJSON_AddItemToObject(view, "overrides",
+                          cJSON_Duplicate(cJSON_GetObjectItem(run->doc, "overrides"), 1));
+    char *text = cJSON_Print(view);
+    cJSON_Delete(view);
+    if (!text)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    fprintf(run->ctx->out, "%s\n", text);
+    free(text);
+    return 0;
+}
+
+static int datasize(struct mlpio_run *run, struct mlpio_error *err)
+{
+    if (run->ctx->rank != 0)
+        return 0;
+    const cJSON *f = run->facts;
+    FILE *out = run->ctx->out;
+    uint64_t files = (uint64_t)mlpio_json_number(f, "datasize_num_files", 0);
+    uint64_t sub = (uint64_t)mlpio_json_number(f, "datasize_num_subfolders", 0);
+    long acc = (long)mlpio_json_number(f, "datasize_accelerators", 1);
+    fprintf(out,
+            "model %s on %s, %ld accelerators, %g GiB of client memory in all\n"
+            "  files for 5x memory:        %" PRIu64 "\n"
+            "  files for 500 steps/epoch:  %" PRIu64 "\n"
+            "num_files_train:              %" PRIu64 "\n"
+            "num_subfolders_train:         %" PRIu64 "%s\n"
+            "total bytes on storage:       %.0f (%.2f GiB)\n",
+            run->cli->model, run->cli->variant, acc,
+            mlpio_json_number(f, "datasize_total_memory_bytes", 0) / GIB,
+            (uint64_t)mlpio_json_number(f, "datasize_files_mem", 0),
+            (uint64_t)mlpio_json_number(f, "datasize_files_step", 0), files, sub,
+            sub ? " (more than 10000 files: spread over subfolders)" : "",
+            mlpio_json_number(f, "datasize_total_disk_bytes", 0),
+            mlpio_json_number(f, "datasize_total_disk_bytes", 0) / GIB);
+    const char *dir = mlpio_json_string(run->config, "dataset.data_folder", ".");
+    char sizing[128];
+    int n = snprintf(sizing, sizeof(sizing), "dataset.num_files_train=%" PRIu64, files);
+    if (sub && n > 0 && (size_t)n < sizeof(sizing))
+        snprintf(sizing + n, sizeof(sizing) - (size_t)n, " dataset.num_subfolders_train=%" PRIu64,
+                 sub);
+    fprintf(out,
+            "next:\n  mpirun -np %ld mlpio training datagen --model %s -g %s --data-dir %s "
+            "--params %s\n  mpirun -np %ld mlpio training run --model %s -g %s --data-dir %s "
+            "--params %s\n",
+            acc, run->cli->model, run->cli->variant, dir, sizing, acc, run->cli->model,
+            run->cli->variant, dir, sizing);
+    (void)err;
+    return 0;
+}
+
+static const struct mlpio_command commands[] = {
+    {"datasize", "how many files a CLOSED dataset needs, and the commands to run next", 0,
+     datasize},
+    {"configview", "print the merged configuration", 0, configview},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct mlpio_workload mlpio_workload_training = {
+    .name = "training",
+    .summary = "training: emulated accelerators reading a dataset (unet3d, resnet50, cosmoflow)",
+    .description =
+        "Emulates accelerators training on a dataset as DLIO does: each rank reads its share of\n"
+        "the files in batches with read threads and prefetch, sleeps the model's compute time\n"
+        "per step, and the run is judged on accelerator utilisation (AU). Models: unet3d (npz),\n"
+        "resnet50 and cosmoflow (tfrecord), for h100 or a100 (--accelerator-type).",
+    .default_model = "unet3d",
+    .default_variant = "h100",
+    .commands = commands,
+    .options = options,
+    .params = params,
+    .nparams = (int)(sizeof(params) / sizeof(params[0])),
+    .describe = describe,
+};
