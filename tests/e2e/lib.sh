@@ -2,6 +2,9 @@
 # assertions on exit codes and output. ctest sets MLPIO_BIN, MLPIO_MPIEXEC and the Open MPI
 # environment (root and oversubscription).
 set -euo pipefail
+# The independent readers (numpy, h5py) are Debian's packages: use Debian's python3 even when
+# another python3 (pyenv, conda) comes first on PATH.
+export PATH="/usr/bin:$PATH"
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlpio-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
