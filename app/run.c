@@ -320,7 +320,7 @@ static void write_report(const struct mlpio_run *run, const struct mlpio_verdict
                                 "verdict: %s\n",
                                 run->workload->name, run->command->name, run->cli->model,
                                 run->run_id, run->ctx->size, code, mlpio_exit_name(code),
-                                v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "unknown");
+                                v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "not judged");
     static const char *level[] = {"warning", "OPEN", "INVALID"};
     for (int i = 0; v && i < v->count && n < cap; i++) {
         const struct mlpio_issue *is = &v->issues[i];
@@ -341,10 +341,11 @@ static void write_report(const struct mlpio_run *run, const struct mlpio_verdict
 static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *failure)
 {
     struct mlpio_error err = {0};
-    struct mlpio_verdict_report *v = judge(run, &err);
-    if (!v)
+    bool judged = run->command->flags & MLPIO_CMD_JUDGED;
+    struct mlpio_verdict_report *v = judged ? judge(run, &err) : NULL;
+    if (judged && !v)
         fprintf(run->ctx->err, "mlpio: warning: post-run rules: %s\n", err.message);
-    else
+    else if (v)
         print_verdict(run, v, "run", MLPIO_LOG_VERBOSE);
     cJSON *doc = run->doc;
     set_time(doc, "end_time", now_epoch());
@@ -489,7 +490,7 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
             code = fail(&run, &err);
         goto out;
     }
-    if (ctx->rank == 0) {
+    if (ctx->rank == 0 && (run.command->flags & MLPIO_CMD_JUDGED)) {
         verdict = judge(&run, &err);
         rc = verdict ? 0 : -1;
         if (verdict) {

@@ -15,7 +15,8 @@
 struct mlpio_run;
 
 enum {
-    MLPIO_CMD_MEASURE = 1u << 0, /* does I/O: rules, run directory, events, summary */
+    MLPIO_CMD_MEASURE = 1u << 0, /* does I/O: run directory, events, summary */
+    MLPIO_CMD_JUDGED = 1u << 1,  /* the rules judge it (before and after); with MEASURE */
 };
 
 struct mlpio_command {

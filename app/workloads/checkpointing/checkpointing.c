@@ -225,8 +225,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 }
 
 static const struct mlpio_command commands[] = {
-    {"run", "write then read LLM checkpoints and judge the run", MLPIO_CMD_MEASURE,
-     mlpio_checkpointing_run},
+    {"run", "write then read LLM checkpoints and judge the run",
+     MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED, mlpio_checkpointing_run},
     {"datasize", "print per-rank and total checkpoint sizes and the memory check", 0, datasize},
     {"configview", "print the merged configuration", 0, configview},
     {NULL, NULL, 0, NULL},

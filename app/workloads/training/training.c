@@ -8,6 +8,7 @@
 #include "app/params.h"
 #include "app/run.h"
 #include "app/workloads/training/dataset.h"
+#include "app/workloads/training/training.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -210,6 +211,10 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 }
 
 static const struct mlpio_command commands[] = {
+    {"datagen", "write the dataset in the model's format (round-robin over ranks)",
+     MLPIO_CMD_MEASURE, mlpio_training_datagen},
+    {"run", "read the dataset as emulated accelerators and judge the run (AU)",
+     MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED, mlpio_training_run},
     {"datasize", "how many files a CLOSED dataset needs, and the commands to run next", 0,
      datasize},
     {"configview", "print the merged configuration", 0, configview},

@@ -1,0 +1,287 @@
+/* Training datagen: every rank writes its round-robin share of the dataset's files in the
+ * model's format, each file fsynced and dropped from the page cache, then rank 0 records the
+ * dataset in mlpio_dataset.json. An existing dataset is never overwritten. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/histogram.h"
+#include "app/params.h"
+#include "app/rundir.h"
+#include "app/workloads/training/dataset.h"
+#include "app/workloads/training/training.h"
+#include "report/json_file.h"
+
+#define MIB (1024.0 * 1024.0)
+/* Writes go out in pieces of this size (the reader's transfer size is for reads). */
+#define WRITE_PIECE ((size_t)4 << 20)
+
+const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err)
+{
+    const char *name = mlpio_json_string(config, "dataset.format", "");
+    const struct mlpio_format *f = mlpio_format_find(name);
+    if (!f) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "dataset.format: '%s' is not available", name);
+        mlpio_error_hint(err, "choose npz, tfrecord or hdf5");
+    }
+    return f;
+}
+
+void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_t index,
+                                const char *name, struct mlpio_data_object *obj)
+{
+    struct mlpio_data_rank_key key;
+    mlpio_data_rank_key(&m->salt, (uint64_t)mlpio_train_datagen_owner(index, m->ranks), &key);
+    mlpio_data_object_init(obj, &key, name);
+}
+
+static void fill(void *arg, void *buf, size_t len, uint64_t off)
+{
+    mlpio_data_fill(arg, off, buf, len);
+}
+
+static cJSON *manifest_json(const struct mlpio_training_manifest *m)
+{
+    char hex[65];
+    mlpio_data_salt_to_hex(&m->salt, hex);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", m->model);
+    cJSON_AddStringToObject(j, "format", m->format);
+    cJSON_AddNumberToObject(j, "num_files_train", (double)m->num_files);
+    cJSON_AddNumberToObject(j, "num_subfolders_train", (double)m->num_subfolders);
+    cJSON_AddNumberToObject(j, "num_samples_per_file", m->samples_per_file);
+    cJSON_AddNumberToObject(j, "record_length_bytes", m->record_length);
+    cJSON_AddNumberToObject(j, "record_length_bytes_stdev", m->record_stdev);
+    cJSON_AddNumberToObject(j, "scale", m->scale);
+    cJSON_AddNumberToObject(j, "shape_seed", (double)m->shape_seed);
+    cJSON_AddNumberToObject(j, "datagen_ranks", m->ranks);
+    cJSON_AddStringToObject(j, "salt", hex);
+    cJSON_AddNumberToObject(j, "bytes", m->bytes);
+    cJSON_AddStringToObject(j, "mlpio_version", MLPIO_VERSION);
+    return j;
+}
+
+int mlpio_training_manifest_read(const char *data_folder, struct mlpio_training_manifest *m,
+                                 struct mlpio_error *err)
+{
+    char *path = mlpio_path_join(data_folder, MLPIO_TRAINING_MANIFEST);
+    if (!path)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    cJSON *j = mlpio_json_read_file(path, err);
+    int rc = j ? 0 : -1;
+    memset(m, 0, sizeof(*m));
+    if (j) {
+        snprintf(m->model, sizeof(m->model), "%s", mlpio_json_string(j, "model", ""));
+        snprintf(m->format, sizeof(m->format), "%s", mlpio_json_string(j, "format", ""));
+        m->num_files = (uint64_t)mlpio_json_number(j, "num_files_train", 0);
+        m->num_subfolders = (uint64_t)mlpio_json_number(j, "num_subfolders_train", 0);
+        m->samples_per_file = (uint32_t)mlpio_json_number(j, "num_samples_per_file", 0);
+        m->record_length = mlpio_json_number(j, "record_length_bytes", 0);
+        m->record_stdev = mlpio_json_number(j, "record_length_bytes_stdev", 0);
+        m->scale = mlpio_json_number(j, "scale", 1);
+        m->shape_seed = (uint64_t)mlpio_json_number(j, "shape_seed", 0);
+        m->ranks = (int)mlpio_json_number(j, "datagen_ranks", 0);
+        m->bytes = mlpio_json_number(j, "bytes", 0);
+        if (m->num_files == 0 || m->ranks < 1 || m->samples_per_file == 0 ||
+            mlpio_data_salt_from_hex(mlpio_json_string(j, "salt", ""), &m->salt) < 0)
+            rc = mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s is incomplete or damaged", path);
+    }
+    cJSON_Delete(j);
+    free(path);
+    return rc;
+}
+
+struct gen {
+    struct mlpio_run *run;
+    const struct mlpio_format *format;
+    struct mlpio_training_manifest m;
+    const char *folder;
+    void *buf;
+    struct mlpio_hist files;
+    uint64_t bytes, written;
+};
+
+static int write_one(struct gen *g, uint64_t index, struct mlpio_error *err)
+{
+    char name[256];
+    struct mlpio_train_shape shape;
+    if (mlpio_train_file_name(index, g->m.num_files, g->m.num_subfolders, g->format->ext, name,
+                              sizeof(name), err) < 0 ||
+        mlpio_train_file_shape(g->m.record_length, g->m.record_stdev, g->m.scale, g->m.shape_seed,
+                               index, &shape, err) < 0)
+        return -1;
+    char *path = mlpio_path_join(g->folder, name);
+    if (!path)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    struct mlpio_data_object obj;
+    mlpio_training_file_object(&g->m, index, name, &obj);
+    struct mlpio_format_shape fs = {shape.d1, shape.d2, g->m.samples_per_file};
+    struct mlpio_io_file *f = NULL;
+    double t0 = MPI_Wtime();
+    int rc = mlpio_io_open(g->run->backend, path, MLPIO_IO_WRITE, &g->run->io_options, &f, err);
+    if (rc == 0)
+        rc = g->format->write(f, &fs, fill, &obj, g->buf, WRITE_PIECE, err);
+    if (rc == 0)
+        rc = mlpio_io_sync(f, err);
+    if (rc == 0)
+        rc = mlpio_io_drop_cache(f, err);
+    uint64_t size = 0;
+    if (rc == 0 && mlpio_io_size(f, &size, NULL) < 0)
+        size = g->format->file_bytes(&fs);
+    struct mlpio_error close_err = {0};
+    if (mlpio_io_close(&f, &close_err) < 0 && rc == 0) {
+        *err = close_err;
+        rc = -1;
+    }
+    if (rc == 0) {
+        mlpio_hist_add(&g->files, MPI_Wtime() - t0);
+        g->bytes += size;
+    }
+    free(path);
+    return rc;
+}
+
+/* Rank 0: refuse an existing dataset, create train/ and its subfolders. */
+static int prepare_folder(struct gen *g, struct mlpio_error *err)
+{
+    char *manifest = mlpio_path_join(g->folder, MLPIO_TRAINING_MANIFEST);
+    if (!manifest)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    int exists = access(manifest, F_OK) == 0;
+    free(manifest);
+    if (exists) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s already holds a dataset (%s)", g->folder,
+                        MLPIO_TRAINING_MANIFEST);
+        return mlpio_error_hint(err, "choose another --data-dir, or remove that dataset first");
+    }
+    char dir[4096];
+    int rc = 0;
+    for (uint64_t s = 0; rc == 0 && s <= g->m.num_subfolders; s++) {
+        if (s == g->m.num_subfolders)
+            snprintf(dir, sizeof(dir), "%s/train", g->folder);
+        else
+            snprintf(dir, sizeof(dir), "%s/train/%" PRIu64, g->folder, s);
+        rc = mlpio_io_mkdirs(g->run->backend, dir, err);
+    }
+    if (rc < 0)
+        mlpio_error_hint(err, "choose a writable data folder with --data-dir");
+    return rc;
+}
+
+static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
+{
+    const cJSON *cfg = run->config;
+    memset(g, 0, sizeof(*g));
+    g->run = run;
+    g->folder = mlpio_json_string(cfg, "dataset.data_folder", ".");
+    mlpio_hist_init(&g->files);
+    if (!(g->format = mlpio_training_format(cfg, err)))
+        return -1;
+    struct mlpio_training_manifest *m = &g->m;
+    snprintf(m->model, sizeof(m->model), "%s", run->cli->model);
+    snprintf(m->format, sizeof(m->format), "%s", g->format->name);
+    m->num_files = (uint64_t)mlpio_json_number(cfg, "dataset.num_files_train", 1);
+    m->num_subfolders = (uint64_t)mlpio_json_number(cfg, "dataset.num_subfolders_train", 0);
+    m->samples_per_file = (uint32_t)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1);
+    m->record_length = mlpio_json_number(cfg, "dataset.record_length_bytes", 1);
+    m->record_stdev = mlpio_json_number(cfg, "dataset.record_length_bytes_stdev", 0);
+    m->scale = mlpio_run_scale(run);
+    m->shape_seed = run->cli->has_seed ? run->cli->seed : 0;
+    m->ranks = run->ctx->size;
+    m->salt = run->salt;
+    if (!run->cli->what_if && !(g->buf = mlpio_io_buffer_alloc(WRITE_PIECE)))
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static void summarize(struct gen *g, double seconds, uint64_t total, uint64_t files,
+                      const struct mlpio_hist *h)
+{
+    struct mlpio_run *run = g->run;
+    double mbps = seconds > 0 ? (double)total / MIB / seconds : 0;
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddNumberToObject(s, "datagen_files", (double)files);
+    cJSON_AddNumberToObject(s, "datagen_bytes", (double)total);
+    cJSON_AddNumberToObject(s, "datagen_duration_seconds", seconds);
+    cJSON_AddNumberToObject(s, "datagen_MB_per_second", mbps);
+    cJSON_AddItemToObject(s, "datagen_file_latency_seconds", mlpio_hist_to_json(h));
+    cJSON_AddStringToObject(s, "format", g->format->name);
+    cJSON_AddStringToObject(s, "data_folder", g->folder);
+    cJSON_AddNumberToObject(s, "num_files_train", (double)g->m.num_files);
+    cJSON_AddNumberToObject(s, "num_samples_per_file", g->m.samples_per_file);
+    cJSON_AddStringToObject(s, "units", "MB = 2^20 bytes");
+    run->summary = s;
+    size_t len = 512;
+    if ((run->report_text = malloc(len)))
+        snprintf(run->report_text, len,
+                 "datagen: %" PRIu64 " %s files, %.1f MB in %.3f s = %.1f MB/s over %d ranks\n"
+                 "  per file: p50 %.3f s, p99 %.3f s\n",
+                 files, g->format->name, (double)total / MIB, seconds, mbps, run->ctx->size,
+                 mlpio_hist_percentile(h, 50), mlpio_hist_percentile(h, 99));
+}
+
+int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const struct mlpio_context *ctx = run->ctx;
+    struct gen g;
+    int rc = setup(&g, run, err);
+    if (mlpio_context_agree(ctx, rc, err) < 0)
+        goto out;
+    uint64_t mine = mlpio_train_datagen_count(g.m.num_files, ctx->rank, ctx->size);
+    if (run->cli->what_if) {
+        mlpio_log(ctx, MLPIO_LOG_QUIET,
+                  "what-if: %d ranks would write %" PRIu64 " %s files (%" PRIu64
+                  " on rank 0) in %s/train, %" PRIu64 " subfolders\n",
+                  ctx->size, g.m.num_files, g.format->name, mine, g.folder, g.m.num_subfolders);
+        goto out;
+    }
+    rc = ctx->rank == 0 ? prepare_folder(&g, err) : 0;
+    if ((rc = mlpio_context_agree(ctx, rc, err)) < 0)
+        goto out;
+    mlpio_log(ctx, MLPIO_LOG_NORMAL, "datagen: %" PRIu64 " %s files into %s (%d ranks)\n",
+              g.m.num_files, g.format->name, g.folder, ctx->size);
+    MPI_Barrier(ctx->comm);
+    double start = MPI_Wtime();
+    uint64_t step = mine / 10 ? mine / 10 : 1;
+    for (uint64_t k = 0; rc == 0 && k < mine; k++) {
+        if (mlpio_interrupted())
+            rc = mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
+        else
+            rc = write_one(&g, mlpio_train_datagen_file(ctx->rank, ctx->size, k), err);
+        if (rc == 0 && ((k + 1) % step == 0 || k + 1 == mine))
+            mlpio_log(ctx, MLPIO_LOG_NORMAL, "  rank 0: %" PRIu64 "/%" PRIu64 " files\n", k + 1,
+                      mine);
+    }
+    if ((rc = mlpio_context_agree(ctx, rc, err)) < 0)
+        goto out;
+    double stop = MPI_Wtime(), gstart = 0, gstop = 0;
+    unsigned long long bytes = g.bytes, total = 0;
+    struct mlpio_hist all;
+    mlpio_hist_init(&all);
+    MPI_Reduce(&bytes, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, ctx->comm);
+    if (mlpio_timing_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0 ||
+        mlpio_hist_reduce(&g.files, &all, 0, ctx->comm, err) < 0) {
+        rc = -1;
+        goto out;
+    }
+    if (ctx->rank == 0) {
+        g.m.bytes = (double)total;
+        char *path = mlpio_path_join(g.folder, MLPIO_TRAINING_MANIFEST);
+        cJSON *j = manifest_json(&g.m);
+        rc = path && j ? mlpio_json_write_atomic(path, j, err)
+                       : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+        cJSON_Delete(j);
+        free(path);
+        summarize(&g, gstop - gstart, total, g.m.num_files, &all);
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddNumberToObject(ev, "files", (double)g.m.num_files);
+        cJSON_AddNumberToObject(ev, "bytes", (double)total);
+        cJSON_AddNumberToObject(ev, "duration_seconds", gstop - gstart);
+        mlpio_run_event(run, "datagen", ev);
+    }
+    rc = mlpio_context_agree(ctx, rc, err);
+out:
+    mlpio_io_buffer_free(g.buf);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* Training workload internals shared by its commands (datagen.c, read.c, training.c). */
+#ifndef MLPIO_TRAINING_H
+#define MLPIO_TRAINING_H
+
+#include <stdint.h>
+
+#include "app/datagen.h"
+#include "app/run.h"
+#include "io/format.h"
+
+#define MLPIO_TRAINING_MANIFEST "mlpio_dataset.json"
+
+/* What datagen wrote, stored as <data_folder>/mlpio_dataset.json. Any file's expected bytes
+ * follow from it: file i was written by rank i % ranks with the rank key of salt, so a run
+ * can check what it reads (--verify) whatever its own rank count and seed. */
+struct mlpio_training_manifest {
+    char model[64];
+    char format[16];
+    uint64_t num_files;
+    uint64_t num_subfolders;
+    uint32_t samples_per_file;
+    double record_length, record_stdev, scale;
+    uint64_t shape_seed;
+    int ranks;
+    struct mlpio_data_salt salt;
+    double bytes;
+};
+
+int mlpio_training_manifest_read(const char *data_folder, struct mlpio_training_manifest *m,
+                                 struct mlpio_error *err);
+
+/* The generator object for file `index` of a dataset described by m. */
+void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_t index,
+                                const char *name, struct mlpio_data_object *obj);
+
+/* The format named by the config's dataset.format, or a config error. */
+const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err);
+
+int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err);
+int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err);
+
+#endif

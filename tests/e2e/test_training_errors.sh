@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Training bad input: a clear error naming what is wrong and what to run, the documented exit
+# code, and nothing lost.
+source "$(dirname "$0")/lib.sh"
+S=(--model cosmoflow --scale 0.001 --seed 4 --allow-invalid-params)
+P=(--params dataset.num_files_train=12 train.computation_time=0 train.epochs=1)
+
+# Dataset missing: names the folder and the datagen command.
+expect 2 2 training run "${S[@]}" "${P[@]}" -dd "$WORK/none" -rd "$WORK/res"
+says "no usable dataset in $WORK/none"
+says "mlpio training datagen --model cosmoflow"
+
+expect 0 2 training datagen "${S[@]}" "${P[@]}" -dd "$WORK/data" -rd "$WORK/res"
+# Datagen never overwrites a dataset.
+before=$(find "$WORK/data" -type f -exec md5sum {} + | sort | md5sum)
+expect 2 2 training datagen "${S[@]}" "${P[@]}" -dd "$WORK/data" -rd "$WORK/res"
+says "already holds a dataset"
+[ "$(find "$WORK/data" -type f -exec md5sum {} + | sort | md5sum)" = "$before" ] ||
+    fail "datagen changed an existing dataset"
+
+# Dataset smaller than the config says.
+expect 2 2 training run "${S[@]}" --params dataset.num_files_train=40 train.computation_time=0 \
+    -dd "$WORK/data" -rd "$WORK/res"
+says "has 12 files"
+says "needs 40"
+says "mlpio training datagen"
+
+# Wrong format for the config.
+expect 2 1 training run "${S[@]}" "${P[@]}" dataset.format=npz -dd "$WORK/data" -rd "$WORK/res"
+says "the dataset in $WORK/data is tfrecord, the config says npz"
+
+# A missing file, a corrupted file, a truncated file: named with what is wrong.
+victim=$(find "$WORK/data/train" -name '*.tfrecord' | sort | head -n 3 | tail -n 1)
+cp "$victim" "$WORK/saved"
+rm "$victim"
+expect 4 2 training run "${S[@]}" "${P[@]}" -dd "$WORK/data" -rd "$WORK/res"
+says "$victim"
+cp "$WORK/saved" "$victim"
+# Flip every bit of byte 9, inside the length's CRC.
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[9]^=0xff; open(p,"wb").write(b)' "$victim"
+cmp -s "$victim" "$WORK/saved" && fail "the corruption changed nothing"
+expect 4 2 training run "${S[@]}" "${P[@]}" -dd "$WORK/data" -rd "$WORK/res"
+says "$victim"
+says "offset"
+cp "$WORK/saved" "$victim"
+truncate -s $(($(stat -c %s "$victim") - 7)) "$victim"
+expect 4 2 training run "${S[@]}" "${P[@]}" -dd "$WORK/data" -rd "$WORK/res"
+says "$victim"
+cp "$WORK/saved" "$victim"
+expect 0 2 training run "${S[@]}" "${P[@]}" -dd "$WORK/data" -rd "$WORK/res"
+
+# A data dir that cannot be read (below a regular file, which nobody can open, root included).
+touch "$WORK/file"
+expect 2 1 training run "${S[@]}" "${P[@]}" -dd "$WORK/file/data" -rd "$WORK/res"
+says "$WORK/file/data"
+
+# Accelerators must equal ranks; unknown accelerator type.
+expect 2 2 training run "${S[@]}" "${P[@]}" -na 4 -dd "$WORK/data" -rd "$WORK/res"
+says "--num-accelerators is 4 but the job has 2 ranks"
+expect 2 1 training run "${S[@]}" "${P[@]}" -g tpu -dd "$WORK/data" -rd "$WORK/res"
+says "--accelerator-type: unknown value 'tpu'"
+
+# Overrides the division does not allow: refused before any I/O.
+expect 3 1 training run --model cosmoflow -dd "$WORK/data" -rd "$WORK/res2" \
+    --params train.epochs=2
+says "train.epochs"
+says "INVALID"
+expect 3 1 training run --model cosmoflow -dd "$WORK/data" -rd "$WORK/res2" --closed \
+    --params dataset.format=hdf5
+says "--closed was given"
+[ ! -e "$WORK/res2" ] || fail "a refused run created its results directory"
+echo "ok"
