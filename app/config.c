@@ -150,10 +150,19 @@ static int merge(cJSON *dst, const cJSON *src, const char *prefix, cJSON *source
     return 0;
 }
 
+static const char *canonical_key(const struct mlpio_workload *w, const char *key)
+{
+    for (const struct mlpio_param_alias *a = w->param_aliases; a && a->alias; a++)
+        if (strcmp(a->alias, key) == 0)
+            return a->key;
+    return key;
+}
+
 static int apply_override(cJSON *config, const struct mlpio_workload *w,
                           const struct mlpio_override *o, cJSON *sources, struct mlpio_error *err)
 {
-    const struct mlpio_param_spec *spec = mlpio_params_find(w->params, w->nparams, o->key);
+    const char *key = canonical_key(w, o->key);
+    const struct mlpio_param_spec *spec = mlpio_params_find(w->params, w->nparams, key);
     if (!spec) {
         const char *near = mlpio_params_suggest(w->params, w->nparams, o->key);
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "unknown parameter '%s' for %s", o->key, w->name);
@@ -164,10 +173,10 @@ static int apply_override(cJSON *config, const struct mlpio_workload *w,
     cJSON *value = mlpio_params_from_text(spec, o->value, err);
     if (!value)
         return -1;
-    if (mlpio_json_set_path(config, o->key, value) < 0)
-        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot set parameter '%s'", o->key);
-    cJSON_DeleteItemFromObjectCaseSensitive(sources, o->key);
-    cJSON_AddStringToObject(sources, o->key, o->source);
+    if (mlpio_json_set_path(config, key, value) < 0)
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot set parameter '%s'", key);
+    cJSON_DeleteItemFromObjectCaseSensitive(sources, key);
+    cJSON_AddStringToObject(sources, key, o->source);
     return 0;
 }
 

@@ -44,16 +44,24 @@ struct mlpio_cli_option {
     const char *choices; /* "a|b": values accepted (checked while parsing), or NULL: any */
 };
 
+/* Another name accepted for a parameter (e.g. where MLPerf Storage's documents and DLIO's
+ * configs name it differently); overrides are stored under the canonical key. */
+struct mlpio_param_alias {
+    const char *alias;
+    const char *key;
+};
+
 struct mlpio_workload {
     const char *name;
     const char *summary;
     const char *description; /* paragraph for --help */
     const char *default_model;
-    const char *default_variant; /* for MLPIO_OPT_VARIANT options, or NULL */
+    const char *default_variant;            /* for MLPIO_OPT_VARIANT options, or NULL */
     const struct mlpio_command *commands;   /* terminated by a {NULL} entry */
     const struct mlpio_cli_option *options; /* terminated by a {NULL} entry */
     const struct mlpio_param_spec *params;
     int nparams;
+    const struct mlpio_param_alias *param_aliases; /* terminated by {NULL}, or NULL */
     /* Rank 0, after the config is merged: add derived figures ("facts") the rules need, such
      * as data sizes, to the run description. */
     int (*describe)(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err);

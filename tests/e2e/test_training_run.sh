@@ -16,7 +16,7 @@ for np in 1 2 4; do
         [ -f "$data/mlpio_dataset.json" ] || fail "$model: no dataset manifest"
         [ "$(find "$data/train" -type f | wc -l)" -eq "$files" ] || fail "$model: file count"
         python3 "$E2E_DIR/check_formats.py" "$data/train" >/dev/null || fail "$model: readers"
-        expect 0 "$np" training run "${common[@]}" train.computation_time="$compute" \
+        expect 0 "$np" training run "${common[@]}" reader.computation_time="$compute" \
             train.epochs=3 --verify --allow-invalid-params
         python3 - "$(last_run "$res")" "$np" "$compute" <<'PY' || fail "$model at $np ranks"
 import glob, json, math, sys

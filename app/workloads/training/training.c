@@ -44,6 +44,12 @@ static const struct mlpio_param_spec params[] = {
     {"storage.storage_root", MLPIO_PARAM_STRING, 0, 0, NULL, "storage root (recorded)"},
 };
 
+/* MLPerf Storage's documents call the compute time reader.computation_time. */
+static const struct mlpio_param_alias aliases[] = {
+    {"reader.computation_time", "train.computation_time"},
+    {NULL, NULL},
+};
+
 static const struct mlpio_cli_option options[] = {
     {.name = "accelerator-type",
      .alias = "g",
@@ -235,5 +241,6 @@ const struct mlpio_workload mlpio_workload_training = {
     .options = options,
     .params = params,
     .nparams = (int)(sizeof(params) / sizeof(params[0])),
+    .param_aliases = aliases,
     .describe = describe,
 };
