@@ -6,6 +6,7 @@
 static const struct mlpio_format *const formats[] = {
     &mlpio_format_npz,
     &mlpio_format_tfrecord,
+    &mlpio_format_hdf5,
     NULL,
 };
 

@@ -11,6 +11,7 @@ static const struct mlpio_io_backend *const registry[] = {
     &mlpio_io_posix,
     &mlpio_io_mpiio,
     &mlpio_io_null,
+    &mlpio_io_hdf5,
     NULL,
 };
 

@@ -35,6 +35,7 @@ enum {
     MLPIO_IO_CAP_COLLECTIVE = 1u << 1, /* supports options.collective (shared file) */
     MLPIO_IO_CAP_DROP_CACHE = 1u << 2, /* drop_cache evicts cached pages */
     MLPIO_IO_CAP_STORAGE = 1u << 3,    /* really stores bytes (null does not) */
+    MLPIO_IO_CAP_THREADS = 1u << 4,    /* usable from any thread (makes no MPI calls) */
 };
 
 /* Fills buf with the bytes a file holds at [off, off+len). Used by the null backend to produce
@@ -94,6 +95,7 @@ const struct mlpio_io_backend *const *mlpio_io_backends(void);
 extern const struct mlpio_io_backend mlpio_io_posix;
 extern const struct mlpio_io_backend mlpio_io_mpiio;
 extern const struct mlpio_io_backend mlpio_io_null;
+extern const struct mlpio_io_backend mlpio_io_hdf5;
 
 /* Dispatch. opts may be NULL (defaults: buffered, independent). */
 int mlpio_io_open(const struct mlpio_io_backend *be, const char *path, enum mlpio_io_mode mode,

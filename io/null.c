@@ -94,7 +94,8 @@ static int null_path_ok(const char *path, struct mlpio_error *err)
 const struct mlpio_io_backend mlpio_io_null = {
     .name = "null",
     .description = "stores nothing: writes are dropped, reads return generated data",
-    .caps = MLPIO_IO_CAP_ODIRECT | MLPIO_IO_CAP_COLLECTIVE | MLPIO_IO_CAP_DROP_CACHE,
+    .caps = MLPIO_IO_CAP_ODIRECT | MLPIO_IO_CAP_COLLECTIVE | MLPIO_IO_CAP_DROP_CACHE |
+            MLPIO_IO_CAP_THREADS,
     .open = null_open,
     .write_at = null_write_at,
     .read_at = null_read_at,

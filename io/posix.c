@@ -340,7 +340,8 @@ static int posix_remove(const char *path, struct mlpio_error *err)
 const struct mlpio_io_backend mlpio_io_posix = {
     .name = "posix",
     .description = "pread/pwrite on one file descriptor per file; optional O_DIRECT",
-    .caps = MLPIO_IO_CAP_ODIRECT | MLPIO_IO_CAP_DROP_CACHE | MLPIO_IO_CAP_STORAGE,
+    .caps = MLPIO_IO_CAP_ODIRECT | MLPIO_IO_CAP_DROP_CACHE | MLPIO_IO_CAP_STORAGE |
+            MLPIO_IO_CAP_THREADS,
     .open = posix_open,
     .write_at = posix_write_at,
     .read_at = posix_read_at,

@@ -54,6 +54,11 @@ touch "$WORK/file"
 expect 2 1 training run "${S[@]}" "${P[@]}" -dd "$WORK/file/data" -rd "$WORK/res"
 says "$WORK/file/data"
 
+# Read threads may not call MPI: backends that do are refused for reading, with the way out.
+expect 2 2 training run "${S[@]}" "${P[@]}" --io-api mpiio -dd "$WORK/data" -rd "$WORK/res"
+says "--io-api mpiio cannot serve the training reader's threads"
+says "--io-api posix"
+
 # Accelerators must equal ranks; unknown accelerator type.
 expect 2 2 training run "${S[@]}" "${P[@]}" -na 4 -dd "$WORK/data" -rd "$WORK/res"
 says "--num-accelerators is 4 but the job has 2 ranks"

@@ -49,6 +49,24 @@ PY
     done
 done
 
+# The hdf5 format (OPEN): h5py opens every file; a run reads and verifies them.
+h5=(--model unet3d --scale 0.0005 -dd "$WORK/h5" -rd "$WORK/res-h5" --allow-invalid-params
+    --params dataset.format=hdf5 dataset.num_files_train=42)
+expect 0 2 training datagen "${h5[@]}"
+python3 - "$WORK/h5/train" <<'PY' || fail "h5py rejected the hdf5 dataset"
+import glob, sys
+import h5py
+files = sorted(glob.glob(sys.argv[1] + "/*.h5"))
+assert len(files) == 42, len(files)
+for f in files:
+    with h5py.File(f, "r") as h:
+        r, l = h["records"], h["labels"]
+        assert r.dtype == "uint8" and r.ndim == 3 and r.shape[0] == 1, (f, r.shape, r.dtype)
+        assert l.shape == (1,), l.shape
+PY
+expect 0 2 training run "${h5[@]}" train.computation_time=0 train.epochs=1 --verify
+says "training unet3d: 2 ranks"
+
 # The datagen owner's bytes are what a run with another rank count verifies against.
 expect 0 3 training run --model cosmoflow --scale 0.001 -dd "$WORK/cosmoflow-2" -rd "$WORK/r3" \
     --params dataset.num_files_train=24 train.computation_time=0 train.epochs=1 --verify \

@@ -221,6 +221,15 @@ static int setup(struct reading *rd, struct mlpio_run *run, struct mlpio_error *
     r->seed = run->cli->has_seed ? run->cli->seed : 0;
     if (!(rd->format = mlpio_training_format(cfg, err)) || mlpio_train_reading_check(r, err) < 0)
         return -1;
+    /* Read threads may not call MPI (mlpio asks for MPI_THREAD_FUNNELED). */
+    if (!(run->backend->caps & MLPIO_IO_CAP_THREADS)) {
+        mlpio_error_set(err, MLPIO_ERR_UNSUPPORTED,
+                        "--io-api %s cannot serve the training reader's threads: it calls MPI, "
+                        "which only the main thread may",
+                        run->backend->name);
+        return mlpio_error_hint(err, "read with --io-api posix (datagen may use %s)",
+                                run->backend->name);
+    }
     rd->steps = mlpio_train_steps_per_epoch(r);
     if (rd->steps < 3) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
