@@ -24,8 +24,8 @@ struct mlpio_format_shape {
 /* Called for each sample as it is read: its index in the file, where its bytes start in the
  * file, its length, and the bytes themselves (valid during the call only). Return 0 to go on,
  * -1 (with err filled) to stop. */
-typedef int (*mlpio_format_sample_fn)(void *arg, uint32_t index, uint64_t offset,
-                                      const void *bytes, size_t len, struct mlpio_error *err);
+typedef int (*mlpio_format_sample_fn)(void *arg, uint32_t index, uint64_t offset, const void *bytes,
+                                      size_t len, struct mlpio_error *err);
 
 struct mlpio_format {
     const char *name; /* "npz", "tfrecord", "hdf5" */

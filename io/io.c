@@ -8,11 +8,7 @@
 #include <string.h>
 
 static const struct mlpio_io_backend *const registry[] = {
-    &mlpio_io_posix,
-    &mlpio_io_mpiio,
-    &mlpio_io_null,
-    &mlpio_io_hdf5,
-    NULL,
+    &mlpio_io_posix, &mlpio_io_mpiio, &mlpio_io_null, &mlpio_io_hdf5, NULL,
 };
 
 const struct mlpio_io_backend *mlpio_io_find(const char *name)

@@ -67,6 +67,13 @@ PY
 expect 0 2 training run "${h5[@]}" train.computation_time=0 train.epochs=1 --verify
 says "training unet3d: 2 ranks"
 
+# unet3d may read with O_DIRECT (reader.odirect, CLOSED-allowed): the same bytes, verified.
+expect 0 2 training run --model unet3d --scale 0.0005 -dd "$WORK/unet3d-2" -rd "$WORK/res-od" \
+    --params dataset.num_files_train=84 train.computation_time=0 train.epochs=1 \
+    reader.odirect=true --verify --allow-invalid-params
+python3 -c 'import glob,json,sys; m=json.load(open(glob.glob(sys.argv[1]+"/*_metadata.json")[0])); assert m["config"]["reader"]["odirect"] is True' \
+    "$(last_run "$WORK/res-od")" || fail "odirect not recorded"
+
 # The datagen owner's bytes are what a run with another rank count verifies against.
 expect 0 3 training run --model cosmoflow --scale 0.001 -dd "$WORK/cosmoflow-2" -rd "$WORK/r3" \
     --params dataset.num_files_train=24 train.computation_time=0 train.epochs=1 --verify \
