@@ -55,6 +55,23 @@ void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context)
     cJSON_Delete(context);
 }
 
+int mlpio_run_configview(struct mlpio_run *run, struct mlpio_error *err)
+{
+    if (run->ctx->rank != 0)
+        return 0;
+    cJSON *view = cJSON_CreateObject();
+    cJSON_AddItemToObject(view, "config", cJSON_Duplicate(run->config, 1));
+    cJSON_AddItemToObject(view, "overrides",
+                          cJSON_Duplicate(cJSON_GetObjectItem(run->doc, "overrides"), 1));
+    char *text = cJSON_Print(view);
+    cJSON_Delete(view);
+    if (!text)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    fprintf(run->ctx->out, "%s\n", text);
+    free(text);
+    return 0;
+}
+
 static void print_help(const struct mlpio_context *ctx, const struct mlpio_cli *cli)
 {
     if (ctx->rank != 0)

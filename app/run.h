@@ -55,6 +55,9 @@ void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context);
 /* The --scale factor. */
 double mlpio_run_scale(const struct mlpio_run *run);
 
+/* The configview command of every workload: rank 0 prints the merged config and overrides. */
+int mlpio_run_configview(struct mlpio_run *run, struct mlpio_error *err);
+
 /* Set by SIGINT/SIGTERM; workloads check it between transfers. */
 bool mlpio_interrupted(void);
 void mlpio_signals_install(void);

@@ -156,3 +156,28 @@ int mlpio_fsutil_drop_path(const char *path, struct mlpio_error *err)
     close(fd);
     return rc;
 }
+
+bool mlpio_fsutil_agree(bool collective, MPI_Comm comm, bool ok, const char *what, const char *path,
+                        struct mlpio_error *err)
+{
+    if (!collective)
+        return ok;
+    int mine = ok ? 1 : 0, all = 0;
+    int rc = MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (rc != MPI_SUCCESS) {
+        char text[MPI_MAX_ERROR_STRING];
+        int n = 0, cls = 0;
+        MPI_Error_string(rc, text, &n);
+        MPI_Error_class(rc, &cls);
+        mlpio_error_set(err, MLPIO_ERR_INTERNAL, "agreement on the collective %s of %s failed: %s",
+                        what, path, text);
+        mlpio_error_cause(err, MLPIO_SRC_MPI, cls);
+        return false;
+    }
+    if (ok && !all) {
+        mlpio_error_set(err, MLPIO_ERR_IO, "collective %s of %s failed on another rank", what,
+                        path);
+        mlpio_error_hint(err, "see the error reported by the lowest failing rank");
+    }
+    return all != 0;
+}

@@ -8,6 +8,9 @@
 
 #include <stdbool.h>
 
+#include <mpi.h>
+#include <stdbool.h>
+
 #include "io/error.h"
 
 /* mkdir -p: create path and its missing parents with mode 0755. Existing directories are fine;
@@ -28,5 +31,11 @@ int mlpio_fsutil_hint(struct mlpio_error *err, int errnum, const char *path, boo
 /* The category an errno value belongs to: MLPIO_ERR_INTERNAL for resource exhaustion in the
  * process (ENOMEM, EMFILE), MLPIO_ERR_IO otherwise. */
 enum mlpio_errcat mlpio_fsutil_category(int errnum);
+
+/* In collective mode (several ranks on one file), whether every rank of comm reached ok; in
+ * independent mode, ok itself. A rank that succeeded while another failed gets an error saying
+ * so; a failing MPI_Allreduce is reported as an MPI error. Used by the MPI-based backends. */
+bool mlpio_fsutil_agree(bool collective, MPI_Comm comm, bool ok, const char *what, const char *path,
+                        struct mlpio_error *err);
 
 #endif

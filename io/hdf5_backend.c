@@ -112,29 +112,10 @@ int mlpio_hdf5_mpi_fail(struct mlpio_error *err, int rc, const char *what, const
     return -1;
 }
 
-bool mlpio_hdf5_agree(bool collective, MPI_Comm comm, bool ok, const char *what, const char *path,
-                      struct mlpio_error *err)
-{
-    if (!collective)
-        return ok;
-    int mine = ok ? 1 : 0, all = 0;
-    int rc = MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (rc != MPI_SUCCESS) {
-        mlpio_hdf5_mpi_fail(err, rc, "agreement on the collective step", path);
-        return false;
-    }
-    if (ok && !all) {
-        mlpio_error_set(err, MLPIO_ERR_IO, "collective %s of %s failed on another rank", what,
-                        path);
-        mlpio_error_hint(err, "see the error reported by the lowest failing rank");
-    }
-    return all != 0;
-}
-
 bool mlpio_hdf5_file_agree(struct mlpio_hdf5_file *hf, bool ok, const char *what,
                            struct mlpio_error *err)
 {
-    return mlpio_hdf5_agree(hf->base.options.collective, hf->comm, ok, what, hf->base.path, err);
+    return mlpio_fsutil_agree(hf->base.options.collective, hf->comm, ok, what, hf->base.path, err);
 }
 
 hid_t mlpio_hdf5_uncached_dapl(void)
@@ -313,12 +294,12 @@ static int open_locked(const char *path, enum mlpio_io_mode mode,
             }
         }
     }
-    ok = mlpio_hdf5_agree(collective, comm, ok, "open", path, err);
+    ok = mlpio_fsutil_agree(collective, comm, ok, "open", path, err);
     if (ok)
-        ok = mlpio_hdf5_agree(collective, comm, open_file(hf, reading, comm, err) == 0, "open",
-                              path, err);
+        ok = mlpio_fsutil_agree(collective, comm, open_file(hf, reading, comm, err) == 0, "open",
+                                path, err);
     if (ok && reading)
-        ok = mlpio_hdf5_agree(collective, comm, open_data(hf, err) == 0, "open", path, err);
+        ok = mlpio_fsutil_agree(collective, comm, open_data(hf, err) == 0, "open", path, err);
     if (!ok) {
         if (hf) {
             if (hf->data >= 0)

@@ -45,11 +45,6 @@ int mlpio_hdf5_fail(struct mlpio_error *err, enum mlpio_errcat cat, const char *
 /* Fill err for a failed MPI call (return code rc) that did what to path. Returns -1. */
 int mlpio_hdf5_mpi_fail(struct mlpio_error *err, int rc, const char *what, const char *path);
 
-/* In collective mode, whether every rank of comm reached ok, with an error on the ranks that
- * did while another did not; in independent mode, ok itself. */
-bool mlpio_hdf5_agree(bool collective, MPI_Comm comm, bool ok, const char *what, const char *path,
-                      struct mlpio_error *err);
-
 /* mlpio_hdf5_agree over the ranks that share hf. */
 bool mlpio_hdf5_file_agree(struct mlpio_hdf5_file *hf, bool ok, const char *what,
                            struct mlpio_error *err);

@@ -102,27 +102,6 @@ static int mpi_fail(struct mlpio_error *err, int rc, const char *path, bool read
     return -1;
 }
 
-/* In collective mode, whether every rank of comm reached ok; in independent mode, ok itself.
- * A rank that succeeded while another failed gets an error saying so. */
-static bool agree(bool collective, MPI_Comm comm, bool ok, const char *what, const char *path,
-                  struct mlpio_error *err)
-{
-    if (!collective)
-        return ok;
-    int mine = ok ? 1 : 0, all = 0;
-    int rc = MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (rc != MPI_SUCCESS) {
-        mpi_fail(err, rc, path, false, "agreement on the collective %s of %s", what, path);
-        return false;
-    }
-    if (ok && !all) {
-        mlpio_error_set(err, MLPIO_ERR_IO, "collective %s of %s failed on another rank", what,
-                        path);
-        mlpio_error_hint(err, "see the error reported by the lowest failing rank");
-    }
-    return all != 0;
-}
-
 static int mpiio_open(const char *path, enum mlpio_io_mode mode,
                       const struct mlpio_io_options *opts, struct mlpio_io_file **out,
                       struct mlpio_error *err)
@@ -162,14 +141,14 @@ static int mpiio_open(const char *path, enum mlpio_io_mode mode,
         }
         mf->size = (uint64_t)size;
     }
-    ok = agree(collective, comm, ok, "open", path, err);
+    ok = mlpio_fsutil_agree(collective, comm, ok, "open", path, err);
     if (ok && !reading) {
         /* MPI_MODE_CREATE keeps old contents; a rewrite must not measure or leave stale bytes
          * beyond what it writes. set_size is collective over the file's communicator. */
         rc = MPI_File_set_size(fh, 0);
         if (rc != MPI_SUCCESS)
             mpi_fail(err, rc, path, false, "truncation of %s to 0 bytes", path);
-        ok = agree(collective, comm, rc == MPI_SUCCESS, "truncation", path, err);
+        ok = mlpio_fsutil_agree(collective, comm, rc == MPI_SUCCESS, "truncation", path, err);
     }
     if (!ok) {
         if (fh != MPI_FILE_NULL)

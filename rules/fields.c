@@ -339,15 +339,7 @@ int mlpio_rules_check_options(struct mlpio_verdict_report *v, double scale, cons
 int mlpio_rules_abandon(struct mlpio_verdict_report *v, int keep, const char *checker,
                         struct mlpio_error *err)
 {
-    while (v->count > keep) {
-        struct mlpio_issue *is = &v->issues[--v->count];
-        free(is->parameter);
-        free(is->expected);
-        free(is->actual);
-        free(is->message);
-        free(is->hint);
-        memset(is, 0, sizeof(*is));
-    }
+    mlpio_verdict_truncate(v, keep);
     return mlpio_error_errno(err, MLPIO_ERR_INTERNAL, ENOMEM, "%s rules: cannot record an issue",
                              checker);
 }

@@ -48,6 +48,9 @@ int mlpio_verdict_add(struct mlpio_verdict_report *v, enum mlpio_issue_level lev
                       const char *parameter, const char *expected, const char *actual,
                       const char *hint, const char *fmt, ...) MLPIO_PRINTF(7, 8);
 
+/* Drop issues beyond the first keep (a checker undoing its own work on failure). */
+void mlpio_verdict_truncate(struct mlpio_verdict_report *v, int keep);
+
 enum mlpio_verdict mlpio_verdict_of(const struct mlpio_verdict_report *v);
 const char *mlpio_verdict_name(enum mlpio_verdict v); /* "CLOSED", "OPEN", "INVALID" */
 /* -1 for an unknown name. */

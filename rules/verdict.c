@@ -27,6 +27,12 @@ static void issue_free(struct mlpio_issue *is)
     memset(is, 0, sizeof(*is));
 }
 
+void mlpio_verdict_truncate(struct mlpio_verdict_report *v, int keep)
+{
+    while (v && v->count > keep && v->count > 0)
+        issue_free(&v->issues[--v->count]);
+}
+
 void mlpio_verdict_destroy(struct mlpio_verdict_report **v)
 {
     if (!v || !*v)

@@ -148,23 +148,6 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     return 0;
 }
 
-static int configview(struct mlpio_run *run, struct mlpio_error *err)
-{
-    if (run->ctx->rank != 0)
-        return 0;
-    cJSON *view = cJSON_CreateObject();
-    cJSON_AddItemToObject(view, "config", cJSON_Duplicate(run->config, 1));
-    cJSON_AddItemToObject(view, "overrides",
-                          cJSON_Duplicate(cJSON_GetObjectItem(run->doc, "overrides"), 1));
-    char *text = cJSON_Print(view);
-    cJSON_Delete(view);
-    if (!text)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    fprintf(run->ctx->out, "%s\n", text);
-    free(text);
-    return 0;
-}
-
 static void print_rank_table(FILE *out, const struct mlpio_ckpt_model *m, int ranks, double scale)
 {
     fprintf(out, "  %-6s %-4s %-4s %-4s %6s %14s %10s\n", "rank", "tp", "pp", "dp", "files",
@@ -228,7 +211,7 @@ static const struct mlpio_command commands[] = {
     {"run", "write then read LLM checkpoints and judge the run",
      MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED, mlpio_checkpointing_run},
     {"datasize", "print per-rank and total checkpoint sizes and the memory check", 0, datasize},
-    {"configview", "print the merged configuration", 0, configview},
+    {"configview", "print the merged configuration", 0, mlpio_run_configview},
     {NULL, NULL, 0, NULL},
 };
 

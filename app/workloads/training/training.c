@@ -160,23 +160,6 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     return 0;
 }
 
-static int configview(struct mlpio_run *run, struct mlpio_error *err)
-{
-    if (run->ctx->rank != 0)
-        return 0;
-    cJSON *view = cJSON_CreateObject();
-    cJSON_AddItemToObject(view, "config", cJSON_Duplicate(run->config, 1));
-    cJSON_AddItemToObject(view, "overrides",
-                          cJSON_Duplicate(cJSON_GetObjectItem(run->doc, "overrides"), 1));
-    char *text = cJSON_Print(view);
-    cJSON_Delete(view);
-    if (!text)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    fprintf(run->ctx->out, "%s\n", text);
-    free(text);
-    return 0;
-}
-
 static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 {
     if (run->ctx->rank != 0)
@@ -223,7 +206,7 @@ static const struct mlpio_command commands[] = {
      MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED, mlpio_training_run},
     {"datasize", "how many files a CLOSED dataset needs, and the commands to run next", 0,
      datasize},
-    {"configview", "print the merged configuration", 0, configview},
+    {"configview", "print the merged configuration", 0, mlpio_run_configview},
     {NULL, NULL, 0, NULL},
 };
 
