@@ -1,6 +1,7 @@
 /* Training workload descriptor: parameters, options, facts for the rules, and the datasize
  * and configview commands. Dataset arithmetic is in dataset.c, reading in loader.c. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,13 +109,14 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
     if (setting(run, "num-client-hosts", 0, &clients, err) < 0)
         return -1;
     uint64_t declared = (uint64_t)(run->cli->client_memory_gb * GIB);
-    int nhosts = clients > 0 && declared > 0 ? (int)clients : run->cluster->num_hosts;
+    /* Declared hosts (-nc with -cm) stand for the clients of the real run; otherwise the hosts
+     * of this job are measured (and a declared size replaces a smaller measurement). */
+    bool declared_hosts = clients > 0 && declared > 0;
+    int nhosts = declared_hosts ? (int)clients : run->cluster->num_hosts;
     uint64_t *mem = calloc((size_t)nhosts, sizeof(uint64_t));
     if (!mem)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    /* Declared hosts (-nc with -cm) stand for the clients of the real run; otherwise the hosts
-     * of this job are measured (and a declared size replaces a smaller measurement). */
-    for (int i = 0; i < nhosts && nhosts == run->cluster->num_hosts && !(clients && declared); i++)
+    for (int i = 0; !declared_hosts && i < nhosts; i++)
         mem[i] = run->cluster->hosts[i].info.mem_total_bytes;
     int rc = mlpio_train_datasize(
         mem, nhosts, declared, (int)accelerators,
