@@ -53,5 +53,23 @@ last_run() {
     ls -d "$1"/*/*/*/*/ 2>/dev/null | sort | tail -n 1
 }
 
+# failed_run DIR CODE [CHECKS]: the run directory DIR records a run that failed with exit code
+# CODE: status "failed" and CODE in its metadata, an "exception" event, and a last "finish"
+# event with CODE. CHECKS, Python, may assert more about m (the metadata), ev (the events) and
+# names (their names).
+failed_run() {
+    python3 - "$1" "$2" "${3:-}" <<'PY' || fail "failed run not recorded in ${1:-(no run directory)}"
+import glob, json, sys
+d, code = sys.argv[1], int(sys.argv[2])
+m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
+assert m["status"] == "failed" and m["exit_status"]["code"] == code, m["exit_status"]
+ev = [json.loads(l) for l in open(d + "/events.jsonl")]
+names = [e["name"] for e in ev]
+assert names[0] == "start" and "exception" in names and names[-1] == "finish", names
+assert ev[-1]["context"]["exit_code"] == code, ev[-1]
+exec(sys.argv[3])
+PY
+}
+
 # Common scaled-down checkpointing options: a few MiB per rank, no waiting.
 CKPT_SMALL=(--model llama3-8b --scale 0.0005 --params checkpoint.time_between_checkpoints=0)

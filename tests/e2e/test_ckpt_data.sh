@@ -36,16 +36,5 @@ expect 5 2 checkpointing run "${CKPT_SMALL[@]}" -ncw 0 -ncr 1 -cf "$WORK/s1" -rd
 says "rank 1"
 says "$victim"
 says "offset 5000"
-dir=$(last_run "$WORK/res")
-python3 - "$dir" <<'PY' || fail "failed run not recorded"
-import glob, json, sys
-d = sys.argv[1]
-m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
-assert m["status"] == "failed" and m["exit_status"]["code"] == 5, m["exit_status"]
-assert "offset 5000" in m["exit_status"]["error"], m["exit_status"]
-ev = [json.loads(l) for l in open(d + "/events.jsonl")]
-names = [e["name"] for e in ev]
-assert "exception" in names and names[-1] == "finish", names
-assert ev[-1]["context"]["exit_code"] == 5
-PY
+failed_run "$(last_run "$WORK/res")" 5 'assert "offset 5000" in m["exit_status"]["error"], m["exit_status"]'
 echo "ok"

@@ -64,15 +64,7 @@ says "--results-dir"
 expect 4 2 checkpointing run "${CKPT_SMALL[@]}" -rd "$WORK/res" -cf "$WORK/file/ck"
 says "$WORK/file"
 says "--checkpoint-folder"
-dir=$(last_run "$WORK/res")
-python3 - "$dir" <<'PY' || fail "failed run not recorded in its run directory"
-import glob, json, sys
-d = sys.argv[1]
-m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
-assert m["status"] == "failed" and m["exit_status"]["code"] == 4, m["exit_status"]
-names = [json.loads(l)["name"] for l in open(d + "/events.jsonl")]
-assert names[0] == "start" and "exception" in names and names[-1] == "finish", names
-PY
+failed_run "$(last_run "$WORK/res")" 4
 
 # O_DIRECT on a file system that refuses it (tmpfs before Linux 6.6, ramfs): a clear error.
 refuses_odirect() {

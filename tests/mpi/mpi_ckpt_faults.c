@@ -16,6 +16,7 @@
 #include "app/cli.h"
 #include "app/run.h"
 #include "report/json_file.h"
+#include "support/files.h"
 
 ssize_t __real_pwrite(int fd, const void *buf, size_t n, off_t off);
 
@@ -54,11 +55,8 @@ static void test_enospc_on_one_rank(void **state)
     my_rank = ctx.rank;
     fail_rank = ctx.size - 1;
     char dir[256] = "";
-    if (ctx.rank == 0) {
-        snprintf(dir, sizeof(dir), "%s/mlpio-faults.XXXXXX",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        assert_non_null(mkdtemp(dir));
-    }
+    if (ctx.rank == 0)
+        assert_int_equal(scratch_make(dir, sizeof(dir), NULL, "mlpio-faults"), 0);
     MPI_Bcast(dir, sizeof(dir), MPI_CHAR, 0, ctx.comm);
     char ck[300], res[300];
     snprintf(ck, sizeof(ck), "%s/ck", dir);
@@ -130,9 +128,7 @@ static void test_enospc_on_one_rank(void **state)
         assert_non_null(strstr(last, "\"name\":\"finish\""));
         assert_non_null(strstr(last, "\"exit_code\":4"));
         free(run);
-        char cmd[600];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
+        assert_int_equal(scratch_remove(dir), 0);
     }
     mlpio_cli_free(&cli);
     mlpio_context_fini(&ctx);

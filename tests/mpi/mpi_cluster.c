@@ -17,6 +17,7 @@
 #include "app/cluster.h"
 
 #include "support/mpi_leaks.h"
+#include "support/mpi_world.h"
 
 /* When set, each rank claims a host name by the parity of its rank, as if the job spanned two
  * hosts that the MPI library wrongly placed in one shared-memory domain. */
@@ -29,9 +30,7 @@ int __wrap_gethostname(char *name, size_t len)
 {
     if (!fake_hosts)
         return __real_gethostname(name, len);
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    snprintf(name, len, "%s", rank % 2 ? "mlpio-odd" : "mlpio-even");
+    snprintf(name, len, "%s", world_rank() % 2 ? "mlpio-odd" : "mlpio-even");
     return 0;
 }
 
@@ -50,18 +49,11 @@ static uint64_t mem_total_bytes(void)
     return (uint64_t)kb * 1024;
 }
 
-static void world(int *rank, int *size)
-{
-    MPI_Comm_rank(MPI_COMM_WORLD, rank);
-    MPI_Comm_size(MPI_COMM_WORLD, size);
-}
-
 static void test_one_host(void **state)
 {
-    int rank, size;
+    int rank = world_rank(), size = world_size();
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
-    world(&rank, &size);
     if (mlpio_cluster_collect(MPI_COMM_WORLD, "/", &c, &err) != 0)
         fail_msg("rank %d: %s", rank, err.message);
     if (rank != 0) {
@@ -102,17 +94,14 @@ static void test_one_host(void **state)
 
 static void test_failure_on_last_rank_fails_all(void **state)
 {
-    int rank, size;
-    char root[PATH_MAX], want[PATH_MAX + 32], prefix[32];
+    int rank = world_rank(), size = world_size();
+    char root[PATH_MAX], want[PATH_MAX], prefix[32];
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
-    const char *base = getenv("MLPIO_FIXTURES");
-    assert_non_null(base);
-    world(&rank, &size);
     /* Only the last rank sees a host without MemTotal. */
-    snprintf(root, sizeof(root), "%s/proc/%s", base,
-             rank == size - 1 ? "broken-no-memtotal" : "debian12-vm");
-    snprintf(want, sizeof(want), "%s/proc/broken-no-memtotal/proc/meminfo", base);
+    fixture_path(root, sizeof(root), "proc",
+                 rank == size - 1 ? "broken-no-memtotal" : "debian12-vm");
+    fixture_path(want, sizeof(want), "proc", "broken-no-memtotal/proc/meminfo");
     snprintf(prefix, sizeof(prefix), "rank %d", size - 1);
     assert_int_equal(mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err), -1);
     assert_null(c);
@@ -123,12 +112,11 @@ static void test_failure_on_last_rank_fails_all(void **state)
 
 static void test_groups_by_host_name(void **state)
 {
-    int rank, size;
+    int rank = world_rank(), size = world_size();
     char root[PATH_MAX];
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
-    world(&rank, &size);
-    snprintf(root, sizeof(root), "%s/proc/xeon-2s64-rocky9", getenv("MLPIO_FIXTURES"));
+    fixture_path(root, sizeof(root), "proc", "xeon-2s64-rocky9");
     fake_hosts = true;
     int rc = mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err);
     fake_hosts = false;

@@ -29,7 +29,9 @@
 #include "app/datagen.h"
 #include "app/dedup.h"
 
+#include "support/io_checks.h"
 #include "support/mpi_leaks.h"
+#include "support/mpi_world.h"
 
 #define BLK 4096
 #define TAIL 1000
@@ -54,26 +56,10 @@ ssize_t __wrap_pread(int fd, void *buf, size_t len, off_t off)
     return -1;
 }
 
-struct tree {
-    char dir[256];
-};
-
-static int comm_rank(void)
+static int write_file(const struct shared *t, const char *rel, const void *p, size_t len)
 {
-    int r;
-    MPI_Comm_rank(MPI_COMM_WORLD, &r);
-    return r;
-}
-
-static void path_in(const struct tree *t, const char *rel, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/%s", t->dir, rel);
-}
-
-static int write_file(const struct tree *t, const char *rel, const void *p, size_t len)
-{
-    char path[512];
-    path_in(t, rel, path, sizeof(path));
+    char path[PATH_MAX];
+    path_join(path, t->dir, rel);
     FILE *f = fopen(path, "wb");
     if (!f)
         return -1;
@@ -81,15 +67,11 @@ static int write_file(const struct tree *t, const char *rel, const void *p, size
     return fclose(f) == 0 && n == len ? 0 : -1;
 }
 
-static int build_tree(const struct tree *t)
+static int build_tree(const struct shared *t)
 {
-    struct mlpio_data_salt salt;
-    struct mlpio_data_rank_key key;
     struct mlpio_data_object a, other;
-    mlpio_data_salt_from_seed(5, &salt);
-    mlpio_data_rank_key(&salt, 0, &key);
-    mlpio_data_object_init(&a, &key, "A");
-    mlpio_data_object_init(&other, &key, "C");
+    object_for(5, 0, "A", &a);
+    object_for(5, 0, "C", &other);
 
     static unsigned char abuf[40 * BLK + TAIL], bbuf[20 * BLK], zbuf[3 * BLK + 100],
         cbuf[2 * BLK + TAIL];
@@ -100,55 +82,34 @@ static int build_tree(const struct tree *t)
     mlpio_data_fill(&other, 0, cbuf, 2 * BLK);
     memcpy(cbuf + 2 * BLK, abuf + 40 * BLK, TAIL);
 
-    char path[512], target[512];
+    char path[PATH_MAX], target[PATH_MAX];
     int rc = 0;
-    path_in(t, "sub", path, sizeof(path));
+    path_join(path, t->dir, "sub");
     rc |= mkdir(path, 0700);
-    path_in(t, "sub/deep", path, sizeof(path));
+    path_join(path, t->dir, "sub/deep");
     rc |= mkdir(path, 0700);
     rc |= write_file(t, "a.bin", abuf, sizeof(abuf));
     rc |= write_file(t, "sub/b.bin", bbuf, sizeof(bbuf));
     rc |= write_file(t, "sub/zero.bin", zbuf, sizeof(zbuf));
     rc |= write_file(t, "sub/deep/c.bin", cbuf, sizeof(cbuf));
     rc |= write_file(t, "empty.bin", NULL, 0);
-    path_in(t, "a.bin", target, sizeof(target));
-    path_in(t, "link.bin", path, sizeof(path));
+    path_join(target, t->dir, "a.bin");
+    path_join(path, t->dir, "link.bin");
     rc |= symlink(target, path);
-    path_in(t, "fifo", path, sizeof(path));
+    path_join(path, t->dir, "fifo");
     rc |= mkfifo(path, 0600);
     return rc ? -1 : 0;
 }
 
 static int setup(void **state)
 {
-    static struct tree t;
-    int ok = 1;
-    if (comm_rank() == 0) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(t.dir, sizeof(t.dir), "%s/mlpio-dedup-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        ok = mkdtemp(t.dir) != NULL && build_tree(&t) == 0;
-    }
+    if (shared_setup(state, "mlpio-dedup", NULL, 0) != 0)
+        return -1;
+    int ok = world_rank() != 0 || build_tree(*state) == 0;
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Bcast(t.dir, sizeof(t.dir), MPI_CHAR, 0, MPI_COMM_WORLD);
-    *state = &t;
+    if (!ok)
+        shared_teardown(state);
     return ok ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    static const char *rel[] = {"sub/deep/c.bin", "sub/zero.bin", "sub/b.bin", "a.bin", "empty.bin",
-                                "link.bin",       "fifo",         "sub/deep",  "sub"};
-    const struct tree *t = *state;
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (comm_rank() == 0) {
-        char path[512];
-        for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-            path_in(t, rel[i], path, sizeof(path));
-            remove(path);
-        }
-        rmdir(t->dir);
-    }
-    return 0;
 }
 
 struct expect {
@@ -186,7 +147,7 @@ static void assert_same_everywhere(const struct mlpio_dedup_result *r)
 
 static void test_directory_walk(void **state)
 {
-    const struct tree *t = *state;
+    const struct shared *t = *state;
     const char *paths[] = {t->dir};
     const struct expect e = {
         .files = 5,
@@ -222,12 +183,12 @@ static void test_file_lists(void **state)
         {{"sub/deep"}, 1, {1, 2 * BLK + TAIL, 3, 3, 0, 0, 2}},
         {{NULL}, 0, {0, 0, 0, 0, 0, 0, 0}},
     };
-    const struct tree *t = *state;
+    const struct shared *t = *state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        char buf[3][512];
+        char buf[3][PATH_MAX];
         const char *paths[3];
         for (int i = 0; i < cases[c].n; i++) {
-            path_in(t, cases[c].rel[i], buf[i], sizeof(buf[i]));
+            path_join(buf[i], t->dir, cases[c].rel[i]);
             paths[i] = buf[i];
         }
         struct mlpio_dedup_result r;
@@ -243,11 +204,11 @@ static void test_file_lists(void **state)
 /* Only rank 0's list counts: the others may pass none. */
 static void test_paths_from_rank0_only(void **state)
 {
-    const struct tree *t = *state;
-    char a[512];
-    path_in(t, "a.bin", a, sizeof(a));
+    const struct shared *t = *state;
+    char a[PATH_MAX];
+    path_join(a, t->dir, "a.bin");
     const char *paths[] = {a};
-    int root = comm_rank() == 0;
+    int root = world_rank() == 0;
     struct mlpio_dedup_result r;
     struct mlpio_error err = {0};
     assert_int_equal(mlpio_dedup_check(MPI_COMM_WORLD, root ? paths : NULL, root, &r, &err), 0);
@@ -265,11 +226,11 @@ static void test_bad_paths_fail_everywhere(void **state)
         {"sub/no-such-dir/x", MLPIO_ERR_IO},
         {"fifo", MLPIO_ERR_USAGE},
     };
-    const struct tree *t = *state;
+    const struct shared *t = *state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        char good[512], bad[512];
-        path_in(t, "a.bin", good, sizeof(good));
-        path_in(t, cases[c].rel, bad, sizeof(bad));
+        char good[PATH_MAX], bad[PATH_MAX];
+        path_join(good, t->dir, "a.bin");
+        path_join(bad, t->dir, cases[c].rel);
         const char *paths[] = {good, bad};
         struct mlpio_dedup_result r;
         struct mlpio_error err = {0};
@@ -293,12 +254,12 @@ static void test_read_failure_on_one_rank(void **state)
         {EIO, "read of"},
         {0, "shorter than when listed"},
     };
-    const struct tree *t = *state;
+    const struct shared *t = *state;
     int size;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    char a[512], b[512];
-    path_in(t, "a.bin", a, sizeof(a));
-    path_in(t, "sub/b.bin", b, sizeof(b));
+    char a[PATH_MAX], b[PATH_MAX];
+    path_join(a, t->dir, "a.bin");
+    path_join(b, t->dir, "sub/b.bin");
     const char *paths[] = {a, b};
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct mlpio_dedup_result r;
@@ -369,7 +330,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_read_failure_on_one_rank),
         cmocka_unit_test(test_result_json),
     };
-    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, shared_teardown);
     LEAK_CHECK_BEFORE_FINALIZE();
     MPI_Finalize();
     return failed;

@@ -22,33 +22,10 @@
 #include "app/datagen.h"
 #include "io/format.h"
 #include "io/io.h"
+#include "support/io_checks.h"
+#include "support/mpi_file_spy.h"
 #include "support/mpi_leaks.h"
-
-/* PMPI shims: what the HDF5 MPI-IO driver asks of MPI. */
-static struct {
-    int open_comm_size;
-    int collective_writes, collective_reads;
-} seen;
-
-int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh)
-{
-    MPI_Comm_size(comm, &seen.open_comm_size);
-    return PMPI_File_open(comm, filename, amode, info, fh);
-}
-
-int MPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count,
-                          MPI_Datatype datatype, MPI_Status *status)
-{
-    seen.collective_writes++;
-    return PMPI_File_write_at_all(fh, offset, buf, count, datatype, status);
-}
-
-int MPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count,
-                         MPI_Datatype datatype, MPI_Status *status)
-{
-    seen.collective_reads++;
-    return PMPI_File_read_at_all(fh, offset, buf, count, datatype, status);
-}
+#include "support/mpi_world.h"
 
 /* Link seams: on the chosen rank, the call does its work (so that the file stays the same on
  * every rank) and then reports a failure, as a rank whose storage failed would. */
@@ -85,108 +62,39 @@ hid_t __wrap_H5Dcreate2(hid_t loc_id, const char *name, hid_t type_id, hid_t spa
     return -1;
 }
 
-struct shared {
-    int rank, size;
-    char dir[PATH_MAX];
-    char path[PATH_MAX];
-};
-
-static size_t region_len(int r)
+static uint8_t *region_data(const struct shared *s, const struct mlpio_data_object *obj, int r)
 {
-    return 70000 + (size_t)r * 12345;
-}
-
-static uint64_t region_off(int r)
-{
-    uint64_t off = 0;
-    for (int i = 0; i < r; i++)
-        off += region_len(i);
-    return off;
-}
-
-static void object_for(struct mlpio_data_object *obj, const char *name)
-{
-    struct mlpio_data_salt salt;
-    struct mlpio_data_rank_key key;
-    mlpio_data_salt_from_seed(5, &salt);
-    mlpio_data_rank_key(&salt, 0, &key);
-    mlpio_data_object_init(obj, &key, name);
-}
-
-static uint8_t *region_data(const struct mlpio_data_object *obj, int r)
-{
-    uint8_t *p = mlpio_io_buffer_alloc(region_len(r));
+    uint8_t *p = mlpio_io_buffer_alloc(region_len(s, r));
     assert_non_null(p);
-    mlpio_data_fill(obj, region_off(r), p, region_len(r));
+    mlpio_data_fill(obj, region_off(s, r), p, region_len(s, r));
     return p;
-}
-
-/* Every rank learns whether all succeeded and fails at the same point if not. */
-static void check_all(const struct shared *s, bool ok, const char *what,
-                      const struct mlpio_error *err)
-{
-    int mine = ok ? 1 : 0, all = 0;
-    assert_int_equal(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), MPI_SUCCESS);
-    if (all)
-        return;
-    if (!ok)
-        fail_msg("rank %d: %s: %s [hint: %s]", s->rank, what, err ? err->message : "",
-                 err ? err->hint : "");
-    fail_msg("rank %d: %s failed on another rank", s->rank, what);
 }
 
 static int group_setup(void **state)
 {
-    struct shared *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &s->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &s->size);
-    if (s->rank == 0) {
-        const char *base = getenv("TMPDIR");
-        snprintf(s->dir, sizeof(s->dir), "%s/mlpio-mpi-hdf5-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(s->dir))
-            s->dir[0] = '\0';
-    }
-    MPI_Bcast(s->dir, sizeof(s->dir), MPI_CHAR, 0, MPI_COMM_WORLD);
-    int n = snprintf(s->path, sizeof(s->path), "%s/shared.h5", s->dir);
-    *state = s;
-    return s->dir[0] && n > 0 && (size_t)n < sizeof(s->path) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    struct shared *s = *state;
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (s->rank == 0 && s->dir[0]) {
-        unlink(s->path);
-        rmdir(s->dir);
-    }
-    free(s);
-    return 0;
+    return shared_setup(state, "mlpio-mpi-hdf5", "shared.h5", 70000);
 }
 
 static void test_shared_bytes(void **state)
 {
     struct shared *s = *state;
     const int r = s->rank, next = (r + 1) % s->size;
-    const uint64_t total = region_off(s->size);
+    const uint64_t total = region_off(s, s->size);
     struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
-    struct mlpio_io_file *f = NULL;
     struct mlpio_data_object obj;
-    object_for(&obj, "shared bytes");
-    uint8_t *mine = region_data(&obj, r), *theirs = region_data(&obj, next);
-    size_t len = region_len(r), nlen = region_len(next);
-    uint64_t off = region_off(r);
+    object_for(5, 0, "shared bytes", &obj);
+    uint8_t *mine = region_data(s, &obj, r), *theirs = region_data(s, &obj, next);
+    size_t len = region_len(s, r), nlen = region_len(s, next);
+    uint64_t off = region_off(s, r);
 
     memset(&seen, 0, sizeof(seen));
-    bool ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_WRITE, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open for writing", &err);
+    struct mlpio_io_file *f =
+        shared_open(s, &mlpio_io_hdf5, MLPIO_IO_WRITE, &opts, "collective open for writing");
     check_all(s, seen.open_comm_size == s->size, "open over the whole communicator", NULL);
     /* Second halves first: the first write already sizes the dataset for every rank. */
     size_t half = len / 2;
-    ok = mlpio_io_write_at(f, mine + half, len - half, off + half, &err) == 0;
+    bool ok = mlpio_io_write_at(f, mine + half, len - half, off + half, &err) == 0;
     check_all(s, ok, "first collective write", &err);
     ok = mlpio_io_write_at(f, mine, half, off, &err) == 0;
     check_all(s, ok, "second collective write", &err);
@@ -202,26 +110,13 @@ static void test_shared_bytes(void **state)
     uint64_t size = 0;
     ok = mlpio_io_size(f, &size, &err) == 0 && size == total;
     check_all(s, ok, "size after the writes", &err);
-    ok = mlpio_io_sync(f, &err) == 0;
-    check_all(s, ok, "collective sync", &err);
-    ok = mlpio_io_close(&f, &err) == 0 && f == NULL;
-    check_all(s, ok, "collective close", &err);
-
-    ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_READ, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open for reading", &err);
-    ok = mlpio_io_drop_cache(f, &err) == 0;
-    check_all(s, ok, "drop_cache", &err);
+    reopen_for_reading(s, &mlpio_io_hdf5, &opts, &f);
     ok = mlpio_io_size(f, &size, &err) == 0 && size == total;
     check_all(s, ok, "size of the shared file", &err);
     uint8_t *got = mlpio_io_buffer_alloc(len > nlen ? len : nlen);
     assert_non_null(got);
     int reads = seen.collective_reads;
-    ok = mlpio_io_read_at(f, got, len, off, &err) == 0 && memcmp(got, mine, len) == 0;
-    check_all(s, ok, "collective read of the own region", &err);
-    memset(got, 0, nlen);
-    ok = mlpio_io_read_at(f, got, nlen, region_off(next), &err) == 0 &&
-         memcmp(got, theirs, nlen) == 0;
-    check_all(s, ok, "collective read of the neighbour's region", &err);
+    check_regions(s, f, got, mine, theirs);
     check_all(s, seen.collective_reads >= reads + 2, "reads through MPI_File_read_at_all", NULL);
 
     /* The last rank reads 100 bytes past the end; only it fails, and says how much there was. */
@@ -234,8 +129,7 @@ static void test_shared_bytes(void **state)
     /* ... and the file is still usable by all afterwards. */
     ok = mlpio_io_read_at(f, got, len, off, &err) == 0 && memcmp(got, mine, len) == 0;
     check_all(s, ok, "collective read after a failed one", &err);
-    ok = mlpio_io_close(&f, &err) == 0;
-    check_all(s, ok, "collective close after reading", &err);
+    shared_close(s, &f, "collective close after reading");
     mlpio_io_buffer_free(got);
     mlpio_io_buffer_free(mine);
     mlpio_io_buffer_free(theirs);
@@ -291,18 +185,16 @@ static void test_shared_format(void **state)
         const struct mlpio_format_shape *shape = &shapes[i];
         uint64_t total = shape->d1 * shape->d2 * shape->samples;
         struct mlpio_data_object obj;
-        object_for(&obj, "shared dataset");
+        object_for(5, 0, "shared dataset", &obj);
         struct share share = {0};
         struct content content = {&obj, &share};
         struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
         struct mlpio_error err = {0};
-        struct mlpio_io_file *f = NULL;
-        bool ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_WRITE, &opts, &f, &err) == 0;
-        check_all(s, ok, "collective open for the dataset", &err);
-        ok = mlpio_format_hdf5.write(f, shape, fill_counted, &content, buf, BUFLEN, &err) == 0;
+        struct mlpio_io_file *f = shared_open(s, &mlpio_io_hdf5, MLPIO_IO_WRITE, &opts,
+                                              "collective open for the dataset");
+        bool ok = mlpio_format_hdf5.write(f, shape, fill_counted, &content, buf, BUFLEN, &err) == 0;
         check_all(s, ok, "collective dataset write", &err);
-        ok = mlpio_io_close(&f, &err) == 0;
-        check_all(s, ok, "collective close of the dataset", &err);
+        shared_close(s, &f, "collective close of the dataset");
 
         /* Every byte written once, by the ranks together: rank 0 and rank 1 both had a share. */
         uint64_t sum = 0, least = 0;
@@ -315,8 +207,7 @@ static void test_shared_format(void **state)
         /* Read back collectively by all, then by each rank alone. */
         for (int collective = 1; collective >= 0; collective--) {
             opts.collective = collective;
-            ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_READ, &opts, &f, &err) == 0;
-            check_all(s, ok, "open of the shared dataset", &err);
+            f = shared_open(s, &mlpio_io_hdf5, MLPIO_IO_READ, &opts, "open of the shared dataset");
             struct seen_samples seen_s = {.obj = &obj};
             struct mlpio_format_shape got = {0};
             ok =
@@ -325,8 +216,7 @@ static void test_shared_format(void **state)
                 got.d2 == shape->d2;
             check_all(s, ok, collective ? "collective dataset read" : "independent dataset read",
                       &err);
-            ok = mlpio_io_close(&f, &err) == 0;
-            check_all(s, ok, "close after the dataset read", &err);
+            shared_close(s, &f, "close after the dataset read");
         }
     }
     mlpio_io_buffer_free(buf);
@@ -349,33 +239,30 @@ static void test_shared_format_failures(void **state)
     void *buf = mlpio_io_buffer_alloc(BUFLEN);
     assert_non_null(buf);
     struct mlpio_data_object obj;
-    object_for(&obj, "failures");
+    object_for(5, 0, "failures", &obj);
     struct share share = {0};
     struct content content = {&obj, &share};
     struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
-    struct mlpio_io_file *f = NULL;
-    bool ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_WRITE, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open", &err);
+    struct mlpio_io_file *f =
+        shared_open(s, &mlpio_io_hdf5, MLPIO_IO_WRITE, &opts, "collective open");
     struct mlpio_format_shape shape = {.samples = 4, .d1 = 10, .d2 = s->rank == 1 ? 11 : 10};
     int rc = mlpio_format_hdf5.write(f, &shape, fill_counted, &content, buf, BUFLEN, &err);
-    ok = rc == -1 && err.category == MLPIO_ERR_CONFIG && strstr(err.message, "different shapes");
+    bool ok =
+        rc == -1 && err.category == MLPIO_ERR_CONFIG && strstr(err.message, "different shapes");
     check_all(s, ok, "dataset write with a different shape on rank 1", &err);
     shape.d2 = 10;
     ok = mlpio_format_hdf5.write(f, &shape, fill_counted, &content, buf, BUFLEN, &err) == 0;
     check_all(s, ok, "dataset write after the refused one", &err);
-    ok = mlpio_io_close(&f, &err) == 0;
-    check_all(s, ok, "collective close", &err);
+    shared_close(s, &f, "collective close");
 
-    ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_READ, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open for reading", &err);
+    f = shared_open(s, &mlpio_io_hdf5, MLPIO_IO_READ, &opts, "collective open for reading");
     struct mlpio_format_shape got;
     rc = mlpio_format_hdf5.read(f, 0, buf, 100, &got, fail_on_rank0, s, &err);
     ok = rc == -1 && (s->rank == 0 ? err.category == MLPIO_ERR_VERIFY
                                    : strstr(err.message, "failed on another rank") != NULL);
     check_all(s, ok, "dataset read stopped on rank 0", &err);
-    ok = mlpio_io_close(&f, &err) == 0;
-    check_all(s, ok, "collective close after reading", &err);
+    shared_close(s, &f, "collective close after reading");
     mlpio_io_buffer_free(buf);
 }
 
@@ -387,12 +274,11 @@ static void test_one_rank_fails(void **state)
     struct shared *s = *state;
     struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
-    struct mlpio_io_file *f = NULL;
     uint8_t data[4096];
     memset(data, s->rank, sizeof(data));
-    bool ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_WRITE, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open", &err);
-    ok = mlpio_io_write_at(f, data, sizeof(data), (uint64_t)s->rank * sizeof(data), &err) == 0;
+    struct mlpio_io_file *f =
+        shared_open(s, &mlpio_io_hdf5, MLPIO_IO_WRITE, &opts, "collective open");
+    bool ok = mlpio_io_write_at(f, data, sizeof(data), (uint64_t)s->rank * sizeof(data), &err) == 0;
     check_all(s, ok, "first collective write", &err);
     inject.rank = 1;
     inject.set_extent = true;
@@ -402,17 +288,15 @@ static void test_one_rank_fails(void **state)
     ok = rc == -1 && strstr(err.message, s->path) != NULL &&
          strstr(err.message, s->rank == 1 ? "growing dataset 'data'" : "failed on another rank");
     check_all(s, ok, "collective write whose growth fails on rank 1", &err);
-    ok = mlpio_io_close(&f, &err) == 0;
-    check_all(s, ok, "collective close after the failure", &err);
+    shared_close(s, &f, "collective close after the failure");
 
     void *buf = mlpio_io_buffer_alloc(BUFLEN);
     assert_non_null(buf);
     struct mlpio_data_object obj;
-    object_for(&obj, "one rank fails");
+    object_for(5, 0, "one rank fails", &obj);
     struct share share = {0};
     struct content content = {&obj, &share};
-    ok = mlpio_io_open(&mlpio_io_hdf5, s->path, MLPIO_IO_WRITE, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open for the dataset", &err);
+    f = shared_open(s, &mlpio_io_hdf5, MLPIO_IO_WRITE, &opts, "collective open for the dataset");
     struct mlpio_format_shape shape = {.samples = 4, .d1 = 10, .d2 = 10};
     inject.create = "labels";
     rc = mlpio_format_hdf5.write(f, &shape, fill_counted, &content, buf, BUFLEN, &err);
@@ -421,22 +305,15 @@ static void test_one_rank_fails(void **state)
     ok = rc == -1 && share.generated == 0 &&
          strstr(err.message, s->rank == 1 ? "creation of dataset 'labels'" : "failed on another");
     check_all(s, ok, "dataset write whose labels fail on rank 1", &err);
-    ok = mlpio_io_close(&f, &err) == 0;
-    check_all(s, ok, "collective close after the dataset failure", &err);
+    shared_close(s, &f, "collective close after the dataset failure");
     mlpio_io_buffer_free(buf);
 }
 
 static void test_missing_file(void **state)
 {
     struct shared *s = *state;
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/missing.h5", s->dir);
-    struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
-    struct mlpio_io_file *f = NULL;
-    bool ok = mlpio_io_open(&mlpio_io_hdf5, path, MLPIO_IO_READ, &opts, &f, &err) == -1 &&
-              f == NULL && err.category == MLPIO_ERR_IO && strstr(err.message, path) != NULL;
-    check_all(s, ok, "collective open of a missing file", &err);
+    check_missing_file(s, &mlpio_io_hdf5, "missing.h5", &err);
 }
 
 int main(int argc, char **argv)
@@ -450,7 +327,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_shared_format_failures), cmocka_unit_test(test_one_rank_fails),
         cmocka_unit_test(test_missing_file),
     };
-    int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int rc = cmocka_run_group_tests(tests, group_setup, shared_teardown);
     LEAK_CHECK_BEFORE_FINALIZE();
     MPI_Finalize();
     return rc;

@@ -12,20 +12,7 @@
 #include "app/histogram.h"
 
 #include "support/mpi_leaks.h"
-
-static int comm_rank(void)
-{
-    int r;
-    MPI_Comm_rank(MPI_COMM_WORLD, &r);
-    return r;
-}
-
-static int comm_size(void)
-{
-    int n;
-    MPI_Comm_size(MPI_COMM_WORLD, &n);
-    return n;
-}
+#include "support/mpi_world.h"
 
 /* Rank r's latencies: a rank-dependent count and spread, from 100 ns to ~10 ms. */
 static void rank_values(int r, struct mlpio_hist *h)
@@ -39,7 +26,7 @@ static void rank_values(int r, struct mlpio_hist *h)
 
 static void expected_merge(struct mlpio_hist *all)
 {
-    int size = comm_size();
+    int size = world_size();
     mlpio_hist_init(all);
     for (int r = 0; r < size; r++) {
         struct mlpio_hist h;
@@ -52,7 +39,7 @@ static void expected_merge(struct mlpio_hist *all)
 static void test_reduce_matches_local_merge(void **state)
 {
     (void)state;
-    int rank = comm_rank(), size = comm_size();
+    int rank = world_rank(), size = world_size();
     struct mlpio_hist local, want;
     mlpio_hist_init(&local);
     rank_values(rank, &local);
@@ -85,7 +72,7 @@ static void test_reduce_matches_local_merge(void **state)
 static void test_reduce_in_place_on_root(void **state)
 {
     (void)state;
-    int rank = comm_rank();
+    int rank = world_rank();
     struct mlpio_hist h, want;
     struct mlpio_error err = {0};
     mlpio_hist_init(&h);
@@ -100,7 +87,7 @@ static void test_reduce_in_place_on_root(void **state)
 static void test_reduce_with_empty_ranks(void **state)
 {
     (void)state;
-    int rank = comm_rank(), size = comm_size();
+    int rank = world_rank(), size = world_size();
     struct mlpio_hist h, got, want;
     struct mlpio_error err = {0};
     mlpio_hist_init(&h);
@@ -116,7 +103,7 @@ static void test_reduce_with_empty_ranks(void **state)
 static void test_timing_reduce(void **state)
 {
     (void)state;
-    int rank = comm_rank(), size = comm_size();
+    int rank = world_rank(), size = world_size();
     /* Starts and stops spread so that neither extreme sits on rank 0 only. */
     double start = 100.0 + ((rank * 3 + 1) % size) * 0.5;
     double stop = 200.0 + ((rank * 5 + 2) % size) * 0.25;

@@ -16,59 +16,14 @@
 #include <unistd.h>
 
 #include "io/io.h"
-
-/* PMPI shims: they count what the backend asks of MPI, to tell a collective file from a
- * file each rank opened alone. */
-static struct {
-    int open_comm_size;
-    int collective_calls;
-} seen;
-
-int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh)
-{
-    MPI_Comm_size(comm, &seen.open_comm_size);
-    return PMPI_File_open(comm, filename, amode, info, fh);
-}
-
-int MPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count,
-                          MPI_Datatype datatype, MPI_Status *status)
-{
-    seen.collective_calls++;
-    return PMPI_File_write_at_all(fh, offset, buf, count, datatype, status);
-}
-
-int MPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count,
-                         MPI_Datatype datatype, MPI_Status *status)
-{
-    seen.collective_calls++;
-    return PMPI_File_read_at_all(fh, offset, buf, count, datatype, status);
-}
-
-struct shared {
-    int rank, size;
-    char dir[PATH_MAX];
-    char path[PATH_MAX];
-};
-
-/* Unaligned and different on every rank, so that regions straddle blocks and aggregators. */
-static size_t region_len(int r)
-{
-    return 65536 + (size_t)r * 12345;
-}
-
-static uint64_t region_off(int r)
-{
-    uint64_t off = 0;
-    for (int i = 0; i < r; i++)
-        off += region_len(i);
-    return off;
-}
+#include "support/mpi_file_spy.h"
+#include "support/mpi_world.h"
 
 /* Content of rank r's region: depends on the rank and the offset in the file. */
-static uint8_t *region_data(int r)
+static uint8_t *region_data(const struct shared *s, int r)
 {
-    size_t len = region_len(r);
-    uint64_t off = region_off(r);
+    size_t len = region_len(s, r);
+    uint64_t off = region_off(s, r);
     uint8_t *p = mlpio_io_buffer_alloc(len);
     assert_non_null(p);
     for (size_t i = 0; i < len; i++) {
@@ -78,50 +33,9 @@ static uint8_t *region_data(int r)
     return p;
 }
 
-/* Every rank learns whether all succeeded and fails at the same point if not, so that no rank
- * is left waiting in a collective the others have abandoned. */
-static void check_all(const struct shared *s, bool ok, const char *what,
-                      const struct mlpio_error *err)
-{
-    int mine = ok ? 1 : 0, all = 0;
-    assert_int_equal(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), MPI_SUCCESS);
-    if (all)
-        return;
-    if (!ok)
-        fail_msg("rank %d: %s: %s [hint: %s]", s->rank, what, err ? err->message : "",
-                 err ? err->hint : "");
-    fail_msg("rank %d: %s failed on another rank", s->rank, what);
-}
-
 static int group_setup(void **state)
 {
-    struct shared *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &s->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &s->size);
-    if (s->rank == 0) {
-        const char *base = getenv("TMPDIR");
-        snprintf(s->dir, sizeof(s->dir), "%s/mlpio-mpi-io-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(s->dir))
-            s->dir[0] = '\0';
-    }
-    MPI_Bcast(s->dir, sizeof(s->dir), MPI_CHAR, 0, MPI_COMM_WORLD);
-    int n = snprintf(s->path, sizeof(s->path), "%s/shared.bin", s->dir);
-    *state = s;
-    return s->dir[0] && n > 0 && (size_t)n < sizeof(s->path) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    struct shared *s = *state;
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (s->rank == 0 && s->dir[0]) {
-        unlink(s->path);
-        rmdir(s->dir);
-    }
-    free(s);
-    return 0;
+    return shared_setup(state, "mlpio-mpi-io", "shared.bin", 65536);
 }
 
 /* Leaves stale bytes beyond where the shared file will end: a write open must truncate. */
@@ -146,23 +60,22 @@ static void test_shared_file(void **state)
     struct shared *s = *state;
     const int r = s->rank;
     const int next = (r + 1) % s->size;
-    const uint64_t total = region_off(s->size);
+    const uint64_t total = region_off(s, s->size);
     struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
-    struct mlpio_io_file *f = NULL;
-    uint8_t *mine = region_data(r);
-    uint8_t *theirs = region_data(next);
-    size_t len = region_len(r), nlen = region_len(next);
-    uint64_t off = region_off(r);
+    uint8_t *mine = region_data(s, r);
+    uint8_t *theirs = region_data(s, next);
+    size_t len = region_len(s, r), nlen = region_len(s, next);
+    uint64_t off = region_off(s, r);
 
     plant_longer_file(s, total);
     memset(&seen, 0, sizeof(seen));
-    bool ok = mlpio_io_open(&mlpio_io_mpiio, s->path, MLPIO_IO_WRITE, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open for writing", &err);
+    struct mlpio_io_file *f =
+        shared_open(s, &mlpio_io_mpiio, MLPIO_IO_WRITE, &opts, "collective open for writing");
     check_all(s, seen.open_comm_size == s->size, "open over the whole communicator", NULL);
     /* Two collective calls per rank, same count everywhere, different sizes per rank. */
     size_t half = len / 2;
-    ok = mlpio_io_write_at(f, mine, half, off, &err) == 0;
+    bool ok = mlpio_io_write_at(f, mine, half, off, &err) == 0;
     check_all(s, ok, "first collective write", &err);
     ok = mlpio_io_write_at(f, mine + half, len - half, off + half, &err) == 0;
     check_all(s, ok, "second collective write", &err);
@@ -175,16 +88,9 @@ static void test_shared_file(void **state)
                 : rc == 0;
     check_all(s, ok, "oversized collective write", &err);
 
-    check_all(s, seen.collective_calls == 3, "writes through MPI_File_write_at_all", NULL);
-    ok = mlpio_io_sync(f, &err) == 0;
-    check_all(s, ok, "collective sync", &err);
-    ok = mlpio_io_close(&f, &err) == 0 && f == NULL;
-    check_all(s, ok, "collective close", &err);
-
-    ok = mlpio_io_open(&mlpio_io_mpiio, s->path, MLPIO_IO_READ, &opts, &f, &err) == 0;
-    check_all(s, ok, "collective open for reading", &err);
-    ok = mlpio_io_drop_cache(f, &err) == 0;
-    check_all(s, ok, "drop_cache", &err);
+    check_all(s, seen.collective_writes == 3 && seen.collective_reads == 0,
+              "writes through MPI_File_write_at_all", NULL);
+    reopen_for_reading(s, &mlpio_io_mpiio, &opts, &f);
     uint64_t size = 0;
     ok = mlpio_io_size(f, &size, &err) == 0;
     check_all(s, ok, "size", &err);
@@ -193,12 +99,7 @@ static void test_shared_file(void **state)
 
     uint8_t *got = mlpio_io_buffer_alloc(len > nlen ? len + 100 : nlen + 100);
     assert_non_null(got);
-    ok = mlpio_io_read_at(f, got, len, off, &err) == 0 && memcmp(got, mine, len) == 0;
-    check_all(s, ok, "collective read of the own region", &err);
-    memset(got, 0, nlen);
-    ok = mlpio_io_read_at(f, got, nlen, region_off(next), &err) == 0 &&
-         memcmp(got, theirs, nlen) == 0;
-    check_all(s, ok, "collective read of the neighbour's region", &err);
+    check_regions(s, f, got, mine, theirs);
 
     /* The last rank reads 100 bytes past the end; only it fails, and says how much it got. */
     bool last = r == s->size - 1;
@@ -209,9 +110,9 @@ static void test_shared_file(void **state)
     ok = last ? rc == -1 && strstr(err.message, expect) != NULL : rc == 0;
     check_all(s, ok, "collective read past the end", &err);
 
-    check_all(s, seen.collective_calls == 6, "reads through MPI_File_read_at_all", NULL);
-    ok = mlpio_io_close(&f, &err) == 0;
-    check_all(s, ok, "collective close after reading", &err);
+    check_all(s, seen.collective_writes == 3 && seen.collective_reads == 3,
+              "reads through MPI_File_read_at_all", NULL);
+    shared_close(s, &f, "collective close after reading");
     mlpio_io_buffer_free(got);
     mlpio_io_buffer_free(mine);
     mlpio_io_buffer_free(theirs);
@@ -220,15 +121,9 @@ static void test_shared_file(void **state)
 static void test_missing_file(void **state)
 {
     struct shared *s = *state;
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/missing.bin", s->dir);
-    struct mlpio_io_options opts = {.collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
-    struct mlpio_io_file *f = NULL;
-    bool ok = mlpio_io_open(&mlpio_io_mpiio, path, MLPIO_IO_READ, &opts, &f, &err) == -1 &&
-              f == NULL && err.category == MLPIO_ERR_IO && err.source == MLPIO_SRC_MPI &&
-              strstr(err.message, path) != NULL;
-    check_all(s, ok, "collective open of a missing file", &err);
+    check_missing_file(s, &mlpio_io_mpiio, "missing.bin", &err);
+    check_all(s, err.source == MLPIO_SRC_MPI, "MPI as the error's source", &err);
 }
 
 int main(int argc, char **argv)
@@ -241,7 +136,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_shared_file),
         cmocka_unit_test(test_missing_file),
     };
-    int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int rc = cmocka_run_group_tests(tests, group_setup, shared_teardown);
     MPI_Finalize();
     return rc;
 }

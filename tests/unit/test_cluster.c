@@ -16,16 +16,10 @@
 
 #include "app/cluster.h"
 
+#include "support/files.h"
 #include "support/mpi_leaks.h"
 
 #define KIB 1024ull
-
-static void fixture_root(char *dst, size_t size, const char *sample)
-{
-    const char *base = getenv("MLPIO_FIXTURES");
-    assert_non_null(base);
-    snprintf(dst, size, "%s/proc/%s", base, sample);
-}
 
 struct sample {
     const char *dir;
@@ -58,7 +52,7 @@ static void test_fixtures_parse(void **state)
         char root[PATH_MAX];
         struct mlpio_host_info h;
         struct mlpio_error err = {0};
-        fixture_root(root, sizeof(root), s->dir);
+        fixture_path(root, sizeof(root), "proc", s->dir);
         memset(&h, 0, sizeof(h));
         if (mlpio_cluster_read_local(root, &h, &err) != 0)
             fail_msg("%s: %s", s->dir, err.message);
@@ -92,7 +86,7 @@ static void test_broken_fixtures_fail(void **state)
         char root[PATH_MAX], path[PATH_MAX + 32];
         struct mlpio_host_info h;
         struct mlpio_error err = {0};
-        fixture_root(root, sizeof(root), b->dir);
+        fixture_path(root, sizeof(root), "proc", b->dir);
         snprintf(path, sizeof(path), "%s/%s", root, b->file);
         memset(&h, 0x5a, sizeof(h));
         assert_int_equal(mlpio_cluster_read_local(root, &h, &err), -1);
@@ -237,7 +231,7 @@ static void test_root_trailing_slash(void **state)
     char root[PATH_MAX];
     struct mlpio_host_info h = {0};
     struct mlpio_error err = {0};
-    fixture_root(root, sizeof(root), "xeon-2s64-rocky9/");
+    fixture_path(root, sizeof(root), "proc", "xeon-2s64-rocky9/");
     if (mlpio_cluster_read_local(root, &h, &err) != 0)
         fail_msg("%s", err.message);
     assert_int_equal(h.cpu_count, 64);
@@ -360,7 +354,7 @@ static void test_collect_single_rank(void **state)
     char root[PATH_MAX];
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
-    fixture_root(root, sizeof(root), "xeon-2s64-rocky9");
+    fixture_path(root, sizeof(root), "proc", "xeon-2s64-rocky9");
     if (mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err) != 0)
         fail_msg("%s", err.message);
     assert_non_null(c);
@@ -379,7 +373,7 @@ static void test_collect_failure(void **state)
     char root[PATH_MAX];
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
-    fixture_root(root, sizeof(root), "broken-empty-cpuinfo");
+    fixture_path(root, sizeof(root), "proc", "broken-empty-cpuinfo");
     assert_int_equal(mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err), -1);
     assert_null(c);
     assert_non_null(strstr(err.message, "proc/cpuinfo"));

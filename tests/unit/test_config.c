@@ -14,60 +14,42 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "support/files.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const models[] = {"llama3-8b", "llama3-70b", "llama3-405b", "llama3-1t"};
 
-struct fixture {
-    char dir[256];
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/mlpio-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
+    return scratch_setup(state, "mlpio-config");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX], name[16];
     /* Only files written by write_file live here. */
     for (int i = 0; i < 8; i++) {
-        snprintf(path, sizeof(path), "%s/c%d.json", f->dir, i);
-        unlink(path);
+        snprintf(name, sizeof(name), "c%d.json", i);
+        unlink(path_join(path, f->dir, name));
     }
     int rc = rmdir(f->dir);
     free(f);
     return rc;
 }
 
-static const char *write_file(struct fixture *f, int n, const char *text, char *path, size_t len)
+/* Writes text to c<n>.json in the scratch directory, whose path goes to path (PATH_MAX bytes). */
+static const char *write_file(struct scratch *f, int n, const char *text, char *path)
 {
-    snprintf(path, len, "%s/c%d.json", f->dir, n);
+    char name[16];
+    snprintf(name, sizeof(name), "c%d.json", n);
+    path_join(path, f->dir, name);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     fputs(text, fp);
     assert_int_equal(fclose(fp), 0);
     return path;
-}
-
-static const char *fixture_path(const char *name, char *buf, size_t len)
-{
-    const char *base = getenv("MLPIO_FIXTURES");
-    assert_non_null(base);
-    snprintf(buf, len, "%s/configs/%s", base, name);
-    return buf;
 }
 
 static void parse(const char *const *args, struct mlpio_cli *cli)
@@ -88,6 +70,16 @@ static cJSON *build(const char *const *args, cJSON **overrides, struct mlpio_err
     *overrides = NULL;
     cJSON *c = mlpio_config_build(&cli, overrides, err);
     mlpio_cli_free(&cli);
+    return c;
+}
+
+/* The config of a command line that must build. */
+static cJSON *build_ok(const char *const *args, cJSON **overrides)
+{
+    struct mlpio_error err = {0};
+    cJSON *c = build(args, overrides, &err);
+    if (!c)
+        fail_msg("%s", err.message);
     return c;
 }
 
@@ -162,9 +154,7 @@ static void test_build_defaults(void **state)
     const char *args[] = {"mlpio", "checkpointing", "run", NULL};
     struct mlpio_error err = {0};
     cJSON *overrides;
-    cJSON *c = build(args, &overrides, &err);
-    if (!c)
-        fail_msg("%s", err.message);
+    cJSON *c = build_ok(args, &overrides);
     cJSON *ref = mlpio_config_reference("checkpointing", "llama3-8b", &err);
     assert_true(cJSON_Compare(c, ref, 1));
     assert_true(cJSON_IsArray(overrides));
@@ -193,11 +183,8 @@ static void test_build_cli_and_params(void **state)
                           "--num-checkpoints-read",
                           "4",
                           NULL};
-    struct mlpio_error err = {0};
     cJSON *overrides;
-    cJSON *c = build(args, &overrides, &err);
-    if (!c)
-        fail_msg("%s", err.message);
+    cJSON *c = build_ok(args, &overrides);
     assert_string_equal(mlpio_json_string(c, "model.name", ""), "llama3-70b");
     assert_int_equal((int)mlpio_json_number(c, "checkpoint.num_checkpoints_write", 0), 2);
     assert_true(mlpio_json_number(c, "checkpoint.transfer_size", 0) == 4194304.0);
@@ -221,12 +208,12 @@ static void test_build_cli_and_params(void **state)
 
 static void test_build_config_file_merge(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     write_file(f, 0,
                "{\"checkpoint\": {\"num_checkpoints_read\": 2, \"layout\": \"shared\"},\n"
                " \"parallelism\": {\"data\": 4}}\n",
-               path, sizeof(path));
+               path);
     const char *args[] = {"mlpio",
                           "checkpointing",
                           "run",
@@ -235,11 +222,8 @@ static void test_build_config_file_merge(void **state)
                           "--params",
                           "checkpoint.layout=per_rank",
                           NULL};
-    struct mlpio_error err = {0};
     cJSON *overrides;
-    cJSON *c = build(args, &overrides, &err);
-    if (!c)
-        fail_msg("%s", err.message);
+    cJSON *c = build_ok(args, &overrides);
     /* Merged keys change; their siblings stay. */
     assert_int_equal((int)mlpio_json_number(c, "checkpoint.num_checkpoints_read", 0), 2);
     assert_int_equal((int)mlpio_json_number(c, "parallelism.data", 0), 4);
@@ -262,13 +246,11 @@ static void test_build_config_file_merge(void **state)
                            "checkpointing",
                            "run",
                            "--config-file",
-                           fixture_path("good-small-8b.json", fx, sizeof(fx)),
+                           fixture_path(fx, sizeof(fx), "configs", "good-small-8b.json"),
                            "--params",
                            "checkpoint.num_checkpoints_write=3",
                            NULL};
-    c = build(args2, &overrides, &err);
-    if (!c)
-        fail_msg("%s", err.message);
+    c = build_ok(args2, &overrides);
     assert_override(overrides, "checkpoint.num_checkpoints_write", "3", "10", "params");
     assert_override(overrides, "checkpoint.num_checkpoints_read", "1", "10", "config-file");
     assert_override(overrides, "checkpoint.transfer_size", "1048576", "16777216", "config-file");
@@ -309,7 +291,7 @@ static void test_build_config_file_errors(void **state)
     };
     for (size_t i = 0; i < N(cases); i++) {
         char path[PATH_MAX];
-        fixture_path(cases[i].fixture, path, sizeof(path));
+        fixture_path(path, sizeof(path), "configs", cases[i].fixture);
         const char *args[] = {"mlpio", "checkpointing", "run", "--config-file", path, NULL};
         struct mlpio_error err = {0};
         cJSON *overrides;

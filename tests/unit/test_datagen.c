@@ -13,18 +13,9 @@
 #include <sodium.h>
 
 #include "app/datagen.h"
+#include "support/io_checks.h"
 
 #define BLK MLPIO_DATA_BLOCK
-
-static void object_for(uint64_t seed, uint64_t rank, const char *name,
-                       struct mlpio_data_object *obj)
-{
-    struct mlpio_data_salt salt;
-    struct mlpio_data_rank_key key;
-    mlpio_data_salt_from_seed(seed, &salt);
-    mlpio_data_rank_key(&salt, rank, &key);
-    mlpio_data_object_init(obj, &key, name);
-}
 
 static unsigned char *filled(const struct mlpio_data_object *obj, uint64_t offset, size_t len)
 {

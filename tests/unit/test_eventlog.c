@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "app/eventlog.h"
+#include "support/files.h"
 
 /* ---- write(2) seam -------------------------------------------------------------------- */
 
@@ -69,10 +70,10 @@ struct dir {
 static int setup(void **state)
 {
     struct dir *d = calloc(1, sizeof(*d));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(d->path, sizeof(d->path), "%s/mlpio-eventlog-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(d->path))
+    if (!d || scratch_make(d->path, sizeof(d->path), NULL, "mlpio-eventlog") != 0) {
+        free(d);
         return -1;
+    }
     snprintf(d->log, sizeof(d->log), "%s/events.jsonl", d->path);
     fault_mode = FAULT_NONE;
     write_calls = 0;

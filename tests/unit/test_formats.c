@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,15 +29,11 @@
 #include "io/crc32c.h"
 #include "io/format.h"
 #include "io/io.h"
+#include "support/files.h"
+#include "support/io_checks.h"
 
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
-
-#define ASSERT_OK(call, err)                                                                       \
-    do {                                                                                           \
-        if ((call) != 0)                                                                           \
-            fail_msg("%s failed: %s [hint: %s]", #call, (err)->message, (err)->hint);              \
-    } while (0)
 
 struct shape_case {
     const char *name;
@@ -77,28 +72,14 @@ static void content(void *arg, void *buf, size_t len, uint64_t off)
     mlpio_data_fill(arg, off, buf, len);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
     fx->c = *state;
-    const char *t = getenv("TMPDIR");
-    /* O_DIRECT needs a file system that has it: /tmp is one here, TMPDIR may not be. */
     bool odirect = fx->c && fx->c->shape->odirect;
-    snprintf(fx->dir, sizeof(fx->dir), "%s/mlpio-test-formats-XXXXXX",
-             !odirect && t && *t ? t : "/tmp");
-    if (!mkdtemp(fx->dir))
-        fail_msg("mkdtemp %s: %s", fx->dir, strerror(errno));
-    struct mlpio_data_salt salt;
-    struct mlpio_data_rank_key key;
-    mlpio_data_salt_from_seed(42, &salt);
-    mlpio_data_rank_key(&salt, 3, &key);
-    mlpio_data_object_init(&fx->obj, &key, "formats");
+    scratch_make_or_fail(fx->dir, sizeof(fx->dir), odirect, "mlpio-test-formats");
+    object_for(42, 3, "formats", &fx->obj);
     *state = fx;
     return 0;
 }
@@ -106,9 +87,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(fx);
-    return 0;
+    return scratch_free(fx, fx->dir);
 }
 
 /* Format a path into out (PATH_MAX bytes); one that does not fit fails the test. */

@@ -13,26 +13,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <hdf5.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/datagen.h"
 #include "io/format.h"
 #include "io/io.h"
+#include "support/files.h"
+#include "support/io_checks.h"
 #include "support/mpi_leaks.h"
-
-#define ASSERT_OK(call, err)                                                                       \
-    do {                                                                                           \
-        if ((call) != 0)                                                                           \
-            fail_msg("%s failed: %s [hint: %s]", #call, (err)->message, (err)->hint);              \
-    } while (0)
 
 #define BUFLEN ((size_t)65536)
 
@@ -49,19 +43,11 @@ static ssize_t open_objects(void)
     return n;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    const char *t = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof(fx->dir), "%s/mlpio-test-hdf5-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(fx->dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
+    scratch_make_or_fail(fx->dir, sizeof(fx->dir), false, "mlpio-test-hdf5");
     fx->objects = open_objects();
     *state = fx;
     return 0;
@@ -72,30 +58,7 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     /* Every file and dataset the code under test opened is closed again. */
     assert_int_equal(open_objects(), fx->objects);
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(fx);
-    return 0;
-}
-
-static char *join(char *out, const char *dir, const char *name)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-    assert_true(n > 0 && n < PATH_MAX);
-    return out;
-}
-
-static bool exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void write_bytes(const char *path, const void *buf, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(buf, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
+    return scratch_free(fx, fx->dir);
 }
 
 /* Where files for the independent reader go, or NULL when nobody asked for them. */
@@ -113,7 +76,7 @@ static void keep_copy(const char *path, const char *name, const void *raw, size_
     char dst[PATH_MAX], rawname[PATH_MAX];
     FILE *in = fopen(path, "rb");
     assert_non_null(in);
-    FILE *out = fopen(join(dst, dir, name), "wb");
+    FILE *out = fopen(path_join(dst, dir, name), "wb");
     assert_non_null(out);
     char chunk[65536];
     size_t n;
@@ -122,37 +85,7 @@ static void keep_copy(const char *path, const char *name, const void *raw, size_
     fclose(in);
     assert_int_equal(fclose(out), 0);
     snprintf(rawname, sizeof(rawname), "%s.raw", name);
-    write_bytes(join(dst, dir, rawname), raw, raw_len);
-}
-
-static size_t resident_pages(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    size_t len = (size_t)st.st_size, page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (len + page - 1) / page, n = 0;
-    void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-    assert_true(map != MAP_FAILED);
-    unsigned char *vec = malloc(pages);
-    assert_non_null(vec);
-    assert_int_equal(mincore(map, len, vec), 0);
-    for (size_t i = 0; i < pages; i++)
-        n += vec[i] & 1;
-    free(vec);
-    munmap(map, len);
-    close(fd);
-    return n;
-}
-
-static void object_for(struct mlpio_data_object *obj, const char *name)
-{
-    struct mlpio_data_salt salt;
-    struct mlpio_data_rank_key key;
-    mlpio_data_salt_from_seed(11, &salt);
-    mlpio_data_rank_key(&salt, 0, &key);
-    mlpio_data_object_init(obj, &key, name);
+    file_write(path_join(dst, dir, rawname), raw, raw_len);
 }
 
 /* The format's content callback: bytes of a data generator object. */
@@ -179,11 +112,11 @@ static void test_registry(void **state)
     struct mlpio_io_file *f = NULL;
     struct mlpio_io_options opts = {.odirect = true};
     char path[PATH_MAX];
-    join(path, fx->dir, "odirect.h5");
+    path_join(path, fx->dir, "odirect.h5");
     assert_int_equal(mlpio_io_open(&mlpio_io_hdf5, path, MLPIO_IO_WRITE, &opts, &f, &err), -1);
     assert_int_equal(err.category, MLPIO_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "odirect"));
-    assert_false(exists(path));
+    assert_false(path_exists(path));
 }
 
 /* Written out of order, so that the dataset grows, and with an unaligned tail. */
@@ -201,14 +134,14 @@ static void test_round_trip(void **state)
     const struct mlpio_io_backend *be = &mlpio_io_hdf5;
     struct mlpio_error err = {0};
     char dir[PATH_MAX], path[PATH_MAX];
-    join(dir, fx->dir, "a/b/c");
-    join(path, dir, "data.h5");
+    path_join(dir, fx->dir, "a/b/c");
+    path_join(path, dir, "data.h5");
     ASSERT_OK(mlpio_io_mkdirs(be, dir, &err), &err);
     ASSERT_OK(mlpio_io_mkdirs(be, dir, &err), &err);
-    assert_true(exists(dir));
+    assert_true(path_exists(dir));
 
     struct mlpio_data_object obj;
-    object_for(&obj, "round-trip");
+    object_for(11, 0, "round-trip", &obj);
     uint8_t *src = mlpio_io_buffer_alloc(TOTAL);
     uint8_t *dst = mlpio_io_buffer_alloc(TOTAL);
     assert_non_null(src);
@@ -268,7 +201,7 @@ static void test_round_trip(void **state)
     keep_copy(path, "bytes.h5", src, TOTAL);
 
     ASSERT_OK(mlpio_io_remove(be, path, &err), &err);
-    assert_false(exists(path));
+    assert_false(path_exists(path));
     ASSERT_OK(mlpio_io_remove(be, path, &err), &err);
     mlpio_io_buffer_free(src);
     mlpio_io_buffer_free(dst);
@@ -279,7 +212,7 @@ static void test_rewrite(void **state)
 {
     struct fixture *fx = *state;
     char path[PATH_MAX];
-    join(path, fx->dir, "rewrite.h5");
+    path_join(path, fx->dir, "rewrite.h5");
     struct mlpio_error err = {0};
     struct mlpio_io_file *f = NULL;
     uint8_t buf[8192];
@@ -303,7 +236,7 @@ static char *capture_stderr(void (*body)(const char *dir, char *why, size_t n), 
                             char *why, size_t n)
 {
     char cap[PATH_MAX];
-    join(cap, dir, "stderr.txt");
+    path_join(cap, dir, "stderr.txt");
     fflush(stderr);
     int saved = dup(STDERR_FILENO);
     int fd = open(cap, O_CREAT | O_TRUNC | O_RDWR, 0644);
@@ -353,7 +286,7 @@ static void open_errors(const char *dir, char *why, size_t n)
         struct mlpio_error err = {0};
         struct mlpio_io_file *f = NULL;
         char path[PATH_MAX];
-        join(path, dir, open_cases[i].name);
+        path_join(path, dir, open_cases[i].name);
         int rc = mlpio_io_open(&mlpio_io_hdf5, path, open_cases[i].mode, NULL, &f, &err);
         if (rc != -1 || f || err.category != MLPIO_ERR_IO || err.source != open_cases[i].source ||
             (open_cases[i].cause && err.cause != open_cases[i].cause) ||
@@ -371,10 +304,10 @@ static void test_open_errors_quiet(void **state)
 {
     struct fixture *fx = *state;
     char path[PATH_MAX], text[10000], why[1024] = "";
-    assert_int_equal(mkdir(join(path, fx->dir, "sub"), 0755), 0);
+    assert_int_equal(mkdir(path_join(path, fx->dir, "sub"), 0755), 0);
     memset(text, 'x', sizeof(text));
-    write_bytes(join(path, fx->dir, "text.h5"), text, sizeof(text));
-    write_bytes(join(path, fx->dir, "empty.h5"), text, 0);
+    file_write(path_join(path, fx->dir, "text.h5"), text, sizeof(text));
+    file_write(path_join(path, fx->dir, "empty.h5"), text, 0);
     char *printed = capture_stderr(open_errors, fx->dir, why, sizeof(why));
     if (why[0])
         fail_msg("%s", why);
@@ -508,9 +441,9 @@ static void test_format_round_trip(void **state)
         char name[64], path[PATH_MAX];
         snprintf(name, sizeof(name), "fmt_%u_%llu_%llu.h5", c->samples, (unsigned long long)c->d1,
                  (unsigned long long)c->d2);
-        join(path, fx->dir, name);
+        path_join(path, fx->dir, name);
         struct mlpio_data_object obj;
-        object_for(&obj, name);
+        object_for(11, 0, name, &obj);
         for (size_t w = 0; w < nbe; w++) {
             write_format(bes[w], path, &shape, &obj, buf);
             for (size_t r = 0; r < nbe; r++)
@@ -597,24 +530,24 @@ static void test_format_malformed(void **state)
         {"fewlabels.h5", H5T_STD_U8LE, 3, 3, "3 labels for 4 samples"},
     };
     for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
-        make_file(join(path, fx->dir, cs[i].name), cs[i].type, cs[i].rank, cs[i].labels);
+        make_file(path_join(path, fx->dir, cs[i].name), cs[i].type, cs[i].rank, cs[i].labels);
         expect_read_error(path, MLPIO_ERR_IO, cs[i].want, check_sample, NULL);
     }
 
     /* A byte file of the backend is no dataset file. */
     struct mlpio_error err = {0};
     struct mlpio_io_file *f = NULL;
-    join(path, fx->dir, "bytes.h5");
+    path_join(path, fx->dir, "bytes.h5");
     ASSERT_OK(mlpio_io_open(&mlpio_io_hdf5, path, MLPIO_IO_WRITE, NULL, &f, &err), &err);
     ASSERT_OK(mlpio_io_write_at(f, "abc", 3, 0, &err), &err);
     ASSERT_OK(mlpio_io_close(&f, &err), &err);
     expect_read_error(path, MLPIO_ERR_IO, "no dataset 'records'", check_sample, NULL);
 
     /* The caller's callback stops the read with its own error. */
-    join(path, fx->dir, "good.h5");
+    path_join(path, fx->dir, "good.h5");
     struct mlpio_format_shape shape = {.d1 = 3, .d2 = 5, .samples = 4};
     struct mlpio_data_object obj;
-    object_for(&obj, "good");
+    object_for(11, 0, "good", &obj);
     void *buf = mlpio_io_buffer_alloc(BUFLEN);
     assert_non_null(buf);
     write_format(&mlpio_io_hdf5, path, &shape, &obj, buf);
@@ -636,10 +569,10 @@ static void test_format_truncated(void **state)
 {
     struct fixture *fx = *state;
     char path[PATH_MAX];
-    join(path, fx->dir, "cut.h5");
+    path_join(path, fx->dir, "cut.h5");
     struct mlpio_format_shape shape = {.d1 = 100, .d2 = 100, .samples = 8};
     struct mlpio_data_object obj;
-    object_for(&obj, "cut");
+    object_for(11, 0, "cut", &obj);
     void *buf = mlpio_io_buffer_alloc(BUFLEN);
     assert_non_null(buf);
     write_format(&mlpio_io_hdf5, path, &shape, &obj, buf);
@@ -680,7 +613,7 @@ static void test_format_refusals(void **state)
     void *buf = mlpio_io_buffer_alloc(BUFLEN);
     assert_non_null(buf);
     struct mlpio_data_object obj;
-    object_for(&obj, "refusals");
+    object_for(11, 0, "refusals", &obj);
     struct mlpio_error err = {0};
     struct mlpio_io_file *f = NULL;
 
@@ -698,7 +631,7 @@ static void test_format_refusals(void **state)
     for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
         char name[32];
         snprintf(name, sizeof(name), "refused-%zu.h5", i);
-        join(path, fx->dir, name);
+        path_join(path, fx->dir, name);
         ASSERT_OK(mlpio_io_open(cs[i].be, path, MLPIO_IO_WRITE, &cs[i].opts, &f, &err), &err);
         assert_int_equal(mlpio_format_hdf5.write(f, &shape, fill_object, &obj, buf, BUFLEN, &err),
                          -1);
@@ -714,7 +647,7 @@ static void test_format_refusals(void **state)
 
     /* Empty dimensions. */
     const struct mlpio_format_shape bad[] = {{0, 5, 1}, {5, 0, 1}, {5, 5, 0}};
-    join(path, fx->dir, "bad.h5");
+    path_join(path, fx->dir, "bad.h5");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ASSERT_OK(mlpio_io_open(&mlpio_io_hdf5, path, MLPIO_IO_WRITE, NULL, &f, &err), &err);
         assert_int_equal(mlpio_format_hdf5.write(f, &bad[i], fill_object, &obj, buf, BUFLEN, &err),

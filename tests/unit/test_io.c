@@ -9,23 +9,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/io.h"
-
-/* Fails the test with the error's message, so that a failing call says why. */
-#define ASSERT_OK(call, err)                                                                       \
-    do {                                                                                           \
-        if ((call) != 0)                                                                           \
-            fail_msg("%s failed: %s [hint: %s]", #call, (err)->message, (err)->hint);              \
-    } while (0)
+#include "support/files.h"
+#include "support/io_checks.h"
 
 struct backend_case {
     const char *backend;
@@ -64,36 +57,12 @@ static void fill_pattern(void *arg, void *buf, size_t len, uint64_t off)
         ((uint8_t *)buf)[i] = pattern_byte(seed, off + i);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_tmpdir(const char *base, char *out, size_t size)
-{
-    snprintf(out, size, "%s/mlpio-test-io-XXXXXX", base);
-    if (!mkdtemp(out))
-        fail_msg("mkdtemp in %s: %s", base, strerror(errno));
-}
-
-static const char *tmp_base(void)
-{
-    const char *t = getenv("TMPDIR");
-    return t && *t ? t : "/tmp";
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
     fx->c = *state;
-    /* O_DIRECT needs a file system that has it: /tmp is one here, TMPDIR may not be. */
-    make_tmpdir(fx->c && fx->c->odirect ? "/tmp" : tmp_base(), fx->dir, sizeof(fx->dir));
+    scratch_make_or_fail(fx->dir, sizeof(fx->dir), fx->c && fx->c->odirect, "mlpio-test-io");
     *state = fx;
     return 0;
 }
@@ -101,49 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    remove_tree(fx->dir);
-    free(fx);
-    return 0;
-}
-
-/* dir/name into out (PATH_MAX bytes); a path that does not fit fails the test. */
-static char *join(char *out, const char *dir, const char *name)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-    assert_true(n > 0 && n < PATH_MAX);
-    return out;
-}
-
-static bool exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Pages of path in the page cache, seen through mincore on a mapping (which faults none in). */
-static size_t resident_pages(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    size_t len = (size_t)st.st_size;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (len + page - 1) / page;
-    size_t n = 0;
-    if (pages > 0) {
-        void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-        assert_true(map != MAP_FAILED);
-        unsigned char *vec = malloc(pages);
-        assert_non_null(vec);
-        assert_int_equal(mincore(map, len, vec), 0);
-        for (size_t i = 0; i < pages; i++)
-            n += vec[i] & 1;
-        free(vec);
-        munmap(map, len);
-    }
-    close(fd);
-    return n;
+    return scratch_free(fx, fx->dir);
 }
 
 /* Aligned chunks, then an unaligned tail: what O_DIRECT must accept. */
@@ -159,11 +86,11 @@ static void test_round_trip(void **state)
     struct mlpio_error err = {0};
 
     char dir[PATH_MAX], path[PATH_MAX];
-    join(dir, fx->dir, "a/b/c");
-    join(path, dir, "data.bin");
+    path_join(dir, fx->dir, "a/b/c");
+    path_join(path, dir, "data.bin");
     ASSERT_OK(mlpio_io_mkdirs(be, dir, &err), &err);
     ASSERT_OK(mlpio_io_mkdirs(be, dir, &err), &err); /* existing folders are fine */
-    assert_int_equal(exists(dir), c->stores);
+    assert_int_equal(path_exists(dir), c->stores);
 
     size_t total = 0;
     for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++)
@@ -180,7 +107,7 @@ static void test_round_trip(void **state)
     ASSERT_OK(mlpio_io_open(be, path, MLPIO_IO_WRITE, &opts, &f, &err), &err);
     assert_non_null(f);
     assert_string_equal(f->path, path);
-    assert_int_equal(exists(path), c->stores);
+    assert_int_equal(path_exists(path), c->stores);
     uint64_t off = 0;
     for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
         ASSERT_OK(mlpio_io_write_at(f, src + off, chunks[i], off, &err), &err);
@@ -229,7 +156,7 @@ static void test_round_trip(void **state)
     ASSERT_OK(mlpio_io_close(&f, &err), &err);
 
     ASSERT_OK(mlpio_io_remove(be, path, &err), &err);
-    assert_false(exists(path));
+    assert_false(path_exists(path));
     ASSERT_OK(mlpio_io_remove(be, path, &err), &err); /* missing is not an error */
     mlpio_io_buffer_free(src);
     mlpio_io_buffer_free(dst);
@@ -252,7 +179,7 @@ static void test_read_missing_file(void **state)
         char path[PATH_MAX];
         char name[64];
         snprintf(name, sizeof(name), "never-written-%s.bin", cs[i].backend);
-        join(path, fx->dir, name);
+        path_join(path, fx->dir, name);
         struct mlpio_error err = {0};
         struct mlpio_io_file *f = NULL;
         assert_int_equal(
@@ -270,9 +197,9 @@ static void test_file_in_the_way(void **state)
 {
     struct fixture *fx = *state;
     char plain[PATH_MAX], path[PATH_MAX], nested[PATH_MAX];
-    join(plain, fx->dir, "plain");
-    join(path, plain, "x.bin");
-    join(nested, plain, "sub/deeper");
+    path_join(plain, fx->dir, "plain");
+    path_join(path, plain, "x.bin");
+    path_join(nested, plain, "sub/deeper");
     FILE *fp = fopen(plain, "w");
     assert_non_null(fp);
     fclose(fp);
@@ -318,7 +245,7 @@ static void expect_no_odirect(const char *path, enum mlpio_io_mode mode)
 static bool kernel_odirect(const char *dir)
 {
     char probe[PATH_MAX];
-    join(probe, dir, "probe");
+    path_join(probe, dir, "probe");
     int fd = open(probe, O_CREAT | O_WRONLY | O_DIRECT, 0644);
     bool ok = fd >= 0;
     if (ok)
@@ -337,11 +264,12 @@ static void test_odirect_refused(void **state)
     if (access("/dev/shm", W_OK) != 0)
         return;
     char dir[PATH_MAX], path[PATH_MAX];
-    make_tmpdir("/dev/shm", dir, sizeof(dir));
-    join(path, dir, "odirect.bin");
+    if (scratch_make(dir, sizeof(dir), "/dev/shm", "mlpio-test-io") != 0)
+        fail_msg("mkdtemp in /dev/shm: %s", strerror(errno));
+    path_join(path, dir, "odirect.bin");
     if (!kernel_odirect(dir)) {
         expect_no_odirect(path, MLPIO_IO_WRITE);
-        assert_false(exists(path)); /* no empty file left behind */
+        assert_false(path_exists(path)); /* no empty file left behind */
     } else {
         struct mlpio_error err = {0};
         struct mlpio_io_file *f = NULL;
@@ -349,14 +277,14 @@ static void test_odirect_refused(void **state)
         ASSERT_OK(mlpio_io_open(&mlpio_io_posix, path, MLPIO_IO_WRITE, &opts, &f, &err), &err);
         ASSERT_OK(mlpio_io_close(&f, &err), &err);
     }
-    remove_tree(dir);
+    assert_int_equal(scratch_remove(dir), 0);
 }
 
 static void test_odirect_unaligned(void **state)
 {
     struct fixture *fx = *state;
     char path[PATH_MAX];
-    join(path, fx->dir, "unaligned.bin");
+    path_join(path, fx->dir, "unaligned.bin");
     struct mlpio_error err = {0};
     struct mlpio_io_file *f = NULL;
     struct mlpio_io_options opts = {.odirect = true};
@@ -429,7 +357,7 @@ static void test_unsupported_options(void **state)
         char path[PATH_MAX];
         char name[32];
         snprintf(name, sizeof(name), "opt-%zu.bin", i);
-        join(path, fx->dir, name);
+        path_join(path, fx->dir, name);
         struct mlpio_error err = {0};
         struct mlpio_io_file *f = NULL;
         assert_int_equal(mlpio_io_open(mlpio_io_find(cs[i].backend), path, MLPIO_IO_WRITE,
@@ -440,11 +368,11 @@ static void test_unsupported_options(void **state)
         assert_non_null(strstr(err.message, cs[i].backend));
         assert_non_null(strstr(err.message, cs[i].option));
         assert_true(strlen(err.hint) > 0);
-        assert_false(exists(path));
+        assert_false(path_exists(path));
     }
     /* null accepts both as no-ops and creates nothing. */
     char path[PATH_MAX];
-    join(path, fx->dir, "null.bin");
+    path_join(path, fx->dir, "null.bin");
     struct mlpio_io_options all = {.odirect = true, .collective = true, .comm = MPI_COMM_WORLD};
     struct mlpio_error err = {0};
     struct mlpio_io_file *f = NULL;
@@ -454,14 +382,14 @@ static void test_unsupported_options(void **state)
     ASSERT_OK(mlpio_io_size(f, &size, &err), &err);
     assert_int_equal(size, 1003);
     ASSERT_OK(mlpio_io_close(&f, &err), &err);
-    assert_false(exists(path));
+    assert_false(path_exists(path));
 }
 
 static void test_defaults_and_helpers(void **state)
 {
     struct fixture *fx = *state;
     char path[PATH_MAX];
-    join(path, fx->dir, "defaults.bin");
+    path_join(path, fx->dir, "defaults.bin");
     struct mlpio_error err = {0};
     struct mlpio_io_file *f = NULL;
     /* NULL options: buffered, independent, MPI_COMM_SELF; zeros from null reads. */

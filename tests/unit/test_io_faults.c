@@ -18,12 +18,8 @@
 #include <unistd.h>
 
 #include "io/io.h"
-
-#define ASSERT_OK(call, err)                                                                       \
-    do {                                                                                           \
-        if ((call) != 0)                                                                           \
-            fail_msg("%s failed: %s [hint: %s]", #call, (err)->message, (err)->hint);              \
-    } while (0)
+#include "support/files.h"
+#include "support/io_checks.h"
 
 enum fault_kind {
     FAULT_NONE,
@@ -98,9 +94,8 @@ static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    /* /tmp because the O_DIRECT cases need a file system that has it. */
-    strcpy(fx->dir, "/tmp/mlpio-test-io-faults-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    /* The O_DIRECT cases need a file system that has it. */
+    scratch_make_or_fail(fx->dir, sizeof(fx->dir), true, "mlpio-test-io-faults");
     int n = snprintf(fx->path, sizeof(fx->path), "%s/data.bin", fx->dir);
     assert_true(n > 0 && (size_t)n < sizeof(fx->path));
     memset(&fault, 0, sizeof(fault));

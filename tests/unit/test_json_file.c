@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "report/json_file.h"
+#include "support/files.h"
 
 /* Link seams. fail_*_at = n makes the n-th call from now fail with the given errno. */
 static int fail_fsync_at, fail_fsync_errno, fsync_calls;
@@ -59,49 +59,16 @@ static void arm(int fsync_at, int fsync_errno, int rename_at, int rename_errno)
     rename_calls = 0;
 }
 
-struct fixture {
-    char dir[256];
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof(f->dir), "%s/mlpio-json-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
     arm(0, 0, 0, 0);
-    *state = f;
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
+    return scratch_setup(state, "mlpio-json");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
     arm(0, 0, 0, 0);
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
-
-static void path_in(const struct fixture *f, const char *name, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/%s", f->dir, name);
-}
-
-static void write_raw(const char *path, const char *data, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
+    return scratch_teardown(state);
 }
 
 /* Whole file as a string (the caller frees). */
@@ -124,7 +91,7 @@ static void assert_content(const char *path, const char *expected)
 }
 
 /* Nothing in the directory but the named files: no temporary left behind. */
-static int count_entries(const struct fixture *f)
+static int count_entries(const struct scratch *f)
 {
     DIR *d = opendir(f->dir);
     struct dirent *e;
@@ -139,10 +106,10 @@ static int count_entries(const struct fixture *f)
 
 static void test_write_atomic_exact_content(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     struct mlpio_error err = {0};
-    path_in(f, "out.txt", path, sizeof(path));
+    path_join(path, f->dir, "out.txt");
     static const char data[] = "line one\nline two\n";
     assert_int_equal(mlpio_file_write_atomic(path, data, strlen(data), &err), 0);
     assert_content(path, data);
@@ -156,10 +123,10 @@ static void test_write_atomic_exact_content(void **state)
 
 static void test_json_write_pretty_with_newline(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     struct mlpio_error err = {0};
-    path_in(f, "summary.json", path, sizeof(path));
+    path_join(path, f->dir, "summary.json");
     cJSON *doc = cJSON_Parse("{\"verdict\": \"CLOSED\", \"runs\": [1, 2.5, null], \"x\": {}}");
     assert_int_equal(mlpio_json_write_atomic(path, doc, &err), 0);
     char *expected_body = cJSON_Print(doc);
@@ -197,15 +164,15 @@ static const struct failure_case failure_cases[] = {
 
 static void test_failed_replace_keeps_old(void **state)
 {
-    struct fixture *f = *state;
+    struct scratch *f = *state;
     for (size_t i = 0; i < sizeof(failure_cases) / sizeof(failure_cases[0]); i++) {
         const struct failure_case *c = &failure_cases[i];
-        char path[512], old_path[512];
+        char path[PATH_MAX], old_path[PATH_MAX], sub[PATH_MAX];
         struct mlpio_error err = {0};
-        path_in(f, "metadata.json", old_path, sizeof(old_path));
-        write_raw(old_path, "{\"old\": true}\n", 14);
+        path_join(old_path, f->dir, "metadata.json");
+        file_write(old_path, "{\"old\": true}\n", 14);
         if (c->subdir)
-            snprintf(path, sizeof(path), "%s/%s/metadata.json", f->dir, c->subdir);
+            path_join(path, path_join(sub, f->dir, c->subdir), "metadata.json");
         else
             snprintf(path, sizeof(path), "%s", old_path);
         cJSON *doc = cJSON_Parse("{\"new\": true}");
@@ -228,10 +195,10 @@ static void test_failed_replace_keeps_old(void **state)
 
 static void test_directory_sync_failure_reported(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     struct mlpio_error err = {0};
-    path_in(f, "a.txt", path, sizeof(path));
+    path_join(path, f->dir, "a.txt");
     /* The file's fsync succeeds, the directory's (second call) fails. */
     arm(2, EIO, 0, 0);
     assert_int_equal(mlpio_file_write_atomic(path, "new", 3, &err), -1);
@@ -250,10 +217,10 @@ static void test_directory_sync_failure_reported(void **state)
 
 static void test_create_exclusive(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     struct mlpio_error err = {0};
-    path_in(f, "run.lock", path, sizeof(path));
+    path_join(path, f->dir, "run.lock");
     assert_int_equal(mlpio_file_create_exclusive(path, "first\n", 6, &err), 0);
     assert_content(path, "first\n");
 
@@ -265,8 +232,8 @@ static void test_create_exclusive(void **state)
     assert_content(path, "first\n");
 
     /* A failure after creation removes the half-written file. */
-    char other[512];
-    path_in(f, "other.json", other, sizeof(other));
+    char other[PATH_MAX];
+    path_join(other, f->dir, "other.json");
     arm(1, EIO, 0, 0);
     assert_int_equal(mlpio_file_create_exclusive(other, "{}", 2, &err), -1);
     arm(0, 0, 0, 0);
@@ -302,13 +269,13 @@ static const struct syntax_case syntax_cases[] = {
 
 static void test_read_file_syntax_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct scratch *f = *state;
     for (size_t i = 0; i < sizeof(syntax_cases) / sizeof(syntax_cases[0]); i++) {
         const struct syntax_case *c = &syntax_cases[i];
-        char path[512], line[32], column[32];
+        char path[PATH_MAX], line[32], column[32];
         struct mlpio_error err = {0};
-        path_in(f, "bad.json", path, sizeof(path));
-        write_raw(path, c->text, c->len ? c->len : strlen(c->text));
+        path_join(path, f->dir, "bad.json");
+        file_write(path, c->text, c->len ? c->len : strlen(c->text));
         cJSON *json = mlpio_json_read_file(path, &err);
         if (json)
             fail_msg("%s: parsed", c->name);
@@ -365,10 +332,10 @@ static void test_parse_text(void **state)
 
 static void test_read_missing_file(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     struct mlpio_error err = {0};
-    path_in(f, "absent.json", path, sizeof(path));
+    path_join(path, f->dir, "absent.json");
     assert_null(mlpio_json_read_file(path, &err));
     assert_int_equal(err.source, MLPIO_SRC_ERRNO);
     assert_int_equal(err.cause, ENOENT);
@@ -383,10 +350,10 @@ static void test_read_missing_file(void **state)
 
 static void test_read_large_file(void **state)
 {
-    struct fixture *f = *state;
-    char path[512];
+    struct scratch *f = *state;
+    char path[PATH_MAX];
     struct mlpio_error err = {0};
-    path_in(f, "big.json", path, sizeof(path));
+    path_join(path, f->dir, "big.json");
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < 20000; i++)
         cJSON_AddItemToArray(arr, cJSON_CreateNumber(i));

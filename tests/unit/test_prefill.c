@@ -8,15 +8,7 @@
 #include <string.h>
 
 #include "app/prefill.h"
-
-static void object(struct mlpio_data_object *obj, const char *name)
-{
-    struct mlpio_data_salt salt;
-    struct mlpio_data_rank_key key;
-    mlpio_data_salt_from_seed(11, &salt);
-    mlpio_data_rank_key(&salt, 3, &key);
-    mlpio_data_object_init(obj, &key, name);
-}
+#include "support/io_checks.h"
 
 /* Take a whole stream and check every chunk against a direct fill. */
 static void take_all(struct mlpio_prefill *p, const struct mlpio_data_object *obj, uint64_t bytes,
@@ -60,8 +52,8 @@ static void test_streams(void **state)
         struct mlpio_prefill *p = mlpio_prefill_create(cases[i].chunk, cases[i].depth, &err);
         assert_non_null(p);
         struct mlpio_data_object a, b;
-        object(&a, "a");
-        object(&b, "b");
+        object_for(11, 3, "a", &a);
+        object_for(11, 3, "b", &b);
         mlpio_prefill_start(p, &a, cases[i].bytes);
         take_all(p, &a, cases[i].bytes, cases[i].chunk);
         /* A second stream on the same queue gets the second object's bytes. */
@@ -78,8 +70,8 @@ static void test_stop_mid_stream(void **state)
     struct mlpio_prefill *p = mlpio_prefill_create(8192, 2, &err);
     assert_non_null(p);
     struct mlpio_data_object a, b;
-    object(&a, "first");
-    object(&b, "second");
+    object_for(11, 3, "first", &a);
+    object_for(11, 3, "second", &b);
     for (int round = 0; round < 50; round++) {
         mlpio_prefill_start(p, &a, 8192 * 100);
         uint64_t off;

@@ -13,64 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/json_file.h"
 #include "rules/rules.h"
-
-static cJSON *load_fixture(const char *name)
-{
-    const char *dir = getenv("MLPIO_FIXTURES");
-    char path[1024];
-    struct mlpio_error err = {0};
-    assert_non_null(dir);
-    snprintf(path, sizeof(path), "%s/runs/checkpointing/%s", dir, name);
-    cJSON *json = mlpio_json_read_file(path, &err);
-    if (!json)
-        fail_msg("%s: %s", path, err.message);
-    return json;
-}
-
-/* Set the member at a dotted path to the JSON value in text (NULL deletes it). */
-static void set_path(cJSON *root, const char *dotted, const char *text)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", dotted);
-    cJSON *obj = root;
-    char *save = NULL;
-    char *name = strtok_r(buf, ".", &save);
-    char *next;
-    while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-        obj = cJSON_GetObjectItemCaseSensitive(obj, name);
-        assert_true(cJSON_IsObject(obj));
-        name = next;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
-    if (text) {
-        cJSON *value = cJSON_Parse(text);
-        if (!value)
-            fail_msg("bad JSON in test case for %s: %s", dotted, text);
-        cJSON_AddItemToObject(obj, name, value);
-    }
-}
-
-static void add_override(cJSON *run, const char *key, const char *value, const char *reference,
-                         const char *source)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "key", key);
-    cJSON_AddItemToObject(o, "value", cJSON_Parse(value));
-    cJSON_AddItemToObject(o, "reference", cJSON_Parse(reference));
-    cJSON_AddStringToObject(o, "source", source);
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "overrides"), o);
-}
-
-static const struct mlpio_issue *find_issue(const struct mlpio_verdict_report *v,
-                                            const char *parameter)
-{
-    for (int i = 0; i < v->count; i++)
-        if (strcmp(v->issues[i].parameter, parameter) == 0)
-            return &v->issues[i];
-    return NULL;
-}
+#include "support/rule_cases.h"
 
 /* ---- verdict report --------------------------------------------------------------------- */
 
@@ -188,44 +132,6 @@ static void test_run_checker_registry(void **state)
     assert_null(mlpio_rules_run_checker(""));
     assert_null(mlpio_rules_run_checker(NULL));
 }
-
-/* ---- checkpointing run rules ------------------------------------------------------------ */
-
-static void test_clean_closed_run(void **state)
-{
-    cJSON *run = load_fixture("closed_8b.json");
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), 0);
-    for (int i = 0; i < v->count; i++)
-        print_message("unexpected issue: %s: %s\n", v->issues[i].parameter, v->issues[i].message);
-    assert_int_equal(v->count, 0);
-    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_CLOSED);
-    mlpio_verdict_destroy(&v);
-    cJSON_Delete(run);
-}
-
-struct mutation {
-    const char *path;
-    const char *value; /* JSON text; NULL deletes */
-};
-
-struct rule_case {
-    const char *name;
-    struct mutation set[4];
-    struct {
-        const char *key, *value, *reference, *source;
-    } override;
-    enum mlpio_verdict verdict;
-    const char *parameter; /* the issue expected (NULL: no issue at all) */
-    enum mlpio_issue_level level;
-    const char *hint_has; /* substring of that issue's hint, or NULL */
-    int extra;            /* issues expected besides that one (usually 0) */
-};
-
-#define TWO_HOSTS(a, b)                                                                            \
-    "[{\"hostname\": \"n1\", \"ranks\": " #a ", \"first_rank\": 0},"                               \
-    " {\"hostname\": \"n2\", \"ranks\": " #b ", \"first_rank\": " #a "}]"
 
 static const struct rule_case rule_cases[] = {
     {"model_without_reference",
@@ -385,102 +291,12 @@ static const struct rule_case rule_cases[] = {
      .level = MLPIO_ISSUE_WARNING},
 };
 
-static void test_rule_case(void **state)
-{
-    const struct rule_case *c = *state;
-    cJSON *run = load_fixture("closed_8b.json");
-    for (int i = 0; i < 4 && c->set[i].path; i++)
-        set_path(run, c->set[i].path, c->set[i].value);
-    if (c->override.key)
-        add_override(run, c->override.key, c->override.value, c->override.reference,
-                     c->override.source);
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    if (mlpio_rules_check_checkpointing(run, v, &err) != 0)
-        fail_msg("%s: %s", c->name, err.message);
-    for (int i = 0; i < v->count; i++)
-        print_message("  %s: [%d] %s: %s (hint: %s)\n", c->name, v->issues[i].level,
-                      v->issues[i].parameter, v->issues[i].message, v->issues[i].hint);
-    assert_int_equal(mlpio_verdict_of(v), c->verdict);
-    if (!c->parameter) {
-        assert_int_equal(v->count, 0);
-    } else {
-        /* One rule, one finding: no rule fires on a neighbour's input. */
-        assert_int_equal(v->count, 1 + c->extra);
-        const struct mlpio_issue *is = find_issue(v, c->parameter);
-        assert_non_null(is);
-        assert_int_equal(is->level, c->level);
-        assert_true(is->message[0] != '\0');
-        assert_true(is->expected[0] != '\0');
-        assert_true(is->actual[0] != '\0');
-        assert_true(is->hint[0] != '\0');
-        if (c->hint_has && !strstr(is->hint, c->hint_has))
-            fail_msg("hint \"%s\" lacks \"%s\"", is->hint, c->hint_has);
-    }
-    mlpio_verdict_destroy(&v);
-    cJSON_Delete(run);
-}
-
 /* Fixture files of whole runs judged as they are. */
-struct file_case {
-    const char *file;
-    enum mlpio_verdict verdict;
-    const char *parameter;
-    int count;
-};
-
 static const struct file_case file_cases[] = {
-    {"closed_8b.json", MLPIO_VERDICT_CLOSED, NULL, 0},
-    {"open_subset_70b.json", MLPIO_VERDICT_OPEN, "world_size", 1},
+    {"closed_8b.json", MLPIO_VERDICT_CLOSED, 0, {NULL}},
+    {"open_subset_70b.json", MLPIO_VERDICT_OPEN, 1, {"world_size"}},
     /* Its model also differs in shape, but without a reference only the model is judged. */
-    {"invalid_custom_model.json", MLPIO_VERDICT_INVALID, "model", 1},
-};
-
-static void test_fixture_runs(void **state)
-{
-    for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]); i++) {
-        const struct file_case *c = &file_cases[i];
-        cJSON *run = load_fixture(c->file);
-        struct mlpio_verdict_report *v = mlpio_verdict_create();
-        struct mlpio_error err = {0};
-        assert_int_equal(mlpio_rules_run_checker("checkpointing")(run, v, &err), 0);
-        if (mlpio_verdict_of(v) != c->verdict || v->count != c->count)
-            fail_msg("%s: verdict %s with %d issues", c->file,
-                     mlpio_verdict_name(mlpio_verdict_of(v)), v->count);
-        if (c->parameter)
-            assert_non_null(find_issue(v, c->parameter));
-        mlpio_verdict_destroy(&v);
-        cJSON_Delete(run);
-    }
-}
-
-static void test_many_issues_together(void **state)
-{
-    cJSON *run = load_fixture("closed_8b.json");
-    set_path(run, "options.verify", "true");
-    set_path(run, "options.scale", "0.5");
-    set_path(run, "config.checkpoint.fsync", "false");
-    set_path(run, "facts.accelerator_memory_GB", "1");
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), 0);
-    assert_int_equal(v->count, 4);
-    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_INVALID);
-    assert_int_equal(find_issue(v, "checkpoint.fsync")->level, MLPIO_ISSUE_INVALID);
-    /* Without an override to undo, the hint names the value to set. */
-    assert_string_equal(find_issue(v, "checkpoint.fsync")->hint, "set checkpoint.fsync to true");
-    assert_int_equal(find_issue(v, "verify")->level, MLPIO_ISSUE_OPEN);
-    assert_int_equal(find_issue(v, "scale")->level, MLPIO_ISSUE_OPEN);
-    assert_int_equal(find_issue(v, "accelerator_memory_GB")->level, MLPIO_ISSUE_WARNING);
-    mlpio_verdict_destroy(&v);
-    cJSON_Delete(run);
-}
-
-struct malformed_case {
-    const char *name;
-    const char *file;    /* fixture to start from */
-    struct mutation set; /* applied when path is set */
-    const char *field;   /* must appear in the error message */
+    {"invalid_custom_model.json", MLPIO_VERDICT_INVALID, 1, {"model"}},
 };
 
 static const struct malformed_case malformed_cases[] = {
@@ -546,134 +362,52 @@ static const struct malformed_case malformed_cases[] = {
     {"no_model", "closed_8b.json", {"model", NULL}, "\"model\""},
 };
 
-static void test_malformed_case(void **state)
+static const struct rules_suite suite = {
+    .group = "rules",
+    .benchmark = "checkpointing",
+    .clean = "closed_8b.json",
+    .check = mlpio_rules_check_checkpointing,
+    RULES_TABLES(rule_cases, malformed_cases, file_cases),
+};
+
+static void test_many_issues_together(void **state)
 {
-    const struct malformed_case *c = *state;
-    cJSON *run = load_fixture(c->file);
-    if (c->set.path)
-        set_path(run, c->set.path, c->set.value);
+    cJSON *run = load_fixture(&suite, suite.clean);
+    set_path(run, "options.verify", "true");
+    set_path(run, "options.scale", "0.5");
+    set_path(run, "config.checkpoint.fsync", "false");
+    set_path(run, "facts.accelerator_memory_GB", "1");
     struct mlpio_verdict_report *v = mlpio_verdict_create();
-    /* An earlier checker's issue must survive a failed check untouched. */
-    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "earlier", "", "", "", "kept"), 0);
     struct mlpio_error err = {0};
-    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
-    if (!strstr(err.message, c->field))
-        fail_msg("%s: message \"%s\" does not name %s", c->name, err.message, c->field);
-    assert_true(err.hint[0] != '\0');
-    assert_int_equal(v->count, 1);
-    assert_string_equal(v->issues[0].parameter, "earlier");
+    assert_int_equal(mlpio_rules_check_checkpointing(run, v, &err), 0);
+    assert_int_equal(v->count, 4);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_INVALID);
+    assert_int_equal(find_issue(v, "checkpoint.fsync")->level, MLPIO_ISSUE_INVALID);
+    /* Without an override to undo, the hint names the value to set. */
+    assert_string_equal(find_issue(v, "checkpoint.fsync")->hint, "set checkpoint.fsync to true");
+    assert_int_equal(find_issue(v, "verify")->level, MLPIO_ISSUE_OPEN);
+    assert_int_equal(find_issue(v, "scale")->level, MLPIO_ISSUE_OPEN);
+    assert_int_equal(find_issue(v, "accelerator_memory_GB")->level, MLPIO_ISSUE_WARNING);
     mlpio_verdict_destroy(&v);
     cJSON_Delete(run);
 }
 
-/* The k-th node below root in pre-order, with its parent (k counts down to 0). */
-static cJSON *nth_node(cJSON *root, int *k, cJSON **parent)
-{
-    cJSON *child;
-    cJSON_ArrayForEach(child, root)
-    {
-        if ((*k)-- == 0) {
-            *parent = root;
-            return child;
-        }
-        cJSON *found = nth_node(child, k, parent);
-        if (found)
-            return found;
-    }
-    return NULL;
-}
-
-/* Every field of a real run replaced by every other JSON type, or removed: the checker
- * either judges the run or fails naming a field, and never touches the report on failure. */
-static void test_every_field_mutated(void **state)
-{
-    static const char *const variants[] = {NULL, "null", "\"s\"", "-1", "true", "[]", "{}"};
-    cJSON *pristine = load_fixture("closed_8b.json");
-    int judged = 0, refused = 0;
-    for (int node = 0;; node++) {
-        for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
-            cJSON *run = cJSON_Duplicate(pristine, 1);
-            cJSON *parent = NULL;
-            int k = node;
-            cJSON *target = nth_node(run, &k, &parent);
-            if (!target) {
-                cJSON_Delete(run);
-                cJSON_Delete(pristine);
-                assert_true(judged > 0 && refused > 0);
-                return;
-            }
-            if (variants[i])
-                assert_true(cJSON_ReplaceItemViaPointer(parent, target, cJSON_Parse(variants[i])));
-            else
-                cJSON_Delete(cJSON_DetachItemViaPointer(parent, target));
-            struct mlpio_verdict_report *v = mlpio_verdict_create();
-            struct mlpio_error err = {0};
-            if (mlpio_rules_check_checkpointing(run, v, &err) == 0) {
-                judged++;
-            } else {
-                refused++;
-                assert_int_equal(err.category, MLPIO_ERR_CONFIG);
-                assert_non_null(strstr(err.message, "field"));
-                assert_int_equal(v->count, 0);
-            }
-            mlpio_verdict_destroy(&v);
-            cJSON_Delete(run);
-        }
-    }
-}
-
 static void test_not_an_object(void **state)
 {
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    cJSON *arr = cJSON_CreateArray();
-    assert_int_equal(mlpio_rules_check_checkpointing(arr, v, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
-    assert_int_equal(mlpio_rules_check_checkpointing(NULL, v, &err), -1);
-    assert_int_equal(v->count, 0);
-    cJSON_Delete(arr);
-    mlpio_verdict_destroy(&v);
+    assert_refuses_non_objects(&suite);
 }
 
 int main(void)
 {
-    static const struct CMUnitTest fixed[] = {
+    static const struct CMUnitTest own[] = {
         cmocka_unit_test(test_verdict_empty_is_closed),
         cmocka_unit_test(test_verdict_worst_level_wins),
         cmocka_unit_test(test_verdict_add_copies_and_grows),
         cmocka_unit_test(test_verdict_to_json_shape),
         cmocka_unit_test(test_verdict_names_round_trip),
         cmocka_unit_test(test_run_checker_registry),
-        cmocka_unit_test(test_clean_closed_run),
-        cmocka_unit_test(test_fixture_runs),
         cmocka_unit_test(test_many_issues_together),
         cmocka_unit_test(test_not_an_object),
-        cmocka_unit_test(test_every_field_mutated),
     };
-    size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    size_t nrule = sizeof(rule_cases) / sizeof(rule_cases[0]);
-    size_t nbad = sizeof(malformed_cases) / sizeof(malformed_cases[0]);
-    struct CMUnitTest *tests = calloc(nfixed + nrule + nbad, sizeof(*tests));
-    char(*names)[96] = calloc(nrule + nbad, sizeof(*names));
-    if (!tests || !names)
-        return 1;
-    size_t n = 0;
-    for (size_t i = 0; i < nfixed; i++)
-        tests[n++] = fixed[i];
-    for (size_t i = 0; i < nrule; i++) {
-        snprintf(names[i], sizeof(names[i]), "rule_%s", rule_cases[i].name);
-        tests[n++] = (struct CMUnitTest){
-            .name = names[i], .test_func = test_rule_case, .initial_state = (void *)&rule_cases[i]};
-    }
-    for (size_t i = 0; i < nbad; i++) {
-        snprintf(names[nrule + i], sizeof(names[0]), "malformed_%s", malformed_cases[i].name);
-        tests[n++] = (struct CMUnitTest){.name = names[nrule + i],
-                                         .test_func = test_malformed_case,
-                                         .initial_state = (void *)&malformed_cases[i]};
-    }
-    int rc = _cmocka_run_group_tests("rules", tests, n, NULL, NULL);
-    free(tests);
-    free(names);
-    return rc;
+    return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));
 }

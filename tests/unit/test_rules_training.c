@@ -10,111 +10,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "report/json_file.h"
 #include "rules/rules.h"
+#include "support/rule_cases.h"
 
 #define CLEAN "closed_unet3d.json"
-
-static cJSON *load_fixture(const char *name)
-{
-    const char *dir = getenv("MLPIO_FIXTURES");
-    char path[1024];
-    struct mlpio_error err = {0};
-    assert_non_null(dir);
-    snprintf(path, sizeof(path), "%s/runs/training/%s", dir, name);
-    cJSON *json = mlpio_json_read_file(path, &err);
-    if (!json)
-        fail_msg("%s: %s", path, err.message);
-    return json;
-}
-
-/* Set the member at a dotted path to the JSON value in text (NULL deletes it). */
-static void set_path(cJSON *root, const char *dotted, const char *text)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", dotted);
-    cJSON *obj = root;
-    char *save = NULL;
-    char *name = strtok_r(buf, ".", &save);
-    char *next;
-    while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-        obj = cJSON_GetObjectItemCaseSensitive(obj, name);
-        assert_true(cJSON_IsObject(obj));
-        name = next;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
-    if (text) {
-        cJSON *value = cJSON_Parse(text);
-        if (!value)
-            fail_msg("bad JSON in test case for %s: %s", dotted, text);
-        cJSON_AddItemToObject(obj, name, value);
-    }
-}
-
-static void add_override(cJSON *run, const char *key, const char *value, const char *reference,
-                         const char *source)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "key", key);
-    cJSON_AddItemToObject(o, "value", cJSON_Parse(value));
-    cJSON_AddItemToObject(o, "reference", cJSON_Parse(reference));
-    cJSON_AddStringToObject(o, "source", source);
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "overrides"), o);
-}
-
-static const struct mlpio_issue *find_issue(const struct mlpio_verdict_report *v,
-                                            const char *parameter)
-{
-    for (int i = 0; i < v->count; i++)
-        if (strcmp(v->issues[i].parameter, parameter) == 0)
-            return &v->issues[i];
-    return NULL;
-}
 
 static void test_registry(void **state)
 {
     assert_ptr_equal(mlpio_rules_run_checker("training"), mlpio_rules_check_training);
     assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
 }
-
-static void test_clean_closed_run(void **state)
-{
-    cJSON *run = load_fixture(CLEAN);
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    assert_int_equal(mlpio_rules_check_training(run, v, &err), 0);
-    for (int i = 0; i < v->count; i++)
-        print_message("unexpected issue: %s: %s\n", v->issues[i].parameter, v->issues[i].message);
-    assert_int_equal(v->count, 0);
-    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_CLOSED);
-    mlpio_verdict_destroy(&v);
-    cJSON_Delete(run);
-}
-
-struct mutation {
-    const char *path;
-    const char *value; /* JSON text; NULL deletes */
-};
-
-struct rule_case {
-    const char *name;
-    struct mutation set[4];
-    struct {
-        const char *key, *value, *reference, *source;
-    } override;
-    enum mlpio_verdict verdict;
-    const char *parameter; /* the issue expected (NULL: no issue at all) */
-    enum mlpio_issue_level level;
-    const char *hint_has; /* substring of that issue's hint, or NULL */
-};
-
-#define HOSTS2(a, b)                                                                               \
-    "[{\"hostname\": \"n1\", \"ranks\": " #a ", \"first_rank\": 0},"                               \
-    " {\"hostname\": \"n2\", \"ranks\": " #b ", \"first_rank\": " #a "}]"
 
 static const struct rule_case rule_cases[] = {
     /* CLOSED lets these change. */
@@ -149,7 +54,7 @@ static const struct rule_case rule_cases[] = {
      {{"config.dataset.num_files_train", "40000"}},
      .verdict = MLPIO_VERDICT_CLOSED},
     {"closed_two_even_hosts",
-     {{"cluster.hosts", HOSTS2(8, 8)}, {"facts.accelerators", "16"}, {"world_size", "16"}},
+     {{"cluster.hosts", TWO_HOSTS(8, 8)}, {"facts.accelerators", "16"}, {"world_size", "16"}},
      .verdict = MLPIO_VERDICT_CLOSED},
     {"restated_reference_ok", .override = {"reader.batch_size", "7", "7", "params"},
      .verdict = MLPIO_VERDICT_CLOSED},
@@ -222,12 +127,12 @@ static const struct rule_case rule_cases[] = {
      .hint_has = "reader.prefetch_size"},
     /* Hosts. */
     {"accelerators_not_divisible",
-     {{"cluster.hosts", HOSTS2(4, 3)}, {"facts.accelerators", "7"}, {"world_size", "7"}},
+     {{"cluster.hosts", TWO_HOSTS(4, 3)}, {"facts.accelerators", "7"}, {"world_size", "7"}},
      .verdict = MLPIO_VERDICT_INVALID,
      .parameter = "accelerators_per_host",
      .level = MLPIO_ISSUE_INVALID},
     {"accelerators_uneven",
-     {{"cluster.hosts", HOSTS2(3, 5)}},
+     {{"cluster.hosts", TWO_HOSTS(3, 5)}},
      .verdict = MLPIO_VERDICT_INVALID,
      .parameter = "accelerators_per_host",
      .level = MLPIO_ISSUE_INVALID},
@@ -279,105 +184,15 @@ static const struct rule_case rule_cases[] = {
      .verdict = MLPIO_VERDICT_CLOSED},
 };
 
-static void test_rule_case(void **state)
-{
-    const struct rule_case *c = *state;
-    cJSON *run = load_fixture(CLEAN);
-    for (int i = 0; i < 4 && c->set[i].path; i++)
-        set_path(run, c->set[i].path, c->set[i].value);
-    if (c->override.key)
-        add_override(run, c->override.key, c->override.value, c->override.reference,
-                     c->override.source);
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    if (mlpio_rules_check_training(run, v, &err) != 0)
-        fail_msg("%s: %s", c->name, err.message);
-    for (int i = 0; i < v->count; i++)
-        print_message("  %s: [%d] %s: %s (hint: %s)\n", c->name, v->issues[i].level,
-                      v->issues[i].parameter, v->issues[i].message, v->issues[i].hint);
-    assert_int_equal(mlpio_verdict_of(v), c->verdict);
-    if (!c->parameter) {
-        assert_int_equal(v->count, 0);
-    } else {
-        /* One rule, one finding: no rule fires on a neighbour's input. */
-        assert_int_equal(v->count, 1);
-        const struct mlpio_issue *is = find_issue(v, c->parameter);
-        assert_non_null(is);
-        assert_int_equal(is->level, c->level);
-        assert_true(is->message[0] != '\0');
-        assert_true(is->expected[0] != '\0');
-        assert_true(is->actual[0] != '\0');
-        assert_true(is->hint[0] != '\0');
-        if (c->hint_has && !strstr(is->hint, c->hint_has))
-            fail_msg("hint \"%s\" lacks \"%s\"", is->hint, c->hint_has);
-    }
-    mlpio_verdict_destroy(&v);
-    cJSON_Delete(run);
-}
-
 /* Fixture files of whole runs judged as they are. */
-static void test_fixture_runs(void **state)
-{
-    static const struct {
-        const char *file;
-        enum mlpio_verdict verdict;
-        int count;
-        const char *parameters[2];
-    } cases[] = {
-        {CLEAN, MLPIO_VERDICT_CLOSED, 0, {NULL}},
-        /* Two hosts of 4, hdf5 instead of tfrecord, more read threads (allowed). */
-        {"open_resnet50_hdf5.json", MLPIO_VERDICT_OPEN, 1, {"dataset.format"}},
-        {"invalid_cosmoflow_small_odirect.json",
-         MLPIO_VERDICT_INVALID,
-         2,
-         {"dataset.num_files_train", "reader.odirect"}},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cJSON *run = load_fixture(cases[i].file);
-        struct mlpio_verdict_report *v = mlpio_verdict_create();
-        struct mlpio_error err = {0};
-        assert_int_equal(mlpio_rules_run_checker("training")(run, v, &err), 0);
-        if (mlpio_verdict_of(v) != cases[i].verdict || v->count != cases[i].count)
-            fail_msg("%s: verdict %s with %d issues", cases[i].file,
-                     mlpio_verdict_name(mlpio_verdict_of(v)), v->count);
-        for (int p = 0; p < 2 && cases[i].parameters[p]; p++)
-            assert_non_null(find_issue(v, cases[i].parameters[p]));
-        mlpio_verdict_destroy(&v);
-        cJSON_Delete(run);
-    }
-}
-
-static void test_many_issues_together(void **state)
-{
-    cJSON *run = load_fixture(CLEAN);
-    set_path(run, "options.verify", "true");
-    set_path(run, "options.scale", "0.25");
-    set_path(run, "config.reader.prefetch_size", "4");
-    set_path(run, "config.dataset.num_files_train", "100");
-    add_override(run, "framework", "\"tensorflow\"", "\"pytorch\"", "params");
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
-    struct mlpio_error err = {0};
-    assert_int_equal(mlpio_rules_check_training(run, v, &err), 0);
-    assert_int_equal(v->count, 5);
-    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_INVALID);
-    assert_int_equal(find_issue(v, "reader.prefetch_size")->level, MLPIO_ISSUE_INVALID);
-    /* Without an override to undo, the hint names the value to set. */
-    assert_string_equal(find_issue(v, "reader.prefetch_size")->hint,
-                        "set reader.prefetch_size to 2");
-    assert_string_equal(find_issue(v, "dataset.num_files_train")->actual, "100");
-    assert_string_equal(find_issue(v, "dataset.num_files_train")->expected, ">= 28000");
-    assert_int_equal(find_issue(v, "verify")->level, MLPIO_ISSUE_OPEN);
-    assert_int_equal(find_issue(v, "scale")->level, MLPIO_ISSUE_OPEN);
-    assert_int_equal(find_issue(v, "framework")->level, MLPIO_ISSUE_OPEN);
-    mlpio_verdict_destroy(&v);
-    cJSON_Delete(run);
-}
-
-struct malformed_case {
-    const char *name;
-    const char *file;    /* fixture to start from */
-    struct mutation set; /* applied when path is set */
-    const char *field;   /* must appear in the error message */
+static const struct file_case file_cases[] = {
+    {CLEAN, MLPIO_VERDICT_CLOSED, 0, {NULL}},
+    /* Two hosts of 4, hdf5 instead of tfrecord, more read threads (allowed). */
+    {"open_resnet50_hdf5.json", MLPIO_VERDICT_OPEN, 1, {"dataset.format"}},
+    {"invalid_cosmoflow_small_odirect.json",
+     MLPIO_VERDICT_INVALID,
+     2,
+     {"dataset.num_files_train", "reader.odirect"}},
 };
 
 static const struct malformed_case malformed_cases[] = {
@@ -449,130 +264,56 @@ static const struct malformed_case malformed_cases[] = {
     {"world_size_zero", CLEAN, {"world_size", "0"}, "\"world_size\""},
 };
 
-static void test_malformed_case(void **state)
+static const struct rules_suite suite = {
+    .group = "rules_training",
+    .benchmark = "training",
+    .clean = CLEAN,
+    .check = mlpio_rules_check_training,
+    RULES_TABLES(rule_cases, malformed_cases, file_cases),
+};
+
+static void test_many_issues_together(void **state)
 {
-    const struct malformed_case *c = *state;
-    cJSON *run = load_fixture(c->file);
-    if (c->set.path)
-        set_path(run, c->set.path, c->set.value);
+    cJSON *run = load_fixture(&suite, CLEAN);
+    set_path(run, "options.verify", "true");
+    set_path(run, "options.scale", "0.25");
+    set_path(run, "config.reader.prefetch_size", "4");
+    set_path(run, "config.dataset.num_files_train", "100");
+    add_override(run, "framework", "\"tensorflow\"", "\"pytorch\"", "params");
     struct mlpio_verdict_report *v = mlpio_verdict_create();
-    /* An earlier checker's issue must survive a failed check untouched. */
-    assert_int_equal(mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "earlier", "", "", "", "kept"), 0);
     struct mlpio_error err = {0};
-    assert_int_equal(mlpio_rules_check_training(run, v, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
-    if (!strstr(err.message, c->field))
-        fail_msg("%s: message \"%s\" does not name %s", c->name, err.message, c->field);
-    assert_true(err.hint[0] != '\0');
-    assert_int_equal(v->count, 1);
-    assert_string_equal(v->issues[0].parameter, "earlier");
+    assert_int_equal(mlpio_rules_check_training(run, v, &err), 0);
+    assert_int_equal(v->count, 5);
+    assert_int_equal(mlpio_verdict_of(v), MLPIO_VERDICT_INVALID);
+    assert_int_equal(find_issue(v, "reader.prefetch_size")->level, MLPIO_ISSUE_INVALID);
+    /* Without an override to undo, the hint names the value to set. */
+    assert_string_equal(find_issue(v, "reader.prefetch_size")->hint,
+                        "set reader.prefetch_size to 2");
+    assert_string_equal(find_issue(v, "dataset.num_files_train")->actual, "100");
+    assert_string_equal(find_issue(v, "dataset.num_files_train")->expected, ">= 28000");
+    assert_int_equal(find_issue(v, "verify")->level, MLPIO_ISSUE_OPEN);
+    assert_int_equal(find_issue(v, "scale")->level, MLPIO_ISSUE_OPEN);
+    assert_int_equal(find_issue(v, "framework")->level, MLPIO_ISSUE_OPEN);
     mlpio_verdict_destroy(&v);
     cJSON_Delete(run);
-}
-
-/* The k-th node below root in pre-order, with its parent (k counts down to 0). */
-static cJSON *nth_node(cJSON *root, int *k, cJSON **parent)
-{
-    cJSON *child;
-    cJSON_ArrayForEach(child, root)
-    {
-        if ((*k)-- == 0) {
-            *parent = root;
-            return child;
-        }
-        cJSON *found = nth_node(child, k, parent);
-        if (found)
-            return found;
-    }
-    return NULL;
-}
-
-/* Every field of a real run replaced by every other JSON type, or removed: the checker either
- * judges the run or fails naming a field, and never touches the report on failure. */
-static void test_every_field_mutated(void **state)
-{
-    static const char *const variants[] = {NULL, "null", "\"s\"", "-1", "true", "[]", "{}"};
-    cJSON *pristine = load_fixture(CLEAN);
-    int judged = 0, refused = 0;
-    for (int node = 0;; node++) {
-        for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
-            cJSON *run = cJSON_Duplicate(pristine, 1);
-            cJSON *parent = NULL;
-            int k = node;
-            cJSON *target = nth_node(run, &k, &parent);
-            if (!target) {
-                cJSON_Delete(run);
-                cJSON_Delete(pristine);
-                assert_true(judged > 0 && refused > 0);
-                return;
-            }
-            if (variants[i])
-                assert_true(cJSON_ReplaceItemViaPointer(parent, target, cJSON_Parse(variants[i])));
-            else
-                cJSON_Delete(cJSON_DetachItemViaPointer(parent, target));
-            struct mlpio_verdict_report *v = mlpio_verdict_create();
-            struct mlpio_error err = {0};
-            if (mlpio_rules_check_training(run, v, &err) == 0) {
-                judged++;
-            } else {
-                refused++;
-                assert_int_equal(err.category, MLPIO_ERR_CONFIG);
-                assert_non_null(strstr(err.message, "field"));
-                assert_int_equal(v->count, 0);
-            }
-            mlpio_verdict_destroy(&v);
-            cJSON_Delete(run);
-        }
-    }
 }
 
 static void test_not_an_object(void **state)
 {
-    struct mlpio_verdict_report *v = mlpio_verdict_create();
+    assert_refuses_non_objects(&suite);
     struct mlpio_error err = {0};
-    cJSON *arr = cJSON_CreateArray();
-    assert_int_equal(mlpio_rules_check_training(arr, v, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
-    assert_int_equal(mlpio_rules_check_training(NULL, v, &err), -1);
-    assert_int_equal(v->count, 0);
-    cJSON *run = load_fixture(CLEAN);
+    cJSON *run = load_fixture(&suite, CLEAN);
     assert_int_equal(mlpio_rules_check_training(run, NULL, &err), -1);
     assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
     cJSON_Delete(run);
-    cJSON_Delete(arr);
-    mlpio_verdict_destroy(&v);
 }
 
 int main(void)
 {
-    static const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_registry),      cmocka_unit_test(test_clean_closed_run),
-        cmocka_unit_test(test_fixture_runs),  cmocka_unit_test(test_many_issues_together),
-        cmocka_unit_test(test_not_an_object), cmocka_unit_test(test_every_field_mutated),
+    static const struct CMUnitTest own[] = {
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_many_issues_together),
+        cmocka_unit_test(test_not_an_object),
     };
-    size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    size_t nrule = sizeof(rule_cases) / sizeof(rule_cases[0]);
-    size_t nbad = sizeof(malformed_cases) / sizeof(malformed_cases[0]);
-    struct CMUnitTest *tests = calloc(nfixed + nrule + nbad, sizeof(*tests));
-    char(*names)[96] = calloc(nrule + nbad, sizeof(*names));
-    if (!tests || !names)
-        return 1;
-    size_t n = 0;
-    for (size_t i = 0; i < nfixed; i++)
-        tests[n++] = fixed[i];
-    for (size_t i = 0; i < nrule; i++) {
-        snprintf(names[i], sizeof(names[i]), "rule_%s", rule_cases[i].name);
-        tests[n++] = (struct CMUnitTest){
-            .name = names[i], .test_func = test_rule_case, .initial_state = (void *)&rule_cases[i]};
-    }
-    for (size_t i = 0; i < nbad; i++) {
-        snprintf(names[nrule + i], sizeof(names[0]), "malformed_%s", malformed_cases[i].name);
-        tests[n++] = (struct CMUnitTest){.name = names[nrule + i],
-                                         .test_func = test_malformed_case,
-                                         .initial_state = (void *)&malformed_cases[i]};
-    }
-    int rc = _cmocka_run_group_tests("rules_training", tests, n, NULL, NULL);
-    free(tests);
-    free(names);
-    return rc;
+    return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));
 }

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,37 +16,11 @@
 #include <unistd.h>
 
 #include "app/rundir.h"
-
-struct fixture {
-    char dir[256];
-};
+#include "support/files.h"
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/mlpio-rundir-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    int rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return rc;
+    return scratch_setup(state, "mlpio-rundir");
 }
 
 /* The name mlpio must give a run started at t, computed here independently. */
@@ -77,7 +50,7 @@ static char *create(const char *results, time_t when, char run_id[32])
 
 static void test_layout(void **state)
 {
-    struct fixture *f = *state;
+    struct scratch *f = *state;
     char results[512], want[768], name[32], run_id[32];
     /* A results directory that does not exist yet, two levels deep. */
     snprintf(results, sizeof(results), "%s/a/results", f->dir);
@@ -94,7 +67,7 @@ static void test_layout(void **state)
 
 static void test_same_second_takes_next_name(void **state)
 {
-    struct fixture *f = *state;
+    struct scratch *f = *state;
     char results[512], run_id[32], name[32];
     snprintf(results, sizeof(results), "%s/res", f->dir);
     time_t when = 1700000000;
@@ -127,7 +100,7 @@ static void test_same_second_takes_next_name(void **state)
 
 static void test_results_under_a_file(void **state)
 {
-    struct fixture *f = *state;
+    struct scratch *f = *state;
     char file[512], results[600], run_id[32];
     snprintf(file, sizeof(file), "%s/plainfile", f->dir);
     FILE *fp = fopen(file, "w");
@@ -168,9 +141,9 @@ static void test_path_join(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_same_second_takes_next_name, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_results_under_a_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layout, setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_same_second_takes_next_name, setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_results_under_a_file, setup, scratch_teardown),
         cmocka_unit_test(test_path_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
