@@ -26,3 +26,18 @@ mlpio_mpi_env() {
     fi
     export OMPI_MCA_rmaps_base_oversubscribe=1
 }
+
+# For scripts/bench: a Release build without tests in build-bench, the MPI environment for one
+# host, and $mlpio set to the binary. With "fio" as argument, fio must be installed too.
+mlpio_bench_setup() {
+    local build="$MLPIO_ROOT/build-bench"
+    mkdir -p "$build"
+    mlpio_build "$build" -DCMAKE_BUILD_TYPE=Release -DMLPIO_TESTS=OFF >/dev/null
+    mlpio_mpi_env
+    export OMPI_MCA_btl=self,vader
+    mlpio="$build/app/mlpio"
+    if [ "${1:-}" = fio ] && ! command -v fio >/dev/null; then
+        echo "fio is missing: run scripts/setup.sh" >&2
+        return 1
+    fi
+}

@@ -10,14 +10,8 @@ source "$(dirname "$0")/../common.sh"
 ranks=${1:-2}
 scale=${2:-0.04}
 n=${3:-5}
-build="$MLPIO_ROOT/build-bench"
-mkdir -p "$build"
-mlpio_build "$build" -DCMAKE_BUILD_TYPE=Release -DMLPIO_TESTS=OFF >/dev/null
-mlpio_mpi_env
-export OMPI_MCA_btl=self,vader
-mlpio="$build/app/mlpio"
+mlpio_bench_setup fio
 transfer=$((16 * 1024 * 1024))
-command -v fio >/dev/null || { echo "fio is missing: run scripts/setup.sh" >&2; exit 1; }
 
 median() { python3 -c 'import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
 

@@ -10,13 +10,7 @@ source "$(dirname "$0")/../common.sh"
 ranks=${1:-2}
 files=${2:-64}
 scale=${3:-0.05}
-build="$MLPIO_ROOT/build-bench"
-mkdir -p "$build"
-mlpio_build "$build" -DCMAKE_BUILD_TYPE=Release -DMLPIO_TESTS=OFF >/dev/null
-mlpio_mpi_env
-export OMPI_MCA_btl=self,vader
-mlpio="$build/app/mlpio"
-command -v fio >/dev/null || { echo "fio is missing: run scripts/setup.sh" >&2; exit 1; }
+mlpio_bench_setup fio
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.3f}")' "$@"; }
 threads=4

@@ -3,16 +3,12 @@
 # collection, rules and the plan, without I/O. Target: under 1 s. Prints the median of 7.
 set -euo pipefail
 source "$(dirname "$0")/../common.sh"
-build="$MLPIO_ROOT/build-bench"
-mkdir -p "$build"
-mlpio_build "$build" -DCMAKE_BUILD_TYPE=Release -DMLPIO_TESTS=OFF >/dev/null
-mlpio_mpi_env
-export OMPI_MCA_btl=self,vader
+mlpio_bench_setup
 ranks=${1:-4}
 times=()
 for _ in $(seq 7); do
     start=$(date +%s.%N)
-    mpirun -np "$ranks" "$build/app/mlpio" checkpointing run --model llama3-8b --what-if \
+    mpirun -np "$ranks" "$mlpio" checkpointing run --model llama3-8b --what-if \
         -cf /tmp/mlpio-whatif-ck -rd /tmp/mlpio-whatif-res >/dev/null
     end=$(date +%s.%N)
     times+=("$(echo "$end - $start" | bc -l)")
