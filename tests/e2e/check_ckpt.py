@@ -111,6 +111,10 @@ def main():
             for d_, g in zip(durs, gbps):
                 if abs(expected_total / 2**30 / d_ - g) > 1e-6 * g:
                     fail(f"{prefix}: throughput {g} != bytes/duration")
+            pr = s[f"{prefix}_checkpoint_per_rank"]
+            if not (0 < pr["min_GB_per_second"] <= pr["max_GB_per_second"]) or not (
+                    0 <= pr["min_rank"] < ranks and 0 <= pr["max_rank"] < ranks):
+                fail(f"{prefix}: per-rank extremes wrong: {pr}")
             if s[f"{prefix}_op_latency_seconds"]["count"] < ranks:
                 fail(f"{prefix}: latency histogram lacks calls")
     if abs(s["checkpoint_size_GB"] * 2**30 - expected_total) > 1:

@@ -267,11 +267,15 @@ static void record(struct ckpt *c, enum phase ph, int k, double duration, double
     struct {
         double v;
         int rank;
-    } mine = {rank_gibps, ctx->rank}, lo, hi;
-    MPI_Reduce(&mine, &lo, 1, MPI_DOUBLE_INT, MPI_MINLOC, 0, ctx->comm);
-    MPI_Reduce(&mine, &hi, 1, MPI_DOUBLE_INT, MPI_MAXLOC, 0, ctx->comm);
+    } mine[2] = {{rank_gibps, ctx->rank}, {-rank_gibps, ctx->rank}}, out[2];
+    /* One reduction finds both extremes: the minimum of -v is the maximum of v. */
+    MPI_Reduce(mine, out, 2, MPI_DOUBLE_INT, MPI_MINLOC, 0, ctx->comm);
     if (ctx->rank != 0)
         return;
+    struct {
+        double v;
+        int rank;
+    } lo = {out[0].v, out[0].rank}, hi = {-out[1].v, out[1].rank};
     double gibps = duration > 0 ? (double)c->job_bytes / GIB / duration : 0;
     r->duration[k] = duration;
     r->throughput[k] = gibps;
