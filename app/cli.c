@@ -278,9 +278,28 @@ static bool choice_ok(const char *choices, const char *value)
     return false;
 }
 
+static const struct mlpio_preset *find_preset(const struct mlpio_cli_option *wo, const char *value)
+{
+    for (const struct mlpio_preset *p = wo->presets; p && p->value; p++)
+        if (strcmp(p->value, value) == 0)
+            return p;
+    return NULL;
+}
+
 static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_option *wo,
                                const char *value, struct mlpio_error *err)
 {
+    if (wo->kind == MLPIO_OPT_PRESET) {
+        const struct mlpio_preset *p = find_preset(wo, value);
+        if (!p) {
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: unknown value '%s'", wo->name, value);
+            return mlpio_error_hint(err, "'mlpio %s --help' lists the values of --%s",
+                                    cli->workload->name, wo->name);
+        }
+        cli->preset = p;
+        cli->preset_by = wo;
+        return 0;
+    }
     if (wo->choices && !choice_ok(wo->choices, value)) {
         mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: unknown value '%s'", wo->name, value);
         return mlpio_error_hint(err, "choose one of %s", wo->choices);
@@ -292,6 +311,8 @@ static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_opt
         free(cli->variant);
         if (!(cli->variant = strdup(value)))
             return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+        return 0;
+    case MLPIO_OPT_PRESET:
         return 0;
     case MLPIO_OPT_SETTING:
         if (!cli->settings && !(cli->settings = cJSON_CreateObject()))
@@ -389,7 +410,8 @@ static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
                 return mlpio_error_hint(err, "did you mean '--%s'?", near);
             return mlpio_error_hint(err, "see 'mlpio %s --help'", w->name);
         }
-        bool needs = wo || takes_value(u->id);
+        /* A workload option without a metavar is a flag: present means "true". */
+        bool needs = wo ? wo->metavar != NULL : takes_value(u->id);
         if (needs && !value) {
             if (i + 1 >= argc) {
                 mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' needs a value (%s)", arg,
@@ -401,6 +423,8 @@ static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
             return mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' takes no value", arg);
         }
         if (wo) {
+            if (!needs)
+                value = wo->flag_value ? wo->flag_value : "true";
             if (set_workload_option(cli, wo, value, err) < 0)
                 return -1;
             continue;
@@ -415,6 +439,57 @@ static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
                strchr(argv[i + 1], '='))
             if (add_param(cli, argv[++i], err) < 0)
                 return -1;
+    }
+    return 0;
+}
+
+/* The preset's model and overrides join what the user gave; a contradiction is refused rather
+ * than silently resolved, because a preset stands for a configuration the rules know. */
+static int apply_preset(struct mlpio_cli *cli, struct mlpio_error *err)
+{
+    const struct mlpio_preset *p = cli->preset;
+    if (!p)
+        return 0;
+    const char *opt = cli->preset_by->name;
+    if (p->model && cli->model && strcmp(cli->model, p->model) != 0) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s %s runs model %s, but --model says %s", opt,
+                        p->value, p->model, cli->model);
+        return mlpio_error_hint(err, "drop --model, or drop --%s", opt);
+    }
+    if (p->model && !cli->model && !(cli->model = strdup(p->model)))
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
+    int given = cli->noverrides;
+    for (const char *s = p->overrides; s && *s;) {
+        size_t n = strcspn(s, " ");
+        const char *eq = memchr(s, '=', n);
+        if (!eq)
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "malformed preset entry '%.*s'", (int)n,
+                                   s);
+        size_t klen = (size_t)(eq - s);
+        char value[128];
+        snprintf(value, sizeof(value), "%.*s", (int)(n - klen - 1), eq + 1);
+        for (int k = 0; k < given; k++) {
+            const struct mlpio_override *o = &cli->overrides[k];
+            if (strlen(o->key) != klen || strncmp(o->key, s, klen) != 0)
+                continue;
+            char *end = NULL;
+            double a = strtod(o->value, &end);
+            bool same = strcmp(o->value, value) == 0 ||
+                        (end != o->value && !*end && a == strtod(value, NULL));
+            if (!same) {
+                mlpio_error_set(err, MLPIO_ERR_USAGE,
+                                "--%s %s sets %s=%s, but the command line sets it to %s", opt,
+                                p->value, o->key, value, o->value);
+                return mlpio_error_hint(err,
+                                        "the option fixes this value; drop the override, or "
+                                        "drop --%s and give every value yourself",
+                                        opt);
+            }
+        }
+        if (add_override(cli, s, klen, value, "preset", err) < 0)
+            return -1;
+        s += n;
+        s += strspn(s, " ");
     }
     return 0;
 }
@@ -447,7 +522,7 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
         }
         i++;
     }
-    if (parse_options(argc, argv, i, cli, err) < 0)
+    if (parse_options(argc, argv, i, cli, err) < 0 || apply_preset(cli, err) < 0)
         return -1;
     if (!cli->command && !cli->help) {
         mlpio_error_set(err, MLPIO_ERR_USAGE, "no command given for benchmark '%s'",
@@ -516,6 +591,13 @@ cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli)
         cJSON_AddStringToObject(o, "config_file", cli->config_file);
     if (cli->variant)
         cJSON_AddStringToObject(o, "variant", cli->variant);
+    if (cli->preset) {
+        cJSON *p = cJSON_AddObjectToObject(o, "preset");
+        if (p) {
+            cJSON_AddStringToObject(p, "option", cli->preset_by->name);
+            cJSON_AddStringToObject(p, "value", cli->preset->value);
+        }
+    }
     if (cli->settings)
         cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(cli->settings, 1));
     return o;
@@ -585,9 +667,10 @@ void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
     fprintf(out, "Options for %s:\n", w->name);
     for (int i = 0; w->options[i].name; i++) {
         char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s %s", w->options[i].name,
+        snprintf(left, sizeof(left), "--%s%s%s%s%s", w->options[i].name,
                  w->options[i].alias ? ", -" : "", w->options[i].alias ? w->options[i].alias : "",
-                 w->options[i].metavar);
+                 w->options[i].metavar ? " " : "",
+                 w->options[i].metavar ? w->options[i].metavar : "");
         const struct mlpio_cli_option *o = &w->options[i];
         if (o->kind == MLPIO_OPT_CONFIG)
             fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->config_key);
@@ -595,6 +678,9 @@ void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
             fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->choices);
         else
             fprintf(out, "  %-34s %s\n", left, o->help);
+        for (const struct mlpio_preset *p = o->presets; p && p->value; p++)
+            fprintf(out, "  %-34s   %s: %s%s%s\n", "", p->value, p->summary,
+                    p->model ? "; model " : "", p->model ? p->model : "");
     }
     fprintf(out, "\n");
     print_universal(out);

@@ -57,7 +57,9 @@ struct mlpio_cli {
     enum mlpio_log_level level;
     struct mlpio_override *overrides;
     int noverrides;
-    char *variant;   /* MLPIO_OPT_VARIANT value, or NULL */
+    char *variant;                            /* MLPIO_OPT_VARIANT value, or NULL */
+    const struct mlpio_preset *preset;        /* chosen with a MLPIO_OPT_PRESET option, or NULL */
+    const struct mlpio_cli_option *preset_by; /* that option */
     cJSON *settings; /* MLPIO_OPT_SETTING values as strings, by option name */
     int argc;
     char **argv; /* borrowed */

@@ -31,17 +31,30 @@ enum mlpio_opt_kind {
     MLPIO_OPT_CONFIG = 0, /* the value overrides config_key */
     MLPIO_OPT_VARIANT,    /* the value picks the definition share/<bench>/<model>_<value>.json */
     MLPIO_OPT_SETTING,    /* the value is kept in cli->settings under the option's name */
+    MLPIO_OPT_PRESET,     /* the value picks one of .presets: a model and fixed overrides */
+};
+
+/* A named set of values (e.g. a CLOSED configuration), chosen with one option. The CLI applies
+ * it after parsing: it selects the model and adds the overrides (source "preset"); a --model
+ * or an override given on the command line that contradicts it is a usage error. */
+struct mlpio_preset {
+    const char *value;     /* the option's value that selects it: "1" */
+    const char *model;     /* model it runs (NULL: any) */
+    const char *overrides; /* "key=value key=value ..." */
+    const char *summary;   /* one line for --help */
 };
 
 /* A benchmark-specific option. */
 struct mlpio_cli_option {
     const char *name;    /* long name without dashes: "num-checkpoints-write" */
     const char *alias;   /* short alias without the dash: "ncw" (or NULL) */
-    const char *metavar; /* "N" */
+    const char *metavar; /* "N"; NULL: a flag that takes no value (see flag_value) */
     const char *config_key;
     const char *help;
     enum mlpio_opt_kind kind;
     const char *choices; /* "a|b": values accepted (checked while parsing), or NULL: any */
+    const struct mlpio_preset *presets; /* MLPIO_OPT_PRESET: terminated by {NULL} */
+    const char *flag_value;             /* value of a flag (metavar NULL); NULL: "true" */
 };
 
 /* Another name accepted for a parameter (e.g. where MLPerf Storage's documents and DLIO's

@@ -562,6 +562,77 @@ static void test_help_top_and_workload(void **state)
     free(text);
 }
 
+static const char *find_override(const struct mlpio_cli *cli, const char *key, const char **source)
+{
+    for (int i = 0; i < cli->noverrides; i++)
+        if (strcmp(cli->overrides[i].key, key) == 0) {
+            if (source)
+                *source = cli->overrides[i].source;
+            return cli->overrides[i].value;
+        }
+    return NULL;
+}
+
+/* A flag takes no value and stands for its flag_value (kvcache's --disable-* are "false"). */
+static void test_flags(void **state)
+{
+    (void)state;
+    struct mlpio_cli cli;
+    const char *args[] = {"mlpio", "kvcache", "run", "--disable-multi-turn", "--keep-cache", NULL};
+    parse_ok(args, &cli);
+    assert_string_equal(find_override(&cli, "kvcache.multi_turn", NULL), "false");
+    assert_string_equal(find_override(&cli, "cache.keep", NULL), "true");
+    mlpio_cli_free(&cli);
+    struct mlpio_error err = {0};
+    const char *bad[] = {"mlpio", "kvcache", "run", "--keep-cache=yes", NULL};
+    assert_int_equal(parse(bad, &cli, &err), -1);
+    assert_non_null(strstr(err.message, "takes no value"));
+    mlpio_cli_free(&cli);
+}
+
+/* A preset picks the model and adds its values; agreeing values are fine, others refused. */
+static void test_presets(void **state)
+{
+    (void)state;
+    struct mlpio_cli cli;
+    const char *source = NULL;
+    const char *args[] = {"mlpio", "kvcache", "run", "--option", "3", "--cache-dir", "/x", NULL};
+    parse_ok(args, &cli);
+    assert_string_equal(cli.model, "llama3.1-70b-instruct");
+    assert_string_equal(find_override(&cli, "kvcache.num_users", &source), "70");
+    assert_string_equal(source, "preset");
+    assert_string_equal(find_override(&cli, "kvcache.max_concurrent_allocs", NULL), "4");
+    assert_string_equal(find_override(&cli, "cache.cache_dir", NULL), "/x");
+    cJSON *o = mlpio_cli_options_json(&cli);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "preset"), "value")->valuestring,
+                        "3");
+    cJSON_Delete(o);
+    mlpio_cli_free(&cli);
+
+    const char *same[] = {"mlpio",    "kvcache", "run",     "-nu",         "100.0",
+                          "--option", "2",       "--model", "llama3.1-8b", NULL};
+    parse_ok(same, &cli);
+    mlpio_cli_free(&cli);
+
+    struct mlpio_error err = {0};
+    const char *users[] = {"mlpio", "kvcache", "run", "--option", "1", "-nu", "5", NULL};
+    assert_int_equal(parse(users, &cli, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_USAGE);
+    assert_non_null(strstr(err.message, "--option 1 sets kvcache.num_users=200"));
+    assert_non_null(strstr(err.message, "to 5"));
+    mlpio_cli_free(&cli);
+    memset(&err, 0, sizeof(err));
+    const char *model[] = {"mlpio", "kvcache", "run", "--model", "tiny-1b", "--option", "1", NULL};
+    assert_int_equal(parse(model, &cli, &err), -1);
+    assert_non_null(strstr(err.message, "runs model llama3.1-8b"));
+    mlpio_cli_free(&cli);
+    memset(&err, 0, sizeof(err));
+    const char *unknown[] = {"mlpio", "kvcache", "run", "--option", "4", NULL};
+    assert_int_equal(parse(unknown, &cli, &err), -1);
+    assert_non_null(strstr(err.message, "unknown value '4'"));
+    mlpio_cli_free(&cli);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +648,8 @@ int main(void)
         cmocka_unit_test(test_options_json),
         cmocka_unit_test(test_help_command),
         cmocka_unit_test(test_help_top_and_workload),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_presets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
