@@ -7,6 +7,7 @@
 
 #include "app/cli.h"
 #include "app/dedup.h"
+#include "app/watch.h"
 
 static int tool_version(struct mlpio_context *ctx, int argc, char **argv)
 {
@@ -125,6 +126,8 @@ static const struct mlpio_tool tools[] = {
      "compressible blocks and the dedup ratio (blocks / unique blocks). A ratio of 1.0 means\n"
      "no block repeats: deduplicating storage gains nothing from the data.\n",
      tool_dedup_check},
+    {"watch", "print or follow a run's event log (events.jsonl)", mlpio_watch_usage,
+     mlpio_watch_main},
     {NULL, NULL, NULL, NULL},
 };
 
