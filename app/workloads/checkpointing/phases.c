@@ -13,6 +13,7 @@
 
 #include "app/histogram.h"
 #include "app/prefill.h"
+#include "app/progress.h"
 #include "app/rundir.h"
 #include "app/workloads/checkpointing/checkpointing.h"
 #include "app/workloads/checkpointing/plan.h"
@@ -46,9 +47,19 @@ struct ckpt {
     void *buf;             /* reads and the shared layout */
     struct mlpio_prefill *prefill; /* per-rank writes: data generated ahead of the writer */
     struct mlpio_hist ops;
+    struct mlpio_progress *progress; /* rank 0, during a phase */
+    uint64_t moved;                  /* this rank's bytes in the current phase */
     struct phase_result result[2];
     const char *cache_policy;
 };
+
+/* One transfer done: its latency, and progress (rank 0 counts its own bytes for every rank). */
+static void op_done(struct ckpt *c, size_t n, double seconds)
+{
+    mlpio_hist_add(&c->ops, seconds);
+    c->moved += n;
+    mlpio_progress_update(c->progress, (double)c->moved * c->run->ctx->size);
+}
 
 static void fill_from_object(void *arg, void *buf, size_t len, uint64_t off)
 {
@@ -83,7 +94,7 @@ static int transfer(struct ckpt *c, enum phase ph, struct mlpio_io_file *f,
         rc = mlpio_io_read_at(f, c->buf, n, file_off, err);
     }
     if (rc == 0 && n > 0)
-        mlpio_hist_add(&c->ops, MPI_Wtime() - t0);
+        op_done(c, n, MPI_Wtime() - t0);
     uint64_t bad;
     if (rc == 0 && ph == PHASE_READ && c->run->cli->verify &&
         mlpio_data_verify(obj, data_off, c->buf, n, &bad) < 0) {
@@ -161,7 +172,7 @@ static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i, struct 
             if (rc == 0)
                 rc = mlpio_io_write_at(f, chunk, n, off, err);
             if (rc == 0)
-                mlpio_hist_add(&c->ops, MPI_Wtime() - t0);
+                op_done(c, n, MPI_Wtime() - t0);
         }
         if (rc < 0)
             mlpio_prefill_stop(c->prefill);
@@ -307,6 +318,8 @@ static int run_phase(struct ckpt *c, enum phase ph, struct mlpio_error *err)
     cJSON_AddStringToObject(begin, "phase", phase_name[ph]);
     cJSON_AddNumberToObject(begin, "checkpoints", n);
     mlpio_run_event(run, "phase_begin", begin);
+    c->moved = 0;
+    c->progress = mlpio_progress_start(run, phase_name[ph], (double)c->job_bytes * n, "bytes");
     for (int k = 0; k < n; k++) {
         /* Reads cycle over what was written (or over existing steps when nothing was). */
         int step = ph == PHASE_READ && c->ncw > 0 ? k % c->ncw + 1 : k + 1;
@@ -315,20 +328,25 @@ static int run_phase(struct ckpt *c, enum phase ph, struct mlpio_error *err)
         int rc = ph == PHASE_WRITE ? make_step_dir(c, step, err) : 0;
         if (rc == 0 && ph == PHASE_READ)
             rc = mlpio_context_agree(ctx, drop_cached(c, step, err), err);
-        if (rc < 0)
+        if (rc < 0) {
+            mlpio_progress_finish(&c->progress);
             return -1;
+        }
         MPI_Barrier(ctx->comm);
         double start = MPI_Wtime();
         rc = do_checkpoint(c, ph, step, err);
         double mine = MPI_Wtime() - start;
         /* The agreement is also the closing barrier: no rank passes it before all arrive. */
-        if (mlpio_context_agree(ctx, rc, err) < 0)
+        if (mlpio_context_agree(ctx, rc, err) < 0) {
+            mlpio_progress_finish(&c->progress);
             return -1;
+        }
         double stop = MPI_Wtime(), gstart = 0, gstop = 0;
         if (mlpio_timing_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0)
             return -1;
         record(c, ph, k, gstop - gstart, mine > 0 ? (double)c->plan.bytes / GIB / mine : 0);
     }
+    mlpio_progress_finish(&c->progress);
     if (mlpio_hist_reduce(&c->ops, &c->result[ph].ops, 0, ctx->comm, err) < 0)
         return -1;
     cJSON *end = cJSON_CreateObject();

@@ -1,0 +1,139 @@
+/* mlpio progress line and progress events (see progress.h). */
+#include "app/progress.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/run.h"
+
+#define REDRAW_SECONDS 0.1
+#define DEFAULT_EVENT_SECONDS 5.0
+
+struct mlpio_progress {
+    struct mlpio_run *run;
+    char phase[48];
+    char unit[16];
+    double total, done;
+    double start, last_draw, last_event, event_every;
+    bool tty;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void duration_text(char *buf, size_t len, double s)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, len, "--:--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+void mlpio_progress_format(char *buf, unsigned len, const char *phase, double done, double total,
+                           const char *unit, double elapsed)
+{
+    bool bytes = strcmp(unit, "bytes") == 0;
+    double scale = bytes ? 1e9 : 1.0;
+    double rate = elapsed > 0 ? done / elapsed : 0;
+    char amount[64], eta[24], rate_text[48];
+    if (total > 0)
+        snprintf(amount, sizeof(amount), bytes ? "%.2f/%.2f GB" : "%.0f/%.0f %s", done / scale,
+                 total / scale, unit);
+    else
+        snprintf(amount, sizeof(amount), bytes ? "%.2f GB" : "%.0f %s", done / scale, unit);
+    snprintf(rate_text, sizeof(rate_text), bytes ? "%.2f GB/s" : "%.1f/s", rate / scale);
+    if (total > 0 && rate > 0)
+        duration_text(eta, sizeof(eta), (total - done) / rate);
+    else
+        duration_text(eta, sizeof(eta), -1);
+    if (total > 0)
+        snprintf(buf, len, "[%s] %s (%.0f %%)  %s  ETA %s", phase, amount,
+                 100.0 * fmin(done / total, 1.0), rate_text, eta);
+    else
+        snprintf(buf, len, "[%s] %s  %s", phase, amount, rate_text);
+}
+
+struct mlpio_progress *mlpio_progress_start(struct mlpio_run *run, const char *phase, double total,
+                                            const char *unit)
+{
+    if (!run || run->ctx->rank != 0)
+        return NULL;
+    struct mlpio_progress *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->run = run;
+    snprintf(p->phase, sizeof(p->phase), "%s", phase);
+    snprintf(p->unit, sizeof(p->unit), "%s", unit);
+    p->total = total;
+    p->start = p->last_draw = p->last_event = now_s();
+    p->tty = run->ctx->level > MLPIO_LOG_QUIET && isatty(fileno(run->ctx->out));
+    const char *every = getenv("MLPIO_PROGRESS_INTERVAL");
+    p->event_every = every && atof(every) > 0 ? atof(every) : DEFAULT_EVENT_SECONDS;
+    return p;
+}
+
+static void draw(struct mlpio_progress *p, double t, bool last)
+{
+    char line[160];
+    mlpio_progress_format(line, sizeof(line), p->phase, p->done, p->total, p->unit, t - p->start);
+    FILE *out = p->run->ctx->out;
+    /* \r and erase-to-end-of-line: the line is redrawn in place */
+    fprintf(out, "\r%s\033[K%s", line, last ? "\n" : "");
+    fflush(out);
+    p->last_draw = t;
+}
+
+static void event(struct mlpio_progress *p, double t)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "phase", p->phase);
+    cJSON_AddNumberToObject(c, "done", p->done);
+    if (p->total > 0)
+        cJSON_AddNumberToObject(c, "total", p->total);
+    cJSON_AddStringToObject(c, "unit", p->unit);
+    double el = t - p->start;
+    cJSON_AddNumberToObject(c, "elapsed", el);
+    cJSON_AddNumberToObject(c, "rate", el > 0 ? p->done / el : 0);
+    if (p->total > 0 && el > 0 && p->done > 0)
+        cJSON_AddNumberToObject(c, "eta", (p->total - p->done) / (p->done / el));
+    mlpio_run_event(p->run, "progress", c);
+    p->last_event = t;
+}
+
+void mlpio_progress_update(struct mlpio_progress *p, double done)
+{
+    if (!p)
+        return;
+    p->done = done;
+    double t = now_s();
+    if (p->tty && t - p->last_draw >= REDRAW_SECONDS)
+        draw(p, t, false);
+    if (t - p->last_event >= p->event_every)
+        event(p, t);
+}
+
+void mlpio_progress_finish(struct mlpio_progress **pp)
+{
+    if (!pp || !*pp)
+        return;
+    struct mlpio_progress *p = *pp;
+    double t = now_s();
+    if (p->tty)
+        draw(p, t, true);
+    event(p, t);
+    free(p);
+    *pp = NULL;
+}
