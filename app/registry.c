@@ -5,10 +5,12 @@
 
 extern const struct mlpio_workload mlpio_workload_checkpointing;
 extern const struct mlpio_workload mlpio_workload_training;
+extern const struct mlpio_workload mlpio_workload_kvcache;
 
 static const struct mlpio_workload *const registry[] = {
     &mlpio_workload_checkpointing,
     &mlpio_workload_training,
+    &mlpio_workload_kvcache,
     NULL,
 };
 

@@ -72,5 +72,8 @@ int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_repor
                                     struct mlpio_error *err);
 int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
                                struct mlpio_error *err);
+/* Run checks of WORKLOADS.md section 3. */
+int mlpio_rules_check_kvcache(const cJSON *run, struct mlpio_verdict_report *v,
+                              struct mlpio_error *err);
 
 #endif

@@ -192,6 +192,7 @@ mlpio_rules_checker_fn mlpio_rules_run_checker(const char *benchmark)
         mlpio_rules_checker_fn check;
     } checkers[] = {
         {"checkpointing", mlpio_rules_check_checkpointing},
+        {"kvcache", mlpio_rules_check_kvcache},
         {"training", mlpio_rules_check_training},
     };
     if (!benchmark)

@@ -1,0 +1,464 @@
+/* mlpio KV-cache engine: scheduler, workers and per-request state machines (see engine.h). */
+#include "app/workloads/kvcache/engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum stage { IDLE = 0, QUEUED, PREFILL_DONE, FINISHED, ABANDONED };
+enum event_kind { EV_ARRIVAL = 0, EV_RESUME = 1 };
+
+struct event {
+    double t;
+    uint32_t user;
+    uint32_t kind;
+};
+
+struct slot {
+    struct mlpio_kv_user user;
+    struct mlpio_kv_request req;
+    double arrival;
+    uint32_t reads_done;
+    bool started;
+    enum stage stage;
+};
+
+struct worker {
+    struct engine *e;
+    pthread_t thread;
+    struct mlpio_kv_scratch scratch;
+    struct mlpio_hist e2e, qos[MLPIO_KV_NQOS];
+    uint64_t completed, prefill_tokens, decode_tokens;
+    uint64_t needed, reused, recomputed;
+};
+
+struct engine {
+    const struct mlpio_kv_engine_config *cfg;
+    struct mlpio_kv_cache *cache;
+    pthread_mutex_t lock;
+    pthread_cond_t sched_cv, work_cv;
+    struct slot *slots;
+    struct event *heap;
+    size_t nheap;
+    uint32_t *fifo; /* ring of user indexes */
+    size_t head, count;
+    uint32_t active; /* started, not finished */
+    bool shutdown, failed;
+    bool halt; /* read by workers without the lock (atomically): stop what you are doing */
+    struct mlpio_error first_err;
+    double start, end;
+    uint64_t unstarted, failed_requests, turns, conversations, completed, abandoned;
+    struct mlpio_hist lag;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct timespec abs_time(double t)
+{
+    /* condition variables use CLOCK_MONOTONIC (set at init) */
+    struct timespec ts;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Binary min-heap on t (ties by user, so runs with one seed replay in one order). */
+static bool ev_less(const struct event *a, const struct event *b)
+{
+    return a->t < b->t || (a->t == b->t && a->user < b->user);
+}
+
+static void heap_push(struct engine *e, struct event ev)
+{
+    size_t i = e->nheap++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!ev_less(&ev, &e->heap[p]))
+            break;
+        e->heap[i] = e->heap[p];
+        i = p;
+    }
+    e->heap[i] = ev;
+}
+
+static struct event heap_pop(struct engine *e)
+{
+    struct event top = e->heap[0], last = e->heap[--e->nheap];
+    size_t i = 0, n = e->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && ev_less(&e->heap[c + 1], &e->heap[c]))
+            c++;
+        if (!ev_less(&e->heap[c], &last))
+            break;
+        e->heap[i] = e->heap[c];
+        i = c;
+    }
+    if (n)
+        e->heap[i] = last;
+    return top;
+}
+
+static void fifo_push(struct engine *e, uint32_t user)
+{
+    size_t n = e->cfg->users;
+    e->fifo[(e->head + e->count) % n] = user;
+    e->count++;
+}
+
+static uint32_t fifo_pop(struct engine *e)
+{
+    uint32_t u = e->fifo[e->head];
+    e->head = (e->head + 1) % e->cfg->users;
+    e->count--;
+    return u;
+}
+
+/* Prefill: earlier blocks evicted from every tier are put again (recomputed), then the turn's
+ * new blocks are appended. Blocks found in the cache are the request's cache hits. */
+static int prefill(struct worker *w, struct slot *s, struct mlpio_error *err)
+{
+    struct mlpio_kv_cache *c = w->e->cache;
+    struct mlpio_kv_conv *conv = &s->user.conv;
+    uint64_t reused = 0, recomputed = 0;
+    for (size_t i = 0; i < conv->n; i++) {
+        if (mlpio_kv_exists(c, conv->blocks[i].id)) {
+            reused++;
+            continue;
+        }
+        if (mlpio_kv_put(c, &w->scratch, &conv->blocks[i], NULL, err) < 0)
+            return -1;
+        recomputed++;
+    }
+    for (size_t i = 0; i < s->req.nblocks; i++)
+        reused += mlpio_kv_exists(c, s->req.blocks[i].id);
+    if (mlpio_kv_conv_append(c, &w->scratch, conv, s->req.blocks, s->req.nblocks, NULL, err) < 0)
+        return -1;
+    w->needed += conv->n;
+    w->reused += reused;
+    w->recomputed += recomputed;
+    return 0;
+}
+
+/* Run the request until it finishes or must sleep; *sleep_s is the generation time to wait. */
+static int step(struct worker *w, struct slot *s, double *sleep_s, struct mlpio_error *err)
+{
+    const struct mlpio_kv_engine_config *cfg = w->e->cfg;
+    uint32_t per_read =
+        cfg->traffic.decode_tokens_per_read ? cfg->traffic.decode_tokens_per_read : 32;
+    *sleep_s = 0;
+    if (s->stage == QUEUED) {
+        if (prefill(w, s, err) < 0)
+            return -1;
+        s->stage = PREFILL_DONE;
+    }
+    while (s->reads_done < s->req.decode_reads) {
+        if (__atomic_load_n(&w->e->halt, __ATOMIC_RELAXED)) {
+            s->stage = ABANDONED;
+            return 0;
+        }
+        if (mlpio_kv_conv_read(w->e->cache, &w->scratch, &s->user.conv, NULL, err) < 0)
+            return -1;
+        s->reads_done++;
+        if (s->reads_done == s->req.decode_reads)
+            break;
+        uint64_t generated = (uint64_t)(s->reads_done - 1) * per_read;
+        uint64_t left =
+            s->req.generated_tokens > generated ? s->req.generated_tokens - generated : 0;
+        uint64_t tokens = left < per_read ? left : per_read;
+        *sleep_s = (double)tokens * cfg->generation_seconds_per_token;
+        if (*sleep_s > 0)
+            return 0;
+    }
+    s->stage = FINISHED;
+    return 0;
+}
+
+static void complete(struct worker *w, struct slot *s, double t)
+{
+    double latency = t - s->arrival;
+    mlpio_hist_add(&w->e2e, latency);
+    mlpio_hist_add(&w->qos[s->user.qos], latency);
+    w->completed++;
+    w->decode_tokens += s->req.generated_tokens;
+    uint64_t prompt = s->req.system_prompt >= 0 ? w->e->cfg->traffic.system_prompt_tokens : 0;
+    w->prefill_tokens += s->req.context_tokens + prompt;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct engine *e = w->e;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        while (!e->count && !e->shutdown)
+            pthread_cond_wait(&e->work_cv, &e->lock);
+        if (e->shutdown)
+            break;
+        uint32_t u = fifo_pop(e);
+        struct slot *s = &e->slots[u];
+        if (!s->started) {
+            s->started = true;
+            e->active++;
+        }
+        bool skip = e->failed;
+        pthread_mutex_unlock(&e->lock);
+
+        struct mlpio_error err = {0};
+        double sleep_s = 0;
+        int rc = skip ? 0 : step(w, s, &sleep_s, &err);
+        double t = now_s();
+        if (rc == 0 && s->stage == FINISHED)
+            complete(w, s, t);
+
+        pthread_mutex_lock(&e->lock);
+        if (rc < 0 || skip) {
+            if (rc < 0 && !e->failed) {
+                e->first_err = err;
+                e->failed = true;
+                __atomic_store_n(&e->halt, true, __ATOMIC_RELAXED);
+            }
+            if (rc < 0)
+                e->failed_requests++;
+            s->stage = IDLE;
+            e->active--;
+        } else if (s->stage == ABANDONED) {
+            s->stage = IDLE;
+            e->active--;
+            e->abandoned++;
+        } else if (s->stage == FINISHED) {
+            s->stage = IDLE;
+            e->active--;
+            e->completed++;
+            heap_push(e, (struct event){t + mlpio_kv_user_think(&s->user), u, EV_ARRIVAL});
+        } else {
+            heap_push(e, (struct event){t + sleep_s, u, EV_RESUME});
+        }
+        pthread_cond_signal(&e->sched_cv);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+/* An arrival becomes a request in the FIFO (or, after the end, retires its user). */
+static int arrive(struct engine *e, struct event ev, double t)
+{
+    struct slot *s = &e->slots[ev.user];
+    if (ev.t >= e->end)
+        return 0;
+    mlpio_hist_add(&e->lag, t - ev.t);
+    if (mlpio_kv_traffic_next(&e->cfg->traffic, &s->user, &s->req) < 0)
+        return -1;
+    e->turns++;
+    e->conversations += s->req.new_conversation;
+    s->arrival = ev.t;
+    s->reads_done = 0;
+    s->started = false;
+    s->stage = QUEUED;
+    fifo_push(e, ev.user);
+    pthread_cond_signal(&e->work_cv);
+    return 0;
+}
+
+/* After the end, requests still waiting in the FIFO that never started are dropped. */
+static void drop_unstarted(struct engine *e)
+{
+    size_t n = e->count, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = fifo_pop(e);
+        if (e->slots[u].started) {
+            fifo_push(e, u);
+            kept++;
+        } else {
+            e->slots[u].stage = IDLE;
+            e->unstarted++;
+        }
+    }
+    (void)kept;
+}
+
+static int schedule(struct engine *e, struct mlpio_error *err)
+{
+    const struct mlpio_kv_engine_config *cfg = e->cfg;
+    pthread_mutex_lock(&e->lock);
+    bool ended = false;
+    for (;;) {
+        double t = now_s();
+        if (e->failed || (cfg->stop && cfg->stop()))
+            break;
+        while (e->nheap && e->heap[0].t <= t) {
+            struct event ev = heap_pop(e);
+            if (ev.kind == EV_RESUME) {
+                fifo_push(e, ev.user);
+                pthread_cond_signal(&e->work_cv);
+            } else if (arrive(e, ev, t) < 0) {
+                e->failed = true;
+                mlpio_error_set(&e->first_err, MLPIO_ERR_INTERNAL, "out of memory for requests");
+            }
+        }
+        if (cfg->progress)
+            cfg->progress(cfg->progress_arg, t - e->start, e->completed);
+        if (t >= e->end) {
+            if (!ended) {
+                drop_unstarted(e);
+                ended = true;
+            }
+            if (e->active == 0)
+                break;
+        }
+        /* Sleep until the next event, the end, or at most 100 ms (to poll stop()). */
+        double wake = t + 0.1;
+        if (e->nheap && e->heap[0].t < wake)
+            wake = e->heap[0].t;
+        if (!ended && e->end < wake)
+            wake = e->end;
+        struct timespec ts = abs_time(wake);
+        pthread_cond_timedwait(&e->sched_cv, &e->lock, &ts);
+    }
+    e->shutdown = true;
+    __atomic_store_n(&e->halt, true, __ATOMIC_RELAXED);
+    pthread_cond_broadcast(&e->work_cv);
+    pthread_mutex_unlock(&e->lock);
+    (void)err;
+    return 0;
+}
+
+static void engine_free(struct engine *e)
+{
+    if (e->slots)
+        for (uint32_t i = 0; i < e->cfg->users; i++)
+            mlpio_kv_user_fini(&e->slots[i].user);
+    free(e->slots);
+    free(e->heap);
+    free(e->fifo);
+    pthread_cond_destroy(&e->sched_cv);
+    pthread_cond_destroy(&e->work_cv);
+    pthread_mutex_destroy(&e->lock);
+}
+
+static int engine_init(struct engine *e, struct mlpio_kv_cache *cache,
+                       const struct mlpio_kv_engine_config *cfg, struct mlpio_error *err)
+{
+    memset(e, 0, sizeof(*e));
+    e->cfg = cfg;
+    e->cache = cache;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->sched_cv, &attr);
+    pthread_cond_init(&e->work_cv, &attr);
+    pthread_condattr_destroy(&attr);
+    mlpio_hist_init(&e->lag);
+    /* Each user has at most one request and so at most one event or FIFO entry at a time. */
+    e->slots = calloc(cfg->users, sizeof(*e->slots));
+    e->heap = calloc(cfg->users, sizeof(*e->heap));
+    e->fifo = calloc(cfg->users, sizeof(*e->fifo));
+    if (!e->slots || !e->heap || !e->fifo)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory for %u users", cfg->users);
+    e->start = now_s();
+    e->end = e->start + cfg->duration;
+    for (uint32_t i = 0; i < cfg->users; i++) {
+        mlpio_kv_user_init(&e->slots[i].user, &cfg->traffic, i);
+        /* First arrivals spread over one think time, as if the users had been talking. */
+        heap_push(e,
+                  (struct event){e->start + mlpio_kv_user_think(&e->slots[i].user), i, EV_ARRIVAL});
+    }
+    return 0;
+}
+
+int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engine_config *cfg,
+                        struct mlpio_kv_trial *out, struct mlpio_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    mlpio_hist_init(&out->e2e);
+    mlpio_hist_init(&out->lag);
+    for (int q = 0; q < MLPIO_KV_NQOS; q++)
+        mlpio_hist_init(&out->qos[q]);
+    if (cfg->users < 1 || cfg->concurrency < 1 || !(cfg->duration > 0))
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                               "engine needs users >= 1, concurrency >= 1 and a duration > 0 "
+                               "(got %u, %u, %g)",
+                               cfg->users, cfg->concurrency, cfg->duration);
+    struct engine e;
+    struct worker *w = calloc(cfg->concurrency, sizeof(*w));
+    if (!w || engine_init(&e, cache, cfg, err) < 0) {
+        if (w)
+            engine_free(&e);
+        free(w);
+        return w ? -1 : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory for workers");
+    }
+    uint32_t started = 0;
+    int rc = 0;
+    for (; started < cfg->concurrency; started++) {
+        w[started].e = &e;
+        mlpio_hist_init(&w[started].e2e);
+        for (int q = 0; q < MLPIO_KV_NQOS; q++)
+            mlpio_hist_init(&w[started].qos[q]);
+        if (mlpio_kv_scratch_init(&w[started].scratch, cache, err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0) {
+            mlpio_kv_scratch_fini(&w[started].scratch);
+            rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot start worker thread %u", started);
+            break;
+        }
+    }
+    if (rc == 0)
+        schedule(&e, err);
+    else {
+        pthread_mutex_lock(&e.lock);
+        e.shutdown = true;
+        pthread_cond_broadcast(&e.work_cv);
+        pthread_mutex_unlock(&e.lock);
+    }
+    for (uint32_t i = 0; i < started; i++) {
+        pthread_join(w[i].thread, NULL);
+        mlpio_kv_scratch_fini(&w[i].scratch);
+        mlpio_hist_merge(&out->e2e, &w[i].e2e);
+        for (int q = 0; q < MLPIO_KV_NQOS; q++)
+            mlpio_hist_merge(&out->qos[q], &w[i].qos[q]);
+        out->requests_completed += w[i].completed;
+        out->prefill_tokens += w[i].prefill_tokens;
+        out->decode_tokens += w[i].decode_tokens;
+        out->blocks_needed += w[i].needed;
+        out->blocks_reused += w[i].reused;
+        out->blocks_recomputed += w[i].recomputed;
+    }
+    double t = now_s();
+    out->stopped_early = e.failed || (cfg->stop && cfg->stop());
+    /* Tokens per second divide by wall time: the duration, or longer while the last started
+     * requests finish; shorter only when the trial was cut short. */
+    out->wall_seconds = t - e.start;
+    if (!out->stopped_early && out->wall_seconds < cfg->duration)
+        out->wall_seconds = cfg->duration;
+    out->requests_unstarted = e.unstarted;
+    out->requests_failed = e.failed_requests;
+    out->requests_abandoned = e.abandoned;
+    out->turns = e.turns;
+    out->conversations = e.conversations;
+    out->lag = e.lag;
+    mlpio_kv_cache_stats(cache, &out->cache);
+    if (rc == 0 && e.failed) {
+        *err = e.first_err;
+        rc = -1;
+    }
+    engine_free(&e);
+    free(w);
+    return rc;
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# KV cache: every bad input of the issue gets a clear error, and nothing is lost.
+source "$(dirname "$0")/lib.sh"
+
+small=(--model tiny-1b --scale 0.01 -nu 2 -d 1 --allow-invalid-params -rd "$WORK/res")
+mkdir -p "$WORK/cache"
+
+expect 2 1 kvcache run --model llama9 --cache-dir "$WORK/cache"
+says "llama3.1-8b"
+expect 2 1 kvcache run "${small[@]}" -nu 0 --cache-dir "$WORK/cache"
+says "kvcache.num_users"
+expect 2 1 kvcache run "${small[@]}" -d -5 --cache-dir "$WORK/cache"
+says "kvcache.duration"
+expect 2 1 kvcache run "${small[@]}" -d 0 --cache-dir "$WORK/cache"
+says "kvcache.duration"
+
+# A cache dir that is not there is named, with the command that creates it.
+expect 2 2 kvcache run "${small[@]}" --cache-dir "$WORK/nowhere"
+says "cache dir $WORK/nowhere does not exist"
+says "mkdir -p"
+[ ! -e "$WORK/nowhere" ] || fail "the missing cache dir was created"
+
+# DRAM budgets larger than the host are refused with the figures.
+expect 2 2 kvcache run "${small[@]}" --cache-dir "$WORK/cache" --cpu-mem-gb 100000
+says "GiB available"
+says "--cpu-mem-gb"
+
+# A CLOSED option with a flag it fixes is refused; the same value is fine (what-if).
+expect 2 1 kvcache run --option 1 -nu 5 --cache-dir "$WORK/cache"
+says "--option 1 sets kvcache.num_users=200"
+expect 2 1 kvcache run --option 3 --model llama3.1-8b --cache-dir "$WORK/cache"
+says "runs model llama3.1-70b-instruct"
+expect 0 1 kvcache run --option 2 -nu 100 --seed 42 --what-if --cache-dir "$WORK/cache" -rd "$WORK/res"
+says "CLOSED"
+
+# Rules: a 10 s run is INVALID and refused without --allow-invalid-params.
+expect 3 1 kvcache run --model tiny-1b -d 10 --cache-dir "$WORK/cache" -rd "$WORK/res"
+says "kvcache.duration"
+
+# A full cache dir: ENOSPC names the object, the run stops cleanly, partial figures recorded.
+# Mounts made here are undone on every exit, also when a check fails half-way.
+trap 'umount "$WORK/full" "$WORK/ro" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+if mkdir -p "$WORK/full" && mount -t tmpfs -o size=2m tmpfs "$WORK/full" 2>/dev/null; then
+    expect 4 2 kvcache run --model tiny-1b --scale 0.05 -nu 8 -d 5 --allow-invalid-params \
+        --cache-dir "$WORK/full" -rd "$WORK/res-full" --storage-capacity-gb 1
+    says "No space left on device"
+    says ".kv"
+    d=$(last_run "$WORK/res-full")
+    failed_run "$d" 4 '
+s = json.load(open(d + "/summary.json"))
+t = s["trials"][0]
+assert t["stopped_early"] is True, t
+assert t["tiers"]["storage"]["bytes_written"] > 0, t["tiers"]["storage"]
+'
+    [ -z "$(ls -A "$WORK/full")" ] || fail "objects left after the failed run: $(ls -A "$WORK/full")"
+    umount "$WORK/full"
+else
+    echo "note: cannot mount a small tmpfs here; ENOSPC is covered by unit.test_kv_tier"
+fi
+
+# An unwritable cache dir (a read-only mount: root ignores permission bits).
+if mkdir -p "$WORK/ro" && mount -t tmpfs -o ro,size=1m tmpfs "$WORK/ro" 2>/dev/null; then
+    expect 4 1 kvcache run "${small[@]}" --cache-dir "$WORK/ro"
+    says "not writable"
+    umount "$WORK/ro"
+elif [ "$(id -u)" -ne 0 ]; then
+    mkdir -p "$WORK/ro2" && chmod 555 "$WORK/ro2"
+    expect 4 1 kvcache run "${small[@]}" --cache-dir "$WORK/ro2"
+    says "not writable"
+fi
+echo "ok"

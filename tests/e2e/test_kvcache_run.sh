@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# KV cache end to end at 1, 2 and 4 ranks: summary figures consistent with each other and with
+# the files left in the cache, no 4 KiB block repeated across ranks, same seed -> same bytes,
+# and the verdicts of the rules.
+source "$(dirname "$0")/lib.sh"
+
+small=(--model tiny-1b --scale 0.01 -nu 4 -d 1.5 --storage-capacity-gb 1 --allow-invalid-params)
+for np in 1 2 4; do
+    cache="$WORK/cache-$np" res="$WORK/res-$np"
+    mkdir -p "$cache"
+    expect 0 "$np" kvcache run "${small[@]}" --cache-dir "$cache" -rd "$res" --seed 7 \
+        --keep-cache --verify --cpu-mem-gb 0.001
+    python3 - "$(last_run "$res")" "$np" "$cache" <<'PY' || fail "kvcache summary at $np ranks"
+import glob, json, os, sys
+d, ranks, cache = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = json.load(open(d + "/summary.json"))
+m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
+assert s["ranks"] == ranks and s["users_per_rank"] == 4, s
+# 1.5 s trials are INVALID (< 30 s); the run went ahead with --allow-invalid-params
+assert m["verdict"]["verdict"] == "INVALID", m["verdict"]
+assert "kvcache.duration" in [i["parameter"] for i in m["verdict"]["issues"]]
+t = s["trials"]
+assert len(t) == 1 and s["aggregate"]["trials"] == 1
+t = t[0]
+assert t["requests"]["completed"] > 0, t["requests"]
+assert t["latency"]["count"] == t["requests"]["completed"]
+assert sum(q["requests"] for q in t["qos"].values()) == t["requests"]["completed"]
+# tokens/s is tokens over wall time, not over summed latency
+tps = (t["prefill_tokens"] + t["decode_tokens"]) / t["wall_seconds"]
+assert abs(t["tokens_per_second_wall"] - tps) < 1e-6 * tps, (t["tokens_per_second_wall"], tps)
+assert t["wall_seconds"] >= 1.5
+st = t["tiers"]["storage"]
+assert t["storage"]["write_bytes"] == st["bytes_written"] > 0
+assert abs(t["storage"]["write_bandwidth_GBps"] - st["bytes_written"] / t["wall_seconds"] / 1e9) < 1e-9
+# the CPU tier (1 MiB per rank) takes new blocks first and demotes to storage
+cpu = t["tiers"]["cpu"]
+assert cpu["capacity_bytes"] > 0 and cpu["bytes_written"] > 0, cpu
+assert st["demotions"] > 0, st
+assert t["tiers"]["gpu"]["capacity_bytes"] == 0
+assert 0 <= t["cache_hit_rate"] <= 1
+assert t["blocks"]["reused"] <= t["blocks"]["needed"]
+# the files left in the cache (--keep-cache) are the storage tier's blocks
+files = [f for f in glob.glob(cache + "/mlpio_*/rank_*/trial_0/**/*.kv", recursive=True)]
+assert len(files) == st["blocks"], (len(files), st["blocks"])
+assert sum(os.path.getsize(f) for f in files) == st["used_bytes"]
+assert len(glob.glob(cache + "/mlpio_*/rank_*")) == ranks
+for q in ("interactive", "responsive", "batch"):
+    assert len(t["qos"][q]["targets"]) == 4
+assert [c["name"] for c in s["aggregate"]["checks"]] == [
+    "requests_completed", "storage_write_p95_seconds", "storage_read_p95_seconds", "cache_hit_rate"]
+names = [json.loads(l)["name"] for l in open(d + "/events.jsonl")]
+assert names.count("trial_begin") == 1 and names.count("trial_end") == 1 and names[-1] == "finish", names
+assert s["cache_policy"] in ("fadvise", "odirect"), s["cache_policy"]
+PY
+    expect 0 2 dedup-check --json "$cache"
+    python3 - "$OUT" <<'PY' || fail "blocks repeated in the cache of $np ranks"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["blocks"] > 100 and r["duplicate_blocks"] == 0 and r["zero_blocks"] == 0, r
+PY
+done
+
+# Same seed, same bytes: blocks both runs stored are identical; another seed changes them.
+for s in a b; do
+    mkdir -p "$WORK/seed-$s"
+done
+expect 0 2 kvcache run "${small[@]}" --cache-dir "$WORK/seed-a" -rd "$WORK/res-s" --seed 11 --keep-cache
+expect 0 2 kvcache run "${small[@]}" --cache-dir "$WORK/seed-b" -rd "$WORK/res-s" --seed 11 --keep-cache
+mkdir -p "$WORK/seed-c"
+expect 0 2 kvcache run "${small[@]}" --cache-dir "$WORK/seed-c" -rd "$WORK/res-s" --seed 12 --keep-cache
+python3 - "$WORK" <<'PY' || fail "same seed did not write the same bytes"
+import glob, os, sys
+w = sys.argv[1]
+def blocks(d):
+    out = {}
+    for f in glob.glob(d + "/mlpio_*/rank_*/trial_0/**/*.kv", recursive=True):
+        rank = f.split("/rank_")[1].split("/")[0]
+        out[(rank, os.path.basename(f))] = open(f, "rb").read()
+    return out
+a, b, c = blocks(w + "/seed-a"), blocks(w + "/seed-b"), blocks(w + "/seed-c")
+common = set(a) & set(b)
+assert len(common) > 10, len(common)
+assert all(a[k] == b[k] for k in common)
+other = set(a) & set(c)
+assert len(other) > 10 and all(a[k] != c[k] for k in other)
+PY
+
+# Without --keep-cache the run removes what it created, and only that.
+mkdir -p "$WORK/clean" && touch "$WORK/clean/mine"
+expect 0 2 kvcache run "${small[@]}" --cache-dir "$WORK/clean" -rd "$WORK/res-c"
+[ "$(ls -A "$WORK/clean")" = "mine" ] || fail "cache dir not cleaned: $(ls -A "$WORK/clean")"
+
+# The segment layout and the prefix-aware eviction run end to end (OPEN) and verify.
+mkdir -p "$WORK/seg"
+expect 0 2 kvcache run "${small[@]}" --cache-dir "$WORK/seg" -rd "$WORK/res-seg" --verify \
+    --keep-cache --params cache.layout=segments cache.eviction=prefix
+ls "$WORK"/seg/mlpio_*/rank_00001/trial_0/*.kvlog >/dev/null 2>&1 || fail "no segment files"
+
+# Several trials and generation sleeps.
+mkdir -p "$WORK/tr"
+expect 0 1 kvcache run "${small[@]}" -d 1 --trials 2 --generation-mode fast \
+    --cache-dir "$WORK/tr" -rd "$WORK/res-tr"
+python3 - "$(last_run "$WORK/res-tr")" <<'PY' || fail "trials"
+import json, sys
+s = json.load(open(sys.argv[1] + "/summary.json"))
+t = s["trials"]
+assert len(t) == 2 and s["aggregate"]["trials"] == 2
+mean = sum(x["tokens_per_second_wall"] for x in t) / 2
+assert abs(s["aggregate"]["tokens_per_second_wall"] - mean) < 1e-6 * mean
+p95 = max(x["storage"]["read_p95_worst_rank"] for x in t)
+assert s["aggregate"]["storage_read_p95"] == p95
+PY
+echo "ok"
