@@ -117,7 +117,8 @@ void mlpio_progress_update(struct mlpio_progress *p, double done)
 {
     if (!p)
         return;
-    p->done = done;
+    /* done may be an estimate (rank 0's share times the ranks): never past the total */
+    p->done = p->total > 0 && done > p->total ? p->total : done;
     double t = now_s();
     if (p->tty && t - p->last_draw >= REDRAW_SECONDS)
         draw(p, t, false);

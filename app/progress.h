@@ -19,7 +19,7 @@ struct mlpio_progress;
  * out of memory, or when there is nothing to show it on; every function accepts NULL. */
 struct mlpio_progress *mlpio_progress_start(struct mlpio_run *run, const char *phase, double total,
                                             const char *unit);
-/* The phase has now done `done` in all (monotonic). */
+/* The phase has now done `done` in all (monotonic; capped at the total). */
 void mlpio_progress_update(struct mlpio_progress *p, double done);
 /* Last line (with a newline, on a terminal) and a last event; frees; sets *p = NULL. */
 void mlpio_progress_finish(struct mlpio_progress **p);
