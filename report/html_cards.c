@@ -1,0 +1,143 @@
+/* mlpio HTML report: the figures of a results tree. For each benchmark, model and command
+ * with several runs, a chart of its figures across the runs; then one card per run with its
+ * figures and one small chart (the full charts are in the run's own page).
+ */
+#include "report/html_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/svg.h"
+
+#define CARD_FIGURES 8
+#define CARD_CHART_WIDTH 340
+#define GROUP_CHARTS_MAX 12
+#define GROUP_BARS_MAX 40
+
+struct group_buffers {
+    double *x, *y;
+    struct mlpio_svg_bar *bars;
+    char (*labels)[12];
+};
+
+/* The figure key across the runs of the group of run i, if it varies: bars for a few runs, a
+ * line for many. */
+static bool group_chart(FILE *out, const struct html_tree *t, int i, const char *key,
+                        struct group_buffers *g)
+{
+    size_t n = 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int j = i; j < t->nruns; j++) {
+        if (!html_tree_same_group(t->run[j], t->run[i]))
+            continue;
+        double v = html_num(cJSON_GetObjectItemCaseSensitive(t->run[j], "figures"), key);
+        snprintf(g->labels[n], sizeof(g->labels[n]), "%zu", n + 1);
+        g->x[n] = (double)n + 1, g->y[n] = v;
+        g->bars[n] = (struct mlpio_svg_bar){g->labels[n], v};
+        n++;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    if (n < 2 || !(hi > lo))
+        return false;
+    char title[200], ylabel[96];
+    snprintf(title, sizeof(title), "%s %s %s: %s",
+             html_tree_or_unknown(html_str(t->run[i], "benchmark")),
+             html_tree_or_unknown(html_str(t->run[i], "model")),
+             html_tree_or_unknown(html_str(t->run[i], "command")),
+             html_key_text(ylabel, sizeof(ylabel), key));
+    struct mlpio_svg_chart c = {.title = title,
+                                .x_label = "run (in the order listed)",
+                                .y_label = ylabel,
+                                .x_integer = true};
+    struct mlpio_svg_series s = {NULL, g->x, g->y, n};
+    fputs("<figure>", out);
+    if (n <= GROUP_BARS_MAX)
+        mlpio_svg_bar_chart(out, &c, g->bars, n);
+    else
+        mlpio_svg_line_chart(out, &c, &s, 1);
+    fputs("</figure>\n", out);
+    return true;
+}
+
+/* For each benchmark/model/command with several runs, the first two figures that differ
+ * between its runs. */
+static void group_charts(FILE *out, const struct html_tree *t)
+{
+    size_t n = (size_t)t->nruns;
+    struct group_buffers g = {malloc(n * sizeof(*g.x)), malloc(n * sizeof(*g.y)),
+                              malloc(n * sizeof(*g.bars)), malloc(n * sizeof(*g.labels))};
+    int charts = 0;
+    for (int i = 0; g.x && g.y && g.bars && g.labels && i < t->nruns; i++) {
+        bool first = true;
+        for (int j = 0; j < i && first; j++)
+            first = !html_tree_same_group(t->run[j], t->run[i]);
+        if (!first)
+            continue;
+        /* The figures to compare: those of the group's first run that has some. */
+        const cJSON *figures = NULL;
+        for (int j = i; j < t->nruns && !figures; j++) {
+            const cJSON *f = cJSON_GetObjectItemCaseSensitive(t->run[j], "figures");
+            if (html_tree_same_group(t->run[j], t->run[i]) && cJSON_GetArraySize(f) > 0)
+                figures = f;
+        }
+        int drawn = 0;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, figures)
+        {
+            if (drawn == 2 || charts == GROUP_CHARTS_MAX)
+                break;
+            if (cJSON_IsNumber(f) && group_chart(out, t, i, f->string, &g))
+                drawn++, charts++;
+        }
+    }
+    free(g.x);
+    free(g.y);
+    free(g.bars);
+    free(g.labels);
+}
+
+static void card(FILE *out, const struct html_tree *t, int i)
+{
+    const cJSON *run = t->run[i];
+    fprintf(out, "<div class=\"card\" id=\"r%d\"><div>", i);
+    html_badge(out, html_tree_verdict_of(run));
+    fputc(' ', out);
+    html_tree_run_name(out, run);
+    fputs("</div><div class=\"path\">", out);
+    html_esc(out, html_str(run, "path"));
+    fputs("</div><dl class=\"figs\">", out);
+    int n = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(run, "figures"))
+    {
+        if (n++ == CARD_FIGURES)
+            break;
+        fputs("<div><dt>", out);
+        html_key(out, f->string);
+        fputs("</dt><dd>", out);
+        html_value(out, f);
+        fputs("</dd></div>", out);
+    }
+    fputs("</dl>", out);
+    const cJSON *summary = cJSON_GetObjectItemCaseSensitive(run, "summary");
+    if (cJSON_IsObject(summary))
+        html_small_chart(out, cJSON_GetObjectItemCaseSensitive(run, "metadata"), summary,
+                         CARD_CHART_WIDTH);
+    else
+        fputs("<p class=\"muted\">No summary.json.</p>", out);
+    fputs("<a href=\"", out);
+    html_tree_run_href(out, t, run);
+    fputs("\">full report</a></div>\n", out);
+}
+
+void html_tree_figures(FILE *out, const struct html_tree *t)
+{
+    fputs("<div class=\"charts\">", out);
+    group_charts(out, t);
+    fputs("</div>\n<div class=\"cards\">\n", out);
+    for (int i = 0; i < t->nruns; i++)
+        card(out, t, i);
+    fputs("</div>\n", out);
+}
