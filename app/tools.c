@@ -7,6 +7,7 @@
 
 #include "app/cli.h"
 #include "app/dedup.h"
+#include "app/reports.h"
 #include "app/watch.h"
 
 static int tool_version(struct mlpio_context *ctx, int argc, char **argv)
@@ -128,6 +129,10 @@ static const struct mlpio_tool tools[] = {
      tool_dedup_check},
     {"watch", "print or follow a run's event log (events.jsonl)", mlpio_watch_usage,
      mlpio_watch_main},
+    {"validate", "judge every run and submission of a results directory", mlpio_validate_usage,
+     mlpio_validate_main},
+    {"reports", "write results.json and results.csv of a results directory (reportgen)",
+     mlpio_reports_usage, mlpio_reports_main},
     {NULL, NULL, NULL, NULL},
 };
 

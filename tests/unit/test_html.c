@@ -594,7 +594,8 @@ static void test_odd_documents(void **state)
 static void put(const char *dir, const char *name, const char *text)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof(path));
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
