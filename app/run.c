@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "app/rundir.h"
 #include "io/path.h"
+#include "report/html.h"
 #include "report/json_file.h"
 #include "rules/rules.h"
 
@@ -316,7 +317,11 @@ static cJSON *summary_doc(const struct mlpio_run *run, const struct mlpio_verdic
         cJSON_AddItemToArray(mem, cJSON_CreateNumber((double)h->mem_total_bytes / (1 << 30)));
         cJSON_AddItemToArray(cpu, cJSON_CreateNumber(h->cpu_count));
     }
-    cJSON_AddStringToObject(s, "verdict", v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "INVALID");
+    /* Commands the rules do not judge (datagen) have no verdict. */
+    if (v)
+        cJSON_AddStringToObject(s, "verdict", mlpio_verdict_name(mlpio_verdict_of(v)));
+    else
+        cJSON_AddNullToObject(s, "verdict");
     cJSON_AddNumberToObject(s, "exit_code", code);
     return s;
 }
@@ -402,6 +407,10 @@ static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *
     if (v)
         cJSON_AddStringToObject(finish, "verdict", mlpio_verdict_name(mlpio_verdict_of(v)));
     mlpio_run_event(run, "finish", finish);
+    /* The page is drawn from the files just written, as any later reader would see them. */
+    struct mlpio_error herr = {0};
+    if (mlpio_html_write_run(run->run_dir, &herr) < 0)
+        fprintf(run->ctx->err, "mlpio: warning: report.html not written: %s\n", herr.message);
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "results: %s\n", run->run_dir);
     mlpio_verdict_destroy(&v);
     return code;
