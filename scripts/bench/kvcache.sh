@@ -55,11 +55,18 @@ fio_common=(--directory="$dir/fio" --bs=4M --filesize="$block" --nrfiles="$objs"
     --numjobs=$((conc * ranks)) --group_reporting --output-format=json --fallocate=none
     --file_service_type=sequential --ioengine=psync)
 mkdir -p "$dir/fio"
-fio --name=w --rw=write --fsync_on_close=1 --refill_buffers "${fio_common[@]}" >"$dir/w.json"
-fio --name=r --rw=read --invalidate=1 "${fio_common[@]}" >"$dir/r.json"
+# fio's own CPU time (user + system, from time(1)) per GiB it moves: the floor any tool pays
+# for copying through this file system.
+/usr/bin/time -f "%U %S" -o "$dir/w.cpu" fio --name=w --rw=write --fsync_on_close=1 \
+    --refill_buffers "${fio_common[@]}" >"$dir/w.json"
+/usr/bin/time -f "%U %S" -o "$dir/r.cpu" fio --name=r --rw=read --invalidate=1 \
+    "${fio_common[@]}" >"$dir/r.json"
 python3 - "$dir/w.json" "$dir/r.json" "$wbytes" "$rbytes" "$wall" "$cpu_gib" "$mgr" "$rss" \
-    "$ranks" "$users" <<'PY'
+    "$ranks" "$users" "$dir/w.cpu" "$dir/r.cpu" <<'PY'
 import json, sys
+def cpu(path, job):
+    u, s = map(float, open(path).read().split()[-2:])
+    return (u + s) / (job["write"]["io_bytes"] + job["read"]["io_bytes"]) * 2**30
 w = json.load(open(sys.argv[1]))["jobs"][0]["write"]["bw_bytes"]
 r = json.load(open(sys.argv[2]))["jobs"][0]["read"]["bw_bytes"]
 wb, rb, wall = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
@@ -71,6 +78,11 @@ print(f"ranks {sys.argv[9]}, users/rank {sys.argv[10]}: mlpio moved {wb/2**30:.2
 print(f"  storage bandwidth  mlpio {mlpio_bw/1e9:.3f} GB/s   fio (same mix) {fio_bw/1e9:.3f} GB/s"
       f"   ratio {mlpio_bw/fio_bw:.3f}")
 print(f"  fio alone: write {w/1e9:.3f} GB/s, read {r/1e9:.3f} GB/s")
+fw = json.load(open(sys.argv[1]))["jobs"][0]
+fr = json.load(open(sys.argv[2]))["jobs"][0]
+cw, cr = cpu(sys.argv[11], fw), cpu(sys.argv[12], fr)
+fio_cpu = (cw * wb + cr * rb) / (wb + rb)
+print(f"  fio CPU: write {cw:.3f}, read {cr:.3f}, for mlpio's mix {fio_cpu:.3f} CPU-s per GiB")
 print(f"  CPU: {float(sys.argv[6]):.3f} CPU-s per GiB moved; tier manager "
       f"{100*float(sys.argv[7]):.2f} % of the CPU; peak RSS {float(sys.argv[8])/2**20:.0f} MiB")
 PY
