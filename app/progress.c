@@ -18,6 +18,8 @@ struct mlpio_progress {
     char phase[48];
     char unit[16];
     double total, done;
+    char count_name[24]; /* second figure, or "" */
+    double count;
     double start, last_draw, last_event, event_every;
     bool tty;
 };
@@ -85,10 +87,24 @@ struct mlpio_progress *mlpio_progress_start(struct mlpio_run *run, const char *p
     return p;
 }
 
+void mlpio_progress_count(struct mlpio_progress *p, const char *name, double count)
+{
+    if (!p)
+        return;
+    snprintf(p->count_name, sizeof(p->count_name), "%s", name);
+    p->count = count;
+}
+
 static void draw(struct mlpio_progress *p, double t, bool last)
 {
-    char line[160];
-    mlpio_progress_format(line, sizeof(line), p->phase, p->done, p->total, p->unit, t - p->start);
+    char line[224];
+    mlpio_progress_format(line, 160, p->phase, p->done, p->total, p->unit, t - p->start);
+    if (p->count_name[0]) {
+        size_t n = strlen(line);
+        double el = t - p->start;
+        snprintf(line + n, sizeof(line) - n, "  %.0f %s (%.1f/s)", p->count, p->count_name,
+                 el > 0 ? p->count / el : 0);
+    }
     FILE *out = p->run->ctx->out;
     /* \r and erase-to-end-of-line: the line is redrawn in place */
     fprintf(out, "\r%s\033[K%s", line, last ? "\n" : "");
@@ -109,6 +125,12 @@ static void event(struct mlpio_progress *p, double t)
     cJSON_AddNumberToObject(c, "rate", el > 0 ? p->done / el : 0);
     if (p->total > 0 && el > 0 && p->done > 0)
         cJSON_AddNumberToObject(c, "eta", (p->total - p->done) / (p->done / el));
+    if (p->count_name[0]) {
+        cJSON *k = cJSON_AddObjectToObject(c, "count");
+        cJSON_AddStringToObject(k, "name", p->count_name);
+        cJSON_AddNumberToObject(k, "value", p->count);
+        cJSON_AddNumberToObject(k, "rate", el > 0 ? p->count / el : 0);
+    }
     mlpio_run_event(p->run, "progress", c);
     p->last_event = t;
 }

@@ -21,6 +21,9 @@ struct mlpio_progress *mlpio_progress_start(struct mlpio_run *run, const char *p
                                             const char *unit);
 /* The phase has now done `done` in all (monotonic; capped at the total). */
 void mlpio_progress_update(struct mlpio_progress *p, double done);
+/* A second figure shown beside the first (e.g. "requests" completed while the phase counts
+ * seconds): its count and rate appear in the line and in the events. name is copied. */
+void mlpio_progress_count(struct mlpio_progress *p, const char *name, double count);
 /* Last line (with a newline, on a terminal) and a last event; frees; sets *p = NULL. */
 void mlpio_progress_finish(struct mlpio_progress **p);
 

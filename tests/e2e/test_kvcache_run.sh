@@ -98,7 +98,7 @@ ls "$WORK"/seg/mlpio_*/rank_00001/trial_0/*.kvlog >/dev/null 2>&1 || fail "no se
 
 # Several trials and generation sleeps.
 mkdir -p "$WORK/tr"
-expect 0 1 kvcache run "${small[@]}" -d 1 --trials 2 --generation-mode fast \
+MLPIO_PROGRESS_INTERVAL=0.2 expect 0 1 kvcache run "${small[@]}" -d 1 --trials 2 --generation-mode fast \
     --cache-dir "$WORK/tr" -rd "$WORK/res-tr"
 python3 - "$(last_run "$WORK/res-tr")" <<'PY' || fail "trials"
 import json, sys
@@ -109,5 +109,11 @@ mean = sum(x["tokens_per_second_wall"] for x in t) / 2
 assert abs(s["aggregate"]["tokens_per_second_wall"] - mean) < 1e-6 * mean
 p95 = max(x["storage"]["read_p95_worst_rank"] for x in t)
 assert s["aggregate"]["storage_read_p95"] == p95
+# progress events count the trial's seconds and, beside them, the requests completed
+ev = [json.loads(l) for l in open(sys.argv[1] + "/events.jsonl")]
+p = [e["context"] for e in ev if e["name"] == "progress"]
+assert {c["phase"] for c in p} == {"trial 1/2", "trial 2/2"}, p
+last = [c for c in p if c["phase"] == "trial 2/2"][-1]
+assert last["count"]["name"] == "requests" and last["count"]["value"] == t[1]["requests"]["completed"], (last, t[1]["requests"])
 PY
 echo "ok"

@@ -439,7 +439,7 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
 
 static void show_progress(void *arg, double elapsed, uint64_t completed)
 {
-    (void)completed;
+    mlpio_progress_count(arg, "requests", (double)completed);
     mlpio_progress_update(arg, elapsed);
 }
 
