@@ -93,12 +93,12 @@ void mlpio_kv_pages_fini(struct mlpio_kv_pages *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* Take n free pages wherever they are, from the cursor on (wrapping), as runs. */
-static int alloc_scattered(struct mlpio_kv_pages *p, uint32_t n, struct mlpio_kv_alloc *out)
+/* The free runs that n pages take, from the cursor on (wrapping), in order: *nruns of them,
+ * written to runs[] when runs is not NULL. Returns the pages found (< n: too few are free). */
+static uint32_t free_runs(const struct mlpio_kv_pages *p, uint32_t n, struct mlpio_kv_run *runs,
+                          uint32_t *nruns)
 {
-    /* Count the runs first so that the run list is allocated once and nothing is taken when
-     * that allocation fails. */
-    uint32_t nruns = 0, got = 0;
+    uint32_t got = 0, r = 0;
     for (uint32_t pass = 0, i = p->cursor; pass < 2 && got < n; pass++, i = 0) {
         uint32_t limit = pass == 0 ? p->npages : p->cursor;
         while (got < n && i < limit) {
@@ -108,46 +108,43 @@ static int alloc_scattered(struct mlpio_kv_pages *p, uint32_t n, struct mlpio_kv
             uint32_t end = find_bit(p, start, true);
             end = end < limit ? end : limit;
             uint32_t take = end - start < n - got ? end - start : n - got;
-            got += take;
-            nruns++;
-            i = start + take;
-        }
-    }
-    if (got < n)
-        return -1;
-    struct mlpio_kv_run *more = NULL;
-    if (nruns > 1 && !(more = malloc((size_t)(nruns - 1) * sizeof(*more))))
-        return -1;
-    struct mlpio_kv_run prev = {0, 0};
-    uint32_t r = 0;
-    got = 0;
-    for (uint32_t pass = 0, i = p->cursor; pass < 2 && got < n; pass++, i = 0) {
-        uint32_t limit = pass == 0 ? p->npages : p->cursor;
-        while (got < n && i < limit) {
-            uint32_t start = find_bit(p, i, false);
-            if (start >= limit)
-                break;
-            uint32_t end = find_bit(p, start, true);
-            end = end < limit ? end : limit;
-            uint32_t take = end - start < n - got ? end - start : n - got;
-            struct mlpio_kv_run run = {start, take};
-            if (r == 0)
-                out->run0 = run;
-            else
-                more[r - 1] = run;
-            prev = run;
+            if (runs)
+                runs[r] = (struct mlpio_kv_run){start, take};
             r++;
             got += take;
             i = start + take;
         }
     }
-    for (uint32_t k = 0; k < r; k++) {
-        struct mlpio_kv_run run = k == 0 ? out->run0 : more[k - 1];
-        bits_assign(p->bitmap, run.first, run.count, true);
+    *nruns = r;
+    return got;
+}
+
+/* Take n free pages wherever they are, from the cursor on (wrapping), as runs. The runs are
+ * counted first so that the run list is allocated once and nothing is taken when that
+ * allocation fails. */
+static int alloc_scattered(struct mlpio_kv_pages *p, uint32_t n, struct mlpio_kv_alloc *out)
+{
+    uint32_t nruns = 0;
+    if (free_runs(p, n, NULL, &nruns) < n)
+        return -1;
+    struct mlpio_kv_run *all = malloc((size_t)nruns * sizeof(*all));
+    if (!all)
+        return -1;
+    free_runs(p, n, all, &nruns);
+    for (uint32_t k = 0; k < nruns; k++)
+        bits_assign(p->bitmap, all[k].first, all[k].count, true);
+    struct mlpio_kv_run last = all[nruns - 1];
+    out->run0 = all[0];
+    out->nruns = nruns;
+    out->more = NULL;
+    if (nruns > 1) {
+        /* the first run lives inline; the rest move down one place */
+        memmove(all, all + 1, (size_t)(nruns - 1) * sizeof(*all));
+        out->more = all;
+    } else {
+        free(all);
     }
-    out->more = more;
-    out->nruns = r;
-    p->cursor = prev.first + prev.count == p->npages ? 0 : prev.first + prev.count;
+    p->cursor = last.first + last.count == p->npages ? 0 : last.first + last.count;
     return 0;
 }
 

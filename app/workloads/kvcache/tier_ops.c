@@ -255,6 +255,24 @@ static int evict(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s, struct kv
 
 /* ---- put ------------------------------------------------------------------------------ */
 
+/* The end of a put or get: run the deferred storage removals, evict while a tier is over its
+ * mark, and report a removal failure (derr) unless the call already failed. */
+static int finish_call(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s, struct kv_call *k,
+                       int rc, bool drain, bool over, int drc, struct mlpio_error *derr,
+                       struct mlpio_error *err)
+{
+    if (drain && drc == 0)
+        drc = kv_store_drain(c, k, derr);
+    if (rc == 0 && over)
+        rc = evict(c, s, k, err);
+    if (rc == 0 && drc != 0) {
+        if (err)
+            *err = *derr;
+        rc = -1;
+    }
+    return rc;
+}
+
 static int check_block(const struct mlpio_kv_cache *c, const struct mlpio_kv_block *b,
                        struct mlpio_error *err)
 {
@@ -367,16 +385,7 @@ int kv_put_one(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s, const struc
     }
     if (t == MLPIO_KV_STORAGE)
         res->storage_seconds += dt;
-    if (drain && drc == 0)
-        drc = kv_store_drain(c, k, &derr);
-    if (rc == 0 && over)
-        rc = evict(c, s, k, err);
-    if (rc == 0 && drc != 0) {
-        if (err)
-            *err = derr;
-        rc = -1;
-    }
-    return rc;
+    return finish_call(c, s, k, rc, drain, over, drc, &derr, err);
 }
 
 /* ---- get ------------------------------------------------------------------------------ */
@@ -500,13 +509,5 @@ int kv_get_one(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s, const struc
         kv_unlock(c, k);
     }
     struct mlpio_error derr = {0};
-    int drc = drain ? kv_store_drain(c, k, &derr) : 0;
-    if (rc == 0 && over)
-        rc = evict(c, s, k, err);
-    if (rc == 0 && drc != 0) {
-        if (err)
-            *err = derr;
-        rc = -1;
-    }
-    return rc;
+    return finish_call(c, s, k, rc, drain, over, 0, &derr, err);
 }
