@@ -672,7 +672,9 @@ void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
                  w->options[i].metavar ? " " : "",
                  w->options[i].metavar ? w->options[i].metavar : "");
         const struct mlpio_cli_option *o = &w->options[i];
-        if (o->kind == MLPIO_OPT_CONFIG)
+        if (o->kind == MLPIO_OPT_CONFIG && o->choices)
+            fprintf(out, "  %-34s %s: %s (%s)\n", left, o->help, o->choices, o->config_key);
+        else if (o->kind == MLPIO_OPT_CONFIG)
             fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->config_key);
         else if (o->choices)
             fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->choices);

@@ -59,7 +59,7 @@ static const struct mlpio_param_spec params[] = {
     {"cache.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL, "bytes per storage I/O call"},
     {"cache.keep", MLPIO_PARAM_BOOL, 0, 0, NULL, "leave the storage objects after the run"},
     {"cache.precondition", MLPIO_PARAM_BOOL, 0, 0, NULL,
-     "fill the storage tier before the first trial (untimed)"},
+     "fill the storage tier before each trial (untimed)"},
     {"cache.precondition_size", MLPIO_PARAM_SIZE, 0, 1e15, NULL,
      "bytes per rank written by the precondition"},
 };
@@ -138,7 +138,7 @@ static const struct mlpio_cli_option options[] = {
      .presets = presets},
     {.name = "precondition",
      .config_key = "cache.precondition",
-     .help = "fill the storage tier before measuring"},
+     .help = "fill the storage tier before each trial (untimed)"},
     {.name = "keep-cache",
      .config_key = "cache.keep",
      .help = "leave the storage objects in the cache dir (default: removed)"},
