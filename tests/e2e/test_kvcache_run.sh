@@ -96,6 +96,20 @@ expect 0 2 kvcache run "${small[@]}" --cache-dir "$WORK/seg" -rd "$WORK/res-seg"
     --keep-cache --params cache.layout=segments cache.eviction=prefix
 ls "$WORK"/seg/mlpio_*/rank_00001/trial_0/*.kvlog >/dev/null 2>&1 || fail "no segment files"
 
+# Preconditioning is untimed: its blocks are in the storage tier but not in the trial's writes.
+mkdir -p "$WORK/pre"
+expect 0 1 kvcache run "${small[@]}" -nu 1 -d 0.5 --precondition --cache-dir "$WORK/pre" \
+    -rd "$WORK/res-pre" --params cache.precondition_size=1M
+python3 - "$(last_run "$WORK/res-pre")" <<'PY' || fail "precondition counted in the figures"
+import glob, json, math, sys
+d = sys.argv[1]
+m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
+st = json.load(open(d + "/summary.json"))["trials"][0]["tiers"]["storage"]
+block = m["facts"]["block_bytes"]
+pre = math.ceil(2**20 / block) * block
+assert st["evictions"] == 0 and st["used_bytes"] - st["bytes_written"] == pre, (st, pre)
+PY
+
 # Several trials and generation sleeps.
 mkdir -p "$WORK/tr"
 MLPIO_PROGRESS_INTERVAL=0.2 expect 0 1 kvcache run "${small[@]}" -d 1 --trials 2 --generation-mode fast \

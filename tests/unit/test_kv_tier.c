@@ -294,6 +294,31 @@ static void test_first_writer_wins(void **state)
     assert_int_equal(st.tier[MLPIO_KV_STORAGE].write_latency.count, 1);
 }
 
+/* After a reset the counters start again; what the cache holds stays. */
+static void test_stats_reset(void **state)
+{
+    struct fx *fx = *state;
+    tiers(fx, 16, 0, 64 << 20);
+    open_cache(fx);
+    put_ok(fx, blk(1, 0, 3 * PAGE));
+    put_ok(fx, blk(2, 0, 20 * PAGE)); /* storage */
+    get_ok(fx, blk(2, 0, 20 * PAGE));
+    mlpio_kv_cache_stats_reset(fx->c);
+    struct mlpio_kv_stats st = stats(fx);
+    assert_int_equal(st.puts + st.gets + st.misses, 0);
+    for (int t = 0; t < MLPIO_KV_NTIERS; t++) {
+        assert_int_equal(st.tier[t].bytes_written + st.tier[t].bytes_read, 0);
+        assert_int_equal(st.tier[t].read_latency.count + st.tier[t].write_latency.count, 0);
+    }
+    assert_int_equal(st.tier[MLPIO_KV_GPU].used_bytes, 3 * PAGE);
+    assert_int_equal(st.tier[MLPIO_KV_GPU].blocks + st.tier[MLPIO_KV_STORAGE].blocks, 2);
+    assert_int_equal(st.tier[MLPIO_KV_GPU].capacity_bytes, 16 * PAGE);
+    put_ok(fx, blk(3, 0, PAGE));
+    st = stats(fx);
+    assert_int_equal(st.puts, 1);
+    assert_int_equal(st.tier[MLPIO_KV_GPU].bytes_written, PAGE);
+}
+
 struct racer {
     struct fx *fx;
     struct mlpio_kv_block b;
@@ -1031,6 +1056,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_writer_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_puts_store_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_waits_for_put, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eviction_order, setup, teardown),

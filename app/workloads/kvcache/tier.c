@@ -324,6 +324,24 @@ void mlpio_kv_cache_stats(struct mlpio_kv_cache *c, struct mlpio_kv_stats *out)
     pthread_mutex_unlock(&c->lock);
 }
 
+void mlpio_kv_cache_stats_reset(struct mlpio_kv_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    struct mlpio_kv_stats fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    for (int t = 0; t < MLPIO_KV_NTIERS; t++) {
+        const struct mlpio_kv_tier_stats *old = &c->stats.tier[t];
+        struct mlpio_kv_tier_stats *n = &fresh.tier[t];
+        n->capacity_bytes = old->capacity_bytes;
+        n->used_bytes = n->peak_used_bytes = old->used_bytes;
+        n->blocks = old->blocks;
+        mlpio_hist_init(&n->read_latency);
+        mlpio_hist_init(&n->write_latency);
+    }
+    c->stats = fresh;
+    pthread_mutex_unlock(&c->lock);
+}
+
 const char *mlpio_kv_cache_policy(const struct mlpio_kv_cache *c)
 {
     if (c->cfg.io_options.odirect)

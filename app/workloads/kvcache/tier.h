@@ -206,6 +206,9 @@ int mlpio_kv_conv_read(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s,
 
 /* A consistent copy of the counters (taken under the lock). */
 void mlpio_kv_cache_stats(struct mlpio_kv_cache *c, struct mlpio_kv_stats *out);
+/* Start the counters and histograms afresh (what is held now stays: capacity, used, blocks),
+ * e.g. after untimed preconditioning. */
+void mlpio_kv_cache_stats_reset(struct mlpio_kv_cache *c);
 /* "fadvise" or "odirect" (or "none" for a backend that cannot drop pages): how storage reads
  * avoid the page cache. */
 const char *mlpio_kv_cache_policy(const struct mlpio_kv_cache *c);

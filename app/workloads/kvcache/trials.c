@@ -458,8 +458,10 @@ static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
     ec.traffic.trial = (uint32_t)trial;
     struct mlpio_kv_cache *cache = NULL;
     int rc = mlpio_kv_cache_create(&cc, &cache, err);
-    if (rc == 0 && k->precondition)
+    if (rc == 0 && k->precondition) {
         rc = precondition(k, cache, err);
+        mlpio_kv_cache_stats_reset(cache); /* untimed: not in the trial's figures */
+    }
     if (mlpio_context_agree(ctx, rc, err) < 0) {
         struct mlpio_error ignore = {0};
         mlpio_kv_cache_destroy(&cache, !k->keep, &ignore);
