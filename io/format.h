@@ -27,6 +27,14 @@ struct mlpio_format_shape {
 typedef int (*mlpio_format_sample_fn)(void *arg, uint32_t index, uint64_t offset, const void *bytes,
                                       size_t len, struct mlpio_error *err);
 
+/* Where composed pieces of a file go. put takes buf[0, len), the file's bytes at offset off, and
+ * returns the buffer to compose the next piece into (of the same size and alignment; it may be
+ * buf again once its bytes are out), or NULL with err filled to stop the composition. */
+struct mlpio_format_sink {
+    void *(*put)(void *arg, void *buf, size_t len, uint64_t off, struct mlpio_error *err);
+    void *arg;
+};
+
 struct mlpio_format {
     const char *name; /* "npz", "tfrecord", "hdf5" */
     const char *ext;  /* file name extension: "npz", "tfrecord", "h5" */
@@ -40,6 +48,14 @@ struct mlpio_format {
     int (*write)(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
                  mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
                  struct mlpio_error *err);
+    /* Compose the file that write would write, handing its pieces to sink in the order write
+     * issues them (the same bytes at the same offsets), starting in buf. It touches no file
+     * and calls no MPI, so it may run on a thread of its own ahead of the one writing: that is
+     * where the data generation and the format's checksums then run. path only names the file
+     * in messages. NULL for a format that writes through a library of its own (hdf5). */
+    int (*compose)(const char *path, const struct mlpio_format_shape *shape,
+                   mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
+                   const struct mlpio_format_sink *sink, struct mlpio_error *err);
     /* Read a whole file of file_size bytes from f (opened for reading), in reads of at most
      * buflen bytes, checking the framing; calls on_sample for every sample in order. On a
      * framing error: MLPIO_ERR_IO with the path, offset and what is wrong. *shape receives

@@ -22,14 +22,24 @@ static int check_buffer(const char *what, void *buf, size_t buflen, struct mlpio
                                  "mlpio_io_buffer_alloc");
 }
 
-int mlpio_fmt_writer_init(struct mlpio_fmt_writer *w, struct mlpio_io_file *f, void *buf,
-                          size_t buflen, mlpio_io_fill_fn content, void *content_arg,
+static void *put_file(void *arg, void *buf, size_t len, uint64_t off, struct mlpio_error *err)
+{
+    return mlpio_io_write_at(arg, buf, len, off, err) == 0 ? buf : NULL;
+}
+
+void mlpio_fmt_file_sink(struct mlpio_io_file *f, struct mlpio_format_sink *sink)
+{
+    *sink = (struct mlpio_format_sink){.put = put_file, .arg = f};
+}
+
+int mlpio_fmt_writer_init(struct mlpio_fmt_writer *w, const struct mlpio_format_sink *sink,
+                          void *buf, size_t buflen, mlpio_io_fill_fn content, void *content_arg,
                           struct mlpio_error *err)
 {
     if (check_buffer("write", buf, buflen, err) != 0)
         return -1;
     *w = (struct mlpio_fmt_writer){
-        .f = f,
+        .sink = sink,
         .buf = buf,
         .cap = (size_t)ALIGN_DOWN(buflen),
         .hi = UINT64_MAX,
@@ -53,8 +63,10 @@ int mlpio_fmt_flush(struct mlpio_fmt_writer *w, struct mlpio_error *err)
 {
     if (w->fill == 0)
         return 0;
-    if (mlpio_io_write_at(w->f, w->buf, w->fill, w->pos, err) != 0)
+    void *next = w->sink->put(w->sink->arg, w->buf, w->fill, w->pos, err);
+    if (!next)
         return -1;
+    w->buf = next;
     w->pos += w->fill;
     w->fill = 0;
     return 0;

@@ -1,8 +1,9 @@
 /* Buffered streaming shared by the dataset formats (internal to io/).
  *
  * A format composes or parses a file front to back through the caller's scratch buffer. The
- * writer fills the buffer with headers and generator bytes and writes it out whole, so every
- * write but the last starts at a multiple of MLPIO_IO_ALIGN from an aligned buffer, as O_DIRECT
+ * writer fills the buffer with headers and generator bytes and hands it whole to a sink (which
+ * writes it, or passes it to another thread and returns a second buffer to go on in), so every
+ * piece but the last starts at a multiple of MLPIO_IO_ALIGN in an aligned buffer, as O_DIRECT
  * requires. The reader loads the file the same way and keeps what the parser still needs at
  * the front, placed so that the next read is aligned too; a span of up to
  * mlpio_fmt_reader_span() bytes can be asked for in one contiguous piece, longer data is
@@ -15,13 +16,14 @@
 #include <stdint.h>
 
 #include "io/error.h"
+#include "io/format.h"
 #include "io/io.h"
 
 typedef uint32_t (*mlpio_fmt_crc_fn)(uint32_t crc, const void *buf, size_t len);
 
 struct mlpio_fmt_writer {
-    struct mlpio_io_file *f;
-    uint8_t *buf;
+    const struct mlpio_format_sink *sink;
+    uint8_t *buf; /* the buffer being composed (the sink may return another after each piece) */
     size_t cap;   /* buflen rounded down to MLPIO_IO_ALIGN */
     size_t fill;  /* bytes composed in buf */
     uint64_t pos; /* file offset of buf[0] */
@@ -34,10 +36,14 @@ struct mlpio_fmt_writer {
     uint32_t crc;
 };
 
-/* Start composing a file at offset 0. buflen must be at least 2 * MLPIO_IO_ALIGN. */
-int mlpio_fmt_writer_init(struct mlpio_fmt_writer *w, struct mlpio_io_file *f, void *buf,
-                          size_t buflen, mlpio_io_fill_fn content, void *content_arg,
+/* Start composing a file at offset 0 into buf, handing the pieces to sink. buflen must be at
+ * least 2 * MLPIO_IO_ALIGN. */
+int mlpio_fmt_writer_init(struct mlpio_fmt_writer *w, const struct mlpio_format_sink *sink,
+                          void *buf, size_t buflen, mlpio_io_fill_fn content, void *content_arg,
                           struct mlpio_error *err) MLPIO_WUR;
+/* The sink of a format's write: every piece written to f at once, the next composed in the same
+ * buffer. *sink refers to f and stays valid as long as f. */
+void mlpio_fmt_file_sink(struct mlpio_io_file *f, struct mlpio_format_sink *sink);
 /* Compose again from offset 0 but write only the bytes of [lo, hi), lo a multiple of
  * MLPIO_IO_ALIGN: rewrites a header whose checksum was known only after its data. Generator
  * bytes outside the window are not produced, and no checksum is kept. */
@@ -47,7 +53,7 @@ int mlpio_fmt_put(struct mlpio_fmt_writer *w, const void *p, size_t len,
                   struct mlpio_error *err) MLPIO_WUR;
 int mlpio_fmt_put_content(struct mlpio_fmt_writer *w, uint64_t coff, uint64_t len,
                           struct mlpio_error *err) MLPIO_WUR;
-/* Write out what is composed (call once at the end). */
+/* Hand what is composed to the sink (call once at the end). */
 int mlpio_fmt_flush(struct mlpio_fmt_writer *w, struct mlpio_error *err) MLPIO_WUR;
 /* Checksum the bytes appended from now on; crc_end returns it and stops. */
 void mlpio_fmt_crc_begin(struct mlpio_fmt_writer *w, mlpio_fmt_crc_fn fn);

@@ -254,9 +254,9 @@ static uint64_t npz_file_bytes(const struct mlpio_format_shape *shape)
     return layout(shape, &L) == 0 ? L.total : 0;
 }
 
-static int npz_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
-                     mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
-                     struct mlpio_error *err)
+static int npz_compose(const char *path, const struct mlpio_format_shape *shape,
+                       mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
+                       const struct mlpio_format_sink *sink, struct mlpio_error *err)
 {
     struct npz_layout L;
     struct mlpio_fmt_writer w;
@@ -265,8 +265,8 @@ static int npz_write(struct mlpio_io_file *f, const struct mlpio_format_shape *s
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL,
                                "npz file %s: cannot hold %" PRIu32 " samples of %" PRIu64
                                " x %" PRIu64 " bytes",
-                               f->path, shape->samples, shape->d1, shape->d2);
-    if (mlpio_fmt_writer_init(&w, f, buf, buflen, content, content_arg, err) != 0 ||
+                               path, shape->samples, shape->d1, shape->d2);
+    if (mlpio_fmt_writer_init(&w, sink, buf, buflen, content, content_arg, err) != 0 ||
         emit(&w, &L, crc, true, err) != 0)
         return -1;
     /* Rewrite the aligned blocks that hold the local headers, now that their CRCs are known
@@ -288,6 +288,15 @@ static int npz_write(struct mlpio_io_file *f, const struct mlpio_format_shape *s
         done = hi;
     }
     return 0;
+}
+
+static int npz_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
+                     mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
+                     struct mlpio_error *err)
+{
+    struct mlpio_format_sink sink;
+    mlpio_fmt_file_sink(f, &sink);
+    return npz_compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
 }
 
 /* Reading. */
@@ -757,5 +766,6 @@ const struct mlpio_format mlpio_format_npz = {
     .ext = "npz",
     .file_bytes = npz_file_bytes,
     .write = npz_write,
+    .compose = npz_compose,
     .read = npz_read,
 };

@@ -67,7 +67,7 @@ struct tf_record {
     size_t tail_len;
 };
 
-static int compose(const struct mlpio_format_shape *s, struct tf_record *r)
+static int record_parts(const struct mlpio_format_shape *s, struct tf_record *r)
 {
     uint64_t n;
     /* Far beyond any file system; keeps every sum below 2^64. */
@@ -122,24 +122,24 @@ static int compose(const struct mlpio_format_shape *s, struct tf_record *r)
 static uint64_t tf_file_bytes(const struct mlpio_format_shape *shape)
 {
     struct tf_record r;
-    if (compose(shape, &r) != 0)
+    if (record_parts(shape, &r) != 0)
         return 0;
     return (FRAME_HEAD + r.data_len + FRAME_TAIL) * shape->samples;
 }
 
-static int tf_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
-                    mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
-                    struct mlpio_error *err)
+static int tf_compose(const char *path, const struct mlpio_format_shape *shape,
+                      mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
+                      const struct mlpio_format_sink *sink, struct mlpio_error *err)
 {
     struct tf_record r;
     struct mlpio_fmt_writer w;
     uint8_t frame[FRAME_HEAD];
-    if (compose(shape, &r) != 0)
+    if (record_parts(shape, &r) != 0)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL,
                                "tfrecord file %s: cannot hold samples of %" PRIu64 " x %" PRIu64
                                " bytes",
-                               f->path, shape->d1, shape->d2);
-    if (mlpio_fmt_writer_init(&w, f, buf, buflen, content, content_arg, err) != 0)
+                               path, shape->d1, shape->d2);
+    if (mlpio_fmt_writer_init(&w, sink, buf, buflen, content, content_arg, err) != 0)
         return -1;
     mlpio_fmt_put64(frame, r.data_len);
     mlpio_fmt_put32(frame + 8, mlpio_crc32c_mask(mlpio_crc32c(0, frame, 8)));
@@ -157,6 +157,15 @@ static int tf_write(struct mlpio_io_file *f, const struct mlpio_format_shape *sh
             return -1;
     }
     return mlpio_fmt_flush(&w, err);
+}
+
+static int tf_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
+                    mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
+                    struct mlpio_error *err)
+{
+    struct mlpio_format_sink sink;
+    mlpio_fmt_file_sink(f, &sink);
+    return tf_compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
 }
 
 /* Reading. */
@@ -470,5 +479,6 @@ const struct mlpio_format mlpio_format_tfrecord = {
     .ext = "tfrecord",
     .file_bytes = tf_file_bytes,
     .write = tf_write,
+    .compose = tf_compose,
     .read = tf_read,
 };

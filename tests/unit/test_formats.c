@@ -1,6 +1,7 @@
 /* Unit tests of the dataset formats: round trips through the posix backend (buffered and
  * O_DIRECT) for several shapes and buffer sizes, exact file sizes, sample bytes and offsets,
- * the errors a damaged or truncated file gives, and a zip64 npz above 4 GiB.
+ * the errors a damaged or truncated file gives, a zip64 npz above 4 GiB, and composition
+ * apart from writing (the same pieces, handed over in alternating buffers).
  *
  * MLPIO_FORMATS_KEEP=DIR keeps a copy of every round-trip file in DIR, for the independent
  * readers of tests/e2e/check_formats.py. MLPIO_FORMATS_BENCH=DIR times writes and reads of
@@ -266,6 +267,105 @@ static void test_round_trip(void **state)
     free(data);
 }
 
+/* compose: the pieces a format hands to its sink, collected against the file write writes. The
+ * sink gives back the other of two buffers each time, as a writer one buffer behind does, and
+ * checks that a buffer handed over is left alone until the sink returns it again. */
+struct pieces {
+    uint8_t *image;
+    uint64_t len;
+    void *buf[2];
+    size_t buflen;
+    int next;        /* the buffer put returns next */
+    uint8_t *handed; /* copy of the buffer handed over last */
+    const void *handed_at;
+    size_t handed_len;
+    unsigned puts;
+    int fail_at; /* >= 0: that put fails */
+    char why[256];
+};
+
+static void *put_piece(void *arg, void *buf, size_t len, uint64_t off, struct mlpio_error *err)
+{
+    struct pieces *pc = arg;
+    if (pc->fail_at >= 0 && pc->puts == (unsigned)pc->fail_at) {
+        mlpio_error_set(err, MLPIO_ERR_IO, "no space left at put %u", pc->puts);
+        return NULL;
+    }
+    pc->puts++;
+    if (pc->why[0])
+        return buf;
+    if (buf != pc->buf[1 - pc->next])
+        snprintf(pc->why, sizeof(pc->why), "put %u: piece not in the buffer given last", pc->puts);
+    else if (len == 0 || len > pc->buflen || off > pc->len || len > pc->len - off)
+        snprintf(pc->why, sizeof(pc->why), "put %u: %zu bytes at offset %" PRIu64, pc->puts, len,
+                 off);
+    else if (pc->handed_at && memcmp(pc->handed_at, pc->handed, pc->handed_len) != 0)
+        snprintf(pc->why, sizeof(pc->why), "put %u: the previous piece changed after put",
+                 pc->puts);
+    if (pc->why[0])
+        return buf;
+    memcpy(pc->image + off, buf, len);
+    memcpy(pc->handed, buf, len);
+    pc->handed_at = buf;
+    pc->handed_len = len;
+    void *next = pc->buf[pc->next];
+    pc->next = 1 - pc->next;
+    return next;
+}
+
+static void test_compose(void **state)
+{
+    struct fixture *fx = *state;
+    const struct mlpio_format *const *fmt;
+    for (fmt = mlpio_formats(); *fmt; fmt++) {
+        if (!(*fmt)->compose)
+            continue;
+        for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+            const struct shape_case *sc = &shapes[i];
+            struct mlpio_format_shape shape = shape_of(sc);
+            struct mlpio_error err = {0};
+            char path[PATH_MAX];
+            uint64_t len;
+            pathf(path, "%s/compose_%s.%s", fx->dir, sc->name, (*fmt)->ext);
+            write_file(*fmt, path, &shape, &fx->obj, sc->buflen, false);
+            uint8_t *data = slurp(path, &len);
+            struct pieces pc = {.len = len, .buflen = sc->buflen, .next = 1, .fail_at = -1};
+            pc.image = calloc(1, len);
+            pc.handed = malloc(sc->buflen);
+            pc.buf[0] = mlpio_io_buffer_alloc(sc->buflen);
+            pc.buf[1] = mlpio_io_buffer_alloc(sc->buflen);
+            assert_true(pc.image && pc.handed && pc.buf[0] && pc.buf[1]);
+            struct mlpio_format_sink sink = {put_piece, &pc};
+            ASSERT_OK((*fmt)->compose(path, &shape, content, &fx->obj, pc.buf[0], sc->buflen, &sink,
+                                      &err),
+                      &err);
+            if (pc.why[0])
+                fail_msg("%s %s: %s", (*fmt)->name, sc->name, pc.why);
+            assert_memory_equal(pc.image, data, len);
+
+            /* A sink's error stops the composition at once and comes back unchanged. */
+            unsigned all = pc.puts;
+            pc.puts = 0;
+            pc.fail_at = (int)(all / 2);
+            pc.next = 1;
+            pc.handed_at = NULL;
+            assert_int_equal((*fmt)->compose(path, &shape, content, &fx->obj, pc.buf[0], sc->buflen,
+                                             &sink, &err),
+                             -1);
+            assert_int_equal(err.category, MLPIO_ERR_IO);
+            assert_int_equal(pc.puts, all / 2);
+            char says[64];
+            snprintf(says, sizeof(says), "no space left at put %u", all / 2);
+            assert_string_equal(err.message, says);
+            mlpio_io_buffer_free(pc.buf[0]);
+            mlpio_io_buffer_free(pc.buf[1]);
+            free(pc.handed);
+            free(pc.image);
+            free(data);
+        }
+    }
+}
+
 /* A callback's error stops the read and comes back unchanged. */
 static void test_callback_stops(void **state)
 {
@@ -438,6 +538,9 @@ static void test_registry(void **state)
     assert_true(npz && tfr);
     assert_string_equal(mlpio_format_npz.ext, "npz");
     assert_string_equal(mlpio_format_tfrecord.ext, "tfrecord");
+    /* Both compose apart from writing, so that datagen composes them ahead of its writes. */
+    assert_non_null(mlpio_format_npz.compose);
+    assert_non_null(mlpio_format_tfrecord.compose);
     assert_null(mlpio_format_find("parquet"));
     assert_null(mlpio_format_find(NULL));
     /* Shapes that cannot exist have no size. */
@@ -834,6 +937,7 @@ int main(void)
         ROUND_TRIP(tfrecord, 5),
         ROUND_TRIP(tfrecord, 6),
         ROUND_TRIP(tfrecord, 7),
+        cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_file, setup, teardown),

@@ -8,14 +8,19 @@
 
 #include "app/histogram.h"
 #include "app/params.h"
+#include "app/prefill.h"
 #include "app/rundir.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/training.h"
 #include "report/json_file.h"
 
 #define MIB (1024.0 * 1024.0)
-/* Writes go out in pieces of this size (the reader's transfer size is for reads). */
-#define WRITE_PIECE ((size_t)4 << 20)
+/* Writes go out in pieces of this size (the reader's transfer size is for reads). When the
+ * pieces are composed on another core, the writer's copy into the kernel reads them from that
+ * core's cache: 1 MiB pieces are still there, 4 MiB ones mostly are not. */
+#define WRITE_PIECE ((size_t)1 << 20)
+/* Pieces in flight: one being written, the rest composed ahead (across file boundaries). */
+#define WRITE_DEPTH 4
 
 const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err)
 {
@@ -92,43 +97,83 @@ int mlpio_training_manifest_read(const char *data_folder, struct mlpio_training_
     return rc;
 }
 
+/* One file to write. */
+struct file_job {
+    const struct mlpio_format *format;
+    char name[256];
+    char *path;
+    struct mlpio_format_shape shape;
+    struct mlpio_data_object obj;
+};
+
 struct gen {
     struct mlpio_run *run;
     const struct mlpio_format *format;
     struct mlpio_training_manifest m;
     const char *folder;
+    /* Formats that can compose a file apart from writing it do so on the prefill thread, one
+     * file ahead: generating the data and its checksums overlaps the writes. The others write
+     * through buf. */
+    struct mlpio_prefill *prefill;
     void *buf;
+    struct file_job job[2]; /* the file being written and the next one */
     struct mlpio_hist files;
     uint64_t bytes, written;
 };
 
-static int write_one(struct gen *g, uint64_t index, struct mlpio_error *err)
+static int job_prepare(struct gen *g, uint64_t index, struct file_job *j, struct mlpio_error *err)
 {
-    char name[256];
     struct mlpio_train_shape shape;
-    if (mlpio_train_file_name(index, g->m.num_files, g->m.num_subfolders, g->format->ext, name,
-                              sizeof(name), err) < 0 ||
+    free(j->path);
+    memset(j, 0, sizeof(*j));
+    j->format = g->format;
+    if (mlpio_train_file_name(index, g->m.num_files, g->m.num_subfolders, g->format->ext, j->name,
+                              sizeof(j->name), err) < 0 ||
         mlpio_train_file_shape(g->m.record_length, g->m.record_stdev, g->m.scale, g->m.shape_seed,
                                index, &shape, err) < 0)
         return -1;
-    char *path = mlpio_path_join(g->folder, name);
-    if (!path)
+    if (!(j->path = mlpio_path_join(g->folder, j->name)))
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    struct mlpio_data_object obj;
-    mlpio_training_file_object(&g->m, index, name, &obj);
-    struct mlpio_format_shape fs = {shape.d1, shape.d2, g->m.samples_per_file};
+    mlpio_training_file_object(&g->m, index, j->name, &j->obj);
+    j->shape = (struct mlpio_format_shape){shape.d1, shape.d2, g->m.samples_per_file};
+    return 0;
+}
+
+/* Runs on the prefill thread. */
+static int compose_job(void *arg, void *buf, size_t buflen, const struct mlpio_format_sink *sink,
+                       struct mlpio_error *err)
+{
+    struct file_job *j = arg;
+    return j->format->compose(j->path, &j->shape, fill, &j->obj, buf, buflen, sink, err);
+}
+
+/* Write the pieces of the current stream as the prefill thread composes them. */
+static int write_composed(struct gen *g, struct mlpio_io_file *f, struct mlpio_error *err)
+{
+    const void *piece;
+    uint64_t off;
+    size_t len;
+    while ((piece = mlpio_prefill_next(g->prefill, &off, &len)))
+        if (mlpio_io_write_at(f, piece, len, off, err) != 0)
+            return -1;
+    return mlpio_prefill_finish(g->prefill, err);
+}
+
+static int write_one(struct gen *g, struct file_job *j, struct mlpio_error *err)
+{
     struct mlpio_io_file *f = NULL;
     double t0 = MPI_Wtime();
-    int rc = mlpio_io_open(g->run->backend, path, MLPIO_IO_WRITE, &g->run->io_options, &f, err);
+    int rc = mlpio_io_open(g->run->backend, j->path, MLPIO_IO_WRITE, &g->run->io_options, &f, err);
     if (rc == 0)
-        rc = g->format->write(f, &fs, fill, &obj, g->buf, WRITE_PIECE, err);
+        rc = g->prefill ? write_composed(g, f, err)
+                        : g->format->write(f, &j->shape, fill, &j->obj, g->buf, WRITE_PIECE, err);
     if (rc == 0)
         rc = mlpio_io_sync(f, err);
     if (rc == 0)
         rc = mlpio_io_drop_cache(f, err);
     uint64_t size = 0;
     if (rc == 0 && mlpio_io_size(f, &size, NULL) < 0)
-        size = g->format->file_bytes(&fs);
+        size = g->format->file_bytes(&j->shape);
     struct mlpio_error close_err = {0};
     if (mlpio_io_close(&f, &close_err) < 0 && rc == 0) {
         *err = close_err;
@@ -138,7 +183,39 @@ static int write_one(struct gen *g, uint64_t index, struct mlpio_error *err)
         mlpio_hist_add(&g->files, MPI_Wtime() - t0);
         g->bytes += size;
     }
-    free(path);
+    return rc;
+}
+
+/* Prepare the rank's k-th file and, with a prefill thread, queue its composition. */
+static int job_queue(struct gen *g, uint64_t k, struct mlpio_error *err)
+{
+    const struct mlpio_context *ctx = g->run->ctx;
+    struct file_job *j = &g->job[k % 2];
+    if (job_prepare(g, mlpio_train_datagen_file(ctx->rank, ctx->size, k), j, err) < 0)
+        return -1;
+    return g->prefill ? mlpio_prefill_queue(g->prefill, compose_job, j, err) : 0;
+}
+
+/* The rank's files in order; the next one is queued before the current one is written. */
+static int write_all(struct gen *g, uint64_t mine, struct mlpio_error *err)
+{
+    const struct mlpio_context *ctx = g->run->ctx;
+    uint64_t step = mine / 10 ? mine / 10 : 1;
+    int rc = mine > 0 ? job_queue(g, 0, err) : 0;
+    for (uint64_t k = 0; rc == 0 && k < mine; k++) {
+        if (k + 1 < mine)
+            rc = job_queue(g, k + 1, err);
+        if (rc == 0 && mlpio_interrupted())
+            rc = mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
+        if (rc == 0)
+            rc = write_one(g, &g->job[k % 2], err);
+        if (rc == 0 && ((k + 1) % step == 0 || k + 1 == mine))
+            mlpio_log(ctx, MLPIO_LOG_NORMAL, "  rank 0: %" PRIu64 "/%" PRIu64 " files\n", k + 1,
+                      mine);
+    }
+    /* After an error, the file queued next is abandoned before its job goes away. */
+    if (rc != 0 && g->prefill)
+        mlpio_prefill_stop(g->prefill);
     return rc;
 }
 
@@ -190,7 +267,11 @@ static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
     m->shape_seed = run->cli->has_seed ? run->cli->seed : 0;
     m->ranks = run->ctx->size;
     m->salt = run->salt;
-    if (!run->cli->what_if && !(g->buf = mlpio_io_buffer_alloc(WRITE_PIECE)))
+    if (run->cli->what_if)
+        return 0;
+    if (g->format->compose)
+        return (g->prefill = mlpio_prefill_create(WRITE_PIECE, WRITE_DEPTH, err)) ? 0 : -1;
+    if (!(g->buf = mlpio_io_buffer_alloc(WRITE_PIECE)))
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     return 0;
 }
@@ -243,16 +324,7 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
               g.m.num_files, g.format->name, g.folder, ctx->size);
     MPI_Barrier(ctx->comm);
     double start = MPI_Wtime();
-    uint64_t step = mine / 10 ? mine / 10 : 1;
-    for (uint64_t k = 0; rc == 0 && k < mine; k++) {
-        if (mlpio_interrupted())
-            rc = mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
-        else
-            rc = write_one(&g, mlpio_train_datagen_file(ctx->rank, ctx->size, k), err);
-        if (rc == 0 && ((k + 1) % step == 0 || k + 1 == mine))
-            mlpio_log(ctx, MLPIO_LOG_NORMAL, "  rank 0: %" PRIu64 "/%" PRIu64 " files\n", k + 1,
-                      mine);
-    }
+    rc = write_all(&g, mine, err);
     if ((rc = mlpio_context_agree(ctx, rc, err)) < 0)
         goto out;
     double stop = MPI_Wtime(), gstart = 0, gstop = 0;
@@ -282,6 +354,9 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
     }
     rc = mlpio_context_agree(ctx, rc, err);
 out:
+    mlpio_prefill_destroy(&g.prefill);
     mlpio_io_buffer_free(g.buf);
+    for (int i = 0; i < 2; i++)
+        free(g.job[i].path);
     return rc;
 }

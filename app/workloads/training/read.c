@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app/config.h"
 #include "app/histogram.h"
@@ -20,6 +22,11 @@
 #include "app/workloads/training/training.h"
 
 #define MIB (1024.0 * 1024.0)
+/* Waiting for the other ranks: poll without pause this long, then nap between polls, the nap
+ * doubling up to a ceiling (which bounds how late a rank sees the others arrive). */
+#define WAIT_SPIN_SECONDS 100e-6
+#define WAIT_NAP_MIN_NS 20000
+#define WAIT_NAP_MAX_NS 200000
 
 struct unit {
     uint64_t file;
@@ -159,6 +166,50 @@ static double sleep_for(double seconds)
     return MPI_Wtime() - t0;
 }
 
+/* The step's agreement, reached without holding a core: a blocking MPI collective busy-polls,
+ * taking the core from this node's read threads exactly while they have the most to do (real
+ * training waits for its all-reduce on the accelerator). Whether any rank failed travels in a
+ * non-blocking reduction, polled without pause for a moment (ranks that arrive together, as in
+ * compute-bound steps, meet there) and then between naps; only a failure costs the full
+ * agreement, which shares the failing rank's error. */
+static int step_agree(const struct mlpio_context *ctx, int rc, struct mlpio_error *err)
+{
+    if (ctx->size == 1)
+        return mlpio_context_agree(ctx, rc, err);
+    int failed = rc != 0, any = 0, done = 0;
+    MPI_Request req;
+    if (MPI_Iallreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx->comm, &req) != MPI_SUCCESS)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Iallreduce failed while agreeing");
+    double t0 = MPI_Wtime();
+    long nap = WAIT_NAP_MIN_NS;
+    while (!done) {
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Test failed while agreeing");
+        if (!done && MPI_Wtime() - t0 > WAIT_SPIN_SECONDS) {
+            nanosleep(&(struct timespec){0, nap}, NULL);
+            nap = nap * 2 < WAIT_NAP_MAX_NS ? nap * 2 : WAIT_NAP_MAX_NS;
+        }
+    }
+    return any ? mlpio_context_agree(ctx, rc, err) : 0;
+}
+
+/* Read threads confined to fewer cores than there are threads take turns. The usual cause is
+ * the launcher's binding (Open MPI binds each rank to one core): say how to lift it. */
+static void note_binding(const struct reading *rd)
+{
+    cpu_set_t set;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return;
+    int cpus = CPU_COUNT(&set);
+    if (cpus < rd->threads && cpus < online)
+        mlpio_log(rd->run->ctx, MLPIO_LOG_NORMAL,
+                  "note: rank 0 may use %d of the node's %ld CPUs for its %d read threads; "
+                  "launch with 'mpirun --bind-to none' (Open MPI) or 'srun --cpu-bind=none' "
+                  "so that they can read in parallel\n",
+                  cpus, online, rd->threads);
+}
+
 /* Rank 0: the dataset must exist, match the config's format and hold enough files. */
 static int check_dataset(struct reading *rd, struct mlpio_error *err)
 {
@@ -256,9 +307,9 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
     if (rc == 0)
         rc = mlpio_loader_start(loader, (uint32_t)rd->nunits, samples, err);
     free(samples);
-    if (mlpio_context_agree(ctx, rc, err) < 0)
+    /* The read threads start at once: the others are waited for without taking their cores. */
+    if (step_agree(ctx, rc, err) < 0)
         return -1;
-    MPI_Barrier(ctx->comm);
     double t0 = MPI_Wtime(), step0 = 0;
     for (uint64_t b = 0; b < rd->steps; b++) {
         double w0 = MPI_Wtime();
@@ -268,7 +319,7 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
         mlpio_hist_add(&res->load, MPI_Wtime() - w0);
         compute[b] = rc == 0 ? sleep_for(rd->compute_time) : 0;
         /* Stands in for the all-reduce of gradients, and stops every rank on an error. */
-        if (mlpio_context_agree(ctx, rc, err) < 0) {
+        if (step_agree(ctx, rc, err) < 0) {
             mlpio_loader_end(loader);
             return -1;
         }
@@ -387,6 +438,8 @@ int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err)
     mlpio_log(ctx, MLPIO_LOG_NORMAL,
               "training %s: %d ranks, %" PRIu64 " files, %d epochs of %" PRIu64 " steps\n",
               run->cli->model, ctx->size, rd.r.num_files, rd.epochs, rd.steps);
+    if (ctx->rank == 0)
+        note_binding(&rd);
     double start = MPI_Wtime();
     for (int e = 0; rc == 0 && e < rd.epochs; e++)
         rc = run_epoch(&rd, loader, (uint64_t)e, compute, &res, err);
