@@ -68,6 +68,25 @@ void mlpio_progress_format(char *buf, unsigned len, const char *phase, double do
         snprintf(buf, len, "[%s] %s  %s", phase, amount, rate_text);
 }
 
+/* Whether progress lines reach a person. Under mpirun a rank's stdout is a pseudo-terminal of
+ * the launcher even when the launcher itself writes into a file or pipe, so there the
+ * launcher's own stdout decides (read from /proc, nothing is opened); where that cannot be
+ * known (a remote daemon, srun) the answer is no: batch logs stay clean. */
+static bool on_terminal(FILE *out)
+{
+    if (!isatty(fileno(out)))
+        return false;
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_RANK")) /* launched, not a singleton */
+        return true;
+    char link[64], target[256];
+    snprintf(link, sizeof(link), "/proc/%ld/fd/1", (long)getppid());
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+}
+
 struct mlpio_progress *mlpio_progress_start(struct mlpio_run *run, const char *phase, double total,
                                             const char *unit)
 {
@@ -81,7 +100,7 @@ struct mlpio_progress *mlpio_progress_start(struct mlpio_run *run, const char *p
     snprintf(p->unit, sizeof(p->unit), "%s", unit);
     p->total = total;
     p->start = p->last_draw = p->last_event = now_s();
-    p->tty = run->ctx->level > MLPIO_LOG_QUIET && isatty(fileno(run->ctx->out));
+    p->tty = run->ctx->level > MLPIO_LOG_QUIET && on_terminal(run->ctx->out);
     const char *every = getenv("MLPIO_PROGRESS_INTERVAL");
     p->event_every = every && atof(every) > 0 ? atof(every) : DEFAULT_EVENT_SECONDS;
     return p;

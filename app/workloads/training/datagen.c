@@ -9,6 +9,7 @@
 #include "app/histogram.h"
 #include "app/params.h"
 #include "app/prefill.h"
+#include "app/progress.h"
 #include "app/rundir.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/training.h"
@@ -200,7 +201,9 @@ static int job_queue(struct gen *g, uint64_t k, struct mlpio_error *err)
 static int write_all(struct gen *g, uint64_t mine, struct mlpio_error *err)
 {
     const struct mlpio_context *ctx = g->run->ctx;
-    uint64_t step = mine / 10 ? mine / 10 : 1;
+    /* rank 0's files stand for every rank's: datagen deals them out round-robin */
+    struct mlpio_progress *progress =
+        mlpio_progress_start(g->run, "datagen", (double)g->m.num_files, "files");
     int rc = mine > 0 ? job_queue(g, 0, err) : 0;
     for (uint64_t k = 0; rc == 0 && k < mine; k++) {
         if (k + 1 < mine)
@@ -209,10 +212,10 @@ static int write_all(struct gen *g, uint64_t mine, struct mlpio_error *err)
             rc = mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
         if (rc == 0)
             rc = write_one(g, &g->job[k % 2], err);
-        if (rc == 0 && ((k + 1) % step == 0 || k + 1 == mine))
-            mlpio_log(ctx, MLPIO_LOG_NORMAL, "  rank 0: %" PRIu64 "/%" PRIu64 " files\n", k + 1,
-                      mine);
+        if (rc == 0)
+            mlpio_progress_update(progress, (double)(k + 1) * ctx->size);
     }
+    mlpio_progress_finish(&progress);
     /* After an error, the file queued next is abandoned before its job goes away. */
     if (rc != 0 && g->prefill)
         mlpio_prefill_stop(g->prefill);

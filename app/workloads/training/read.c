@@ -15,6 +15,7 @@
 
 #include "app/config.h"
 #include "app/histogram.h"
+#include "app/progress.h"
 #include "app/params.h"
 #include "app/rundir.h"
 #include "app/workloads/training/dataset.h"
@@ -310,6 +311,10 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
     /* The read threads start at once: the others are waited for without taking their cores. */
     if (step_agree(ctx, rc, err) < 0)
         return -1;
+    char phase[48];
+    snprintf(phase, sizeof(phase), "epoch %" PRIu64 "/%d", epoch + 1, rd->epochs);
+    struct mlpio_progress *progress =
+        mlpio_progress_start(rd->run, phase, (double)rd->steps, "steps");
     double t0 = MPI_Wtime(), step0 = 0;
     for (uint64_t b = 0; b < rd->steps; b++) {
         double w0 = MPI_Wtime();
@@ -320,12 +325,15 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
         compute[b] = rc == 0 ? sleep_for(rd->compute_time) : 0;
         /* Stands in for the all-reduce of gradients, and stops every rank on an error. */
         if (step_agree(ctx, rc, err) < 0) {
+            mlpio_progress_finish(&progress);
             mlpio_loader_end(loader);
             return -1;
         }
         if (b == 0)
             step0 = MPI_Wtime() - t0;
+        mlpio_progress_update(progress, (double)b + 1);
     }
+    mlpio_progress_finish(&progress);
     double wall = MPI_Wtime() - t0;
     mlpio_loader_end(loader);
     struct mlpio_train_epoch_metrics m = {0}, sum = {0};
