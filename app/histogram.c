@@ -106,6 +106,12 @@ static int mpi_fail(struct mlpio_error *err, int rc, const char *what)
 int mlpio_hist_reduce(const struct mlpio_hist *local, struct mlpio_hist *out, int root,
                       MPI_Comm comm, struct mlpio_error *err)
 {
+    return mlpio_hist_reduce_n(local, out, 1, root, comm, err);
+}
+
+int mlpio_hist_reduce_n(const struct mlpio_hist *local, struct mlpio_hist *out, int n, int root,
+                        MPI_Comm comm, struct mlpio_error *err)
+{
     MPI_Datatype type = MPI_DATATYPE_NULL;
     MPI_Op op = MPI_OP_NULL;
     int rank, rc;
@@ -124,7 +130,7 @@ int mlpio_hist_reduce(const struct mlpio_hist *local, struct mlpio_hist *out, in
         const void *send = local;
         if (rank == root && out == local)
             send = MPI_IN_PLACE;
-        rc = MPI_Reduce(send, rank == root ? out : NULL, 1, type, op, root, comm);
+        rc = MPI_Reduce(send, rank == root ? out : NULL, n, type, op, root, comm);
     }
     if (op != MPI_OP_NULL)
         MPI_Op_free(&op);

@@ -31,6 +31,9 @@ void mlpio_hist_merge(struct mlpio_hist *dst, const struct mlpio_hist *src);
 /* Collective: merge every rank's local into *out on root (out may be NULL elsewhere). */
 int mlpio_hist_reduce(const struct mlpio_hist *local, struct mlpio_hist *out, int root,
                       MPI_Comm comm, struct mlpio_error *err) MLPIO_WUR;
+/* The same for n histograms side by side (local[0..n), out[0..n)) in one reduction. */
+int mlpio_hist_reduce_n(const struct mlpio_hist *local, struct mlpio_hist *out, int n, int root,
+                        MPI_Comm comm, struct mlpio_error *err) MLPIO_WUR;
 /* Percentile p in [0, 100] in seconds (0 when empty); within one bucket's width of exact. */
 double mlpio_hist_percentile(const struct mlpio_hist *h, double p);
 double mlpio_hist_mean(const struct mlpio_hist *h);

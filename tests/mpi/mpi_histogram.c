@@ -100,6 +100,29 @@ static void test_reduce_with_empty_ranks(void **state)
         assert_memory_equal(&got, &want, sizeof(want));
 }
 
+/* Several histograms in one reduction: each merged with its own kind only. */
+static void test_reduce_several(void **state)
+{
+    (void)state;
+    int rank = world_rank();
+    struct mlpio_hist local[3], got[3], want, empty;
+    mlpio_hist_init(&local[0]);
+    rank_values(rank, &local[0]);
+    mlpio_hist_init(&local[1]); /* empty on every rank */
+    mlpio_hist_init(&local[2]);
+    mlpio_hist_add(&local[2], 0.001 * (rank + 1));
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_hist_reduce_n(local, got, 3, 0, MPI_COMM_WORLD, &err), 0);
+    if (rank != 0)
+        return;
+    expected_merge(&want);
+    assert_memory_equal(&got[0], &want, sizeof(want));
+    mlpio_hist_init(&empty);
+    assert_memory_equal(&got[1], &empty, sizeof(empty));
+    assert_int_equal(got[2].count, world_size());
+    assert_true(got[2].max_ns >= (uint64_t)(world_size() * 1e6) - 1);
+}
+
 static void test_timing_reduce(void **state)
 {
     (void)state;
@@ -134,6 +157,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_reduce_matches_local_merge),
         cmocka_unit_test(test_reduce_in_place_on_root),
         cmocka_unit_test(test_reduce_with_empty_ranks),
+        cmocka_unit_test(test_reduce_several),
         cmocka_unit_test(test_timing_reduce),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

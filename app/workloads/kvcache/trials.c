@@ -70,15 +70,24 @@ static const char *const tier_field[T_NFIELDS] = {
 };
 
 /* Doubles reduced with MAX / SUM. */
-enum { M_WALL, M_READ_P95, M_WRITE_P95, M_RSS, M_LAG_MAX, M_NMAX };
+enum { M_WALL, M_READ_P95, M_WRITE_P95, M_RSS, M_NMAX };
 enum { S_CPU, S_MANAGER_CPU, S_NSUM };
+
+/* Histograms, side by side so that one reduction merges them all. */
+enum {
+    H_E2E,
+    H_LAG,
+    H_QOS0,
+    H_READ0 = H_QOS0 + MLPIO_KV_NQOS, /* per tier */
+    H_WRITE0 = H_READ0 + MLPIO_KV_NTIERS,
+    H_N = H_WRITE0 + MLPIO_KV_NTIERS,
+};
 
 struct trial_figures {
     uint64_t c[NCOUNTERS];
     double max[M_NMAX];
     double sum[S_NSUM];
-    struct mlpio_hist e2e, qos[MLPIO_KV_NQOS], lag;
-    struct mlpio_hist tier_read[MLPIO_KV_NTIERS], tier_write[MLPIO_KV_NTIERS];
+    struct mlpio_hist h[H_N]; /* merged in one reduction */
 };
 
 struct kv {
@@ -111,11 +120,6 @@ static double peak_rss_bytes(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss * 1024.0;
-}
-
-static bool stop_requested(void)
-{
-    return mlpio_interrupted();
 }
 
 static int setup(struct kv *k, struct mlpio_error *err)
@@ -195,7 +199,7 @@ static int setup(struct kv *k, struct mlpio_error *err)
     ec->concurrency = (uint32_t)mlpio_json_number(cfg, "kvcache.max_concurrent_allocs", 16);
     ec->generation_seconds_per_token =
         mlpio_kvcache_generation_seconds(mlpio_json_string(cfg, "kvcache.generation_mode", "none"));
-    ec->stop = stop_requested;
+    ec->stop = mlpio_interrupted;
     k->profile = mlpio_json_string(cfg, "kvcache.performance_profile", "latency");
     k->trials = (int)mlpio_json_number(cfg, "kvcache.trials", 1);
     k->keep = mlpio_json_bool(cfg, "cache.keep", false);
@@ -267,33 +271,28 @@ static void local_figures(const struct mlpio_kv_trial *t, double cpu, struct tri
     f->max[M_READ_P95] = mlpio_hist_percentile(&st->read_latency, 95);
     f->max[M_WRITE_P95] = mlpio_hist_percentile(&st->write_latency, 95);
     f->max[M_RSS] = peak_rss_bytes();
-    f->max[M_LAG_MAX] = t->lag.count ? (double)t->lag.max_ns * 1e-9 : 0;
     f->sum[S_CPU] = cpu;
     f->sum[S_MANAGER_CPU] = t->cache.manager_cpu_seconds;
+    f->h[H_E2E] = t->e2e;
+    f->h[H_LAG] = t->lag;
+    for (int q = 0; q < MLPIO_KV_NQOS; q++)
+        f->h[H_QOS0 + q] = t->qos[q];
+    for (int i = 0; i < MLPIO_KV_NTIERS; i++) {
+        f->h[H_READ0 + i] = t->cache.tier[i].read_latency;
+        f->h[H_WRITE0 + i] = t->cache.tier[i].write_latency;
+    }
 }
 
 /* Collective: every rank's figures onto rank 0 (g). */
-static int reduce(const struct mlpio_context *ctx, const struct mlpio_kv_trial *t,
-                  const struct trial_figures *l, struct trial_figures *g, struct mlpio_error *err)
+static int reduce(const struct mlpio_context *ctx, const struct trial_figures *l,
+                  struct trial_figures *g, struct mlpio_error *err)
 {
     memset(g, 0, sizeof(*g));
     if (MPI_Reduce(l->c, g->c, NCOUNTERS, MPI_UINT64_T, MPI_SUM, 0, ctx->comm) != MPI_SUCCESS ||
         MPI_Reduce(l->max, g->max, M_NMAX, MPI_DOUBLE, MPI_MAX, 0, ctx->comm) != MPI_SUCCESS ||
         MPI_Reduce(l->sum, g->sum, S_NSUM, MPI_DOUBLE, MPI_SUM, 0, ctx->comm) != MPI_SUCCESS)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Reduce of trial figures failed");
-    if (mlpio_hist_reduce(&t->e2e, &g->e2e, 0, ctx->comm, err) < 0 ||
-        mlpio_hist_reduce(&t->lag, &g->lag, 0, ctx->comm, err) < 0)
-        return -1;
-    for (int q = 0; q < MLPIO_KV_NQOS; q++)
-        if (mlpio_hist_reduce(&t->qos[q], &g->qos[q], 0, ctx->comm, err) < 0)
-            return -1;
-    for (int i = 0; i < MLPIO_KV_NTIERS; i++)
-        if (mlpio_hist_reduce(&t->cache.tier[i].read_latency, &g->tier_read[i], 0, ctx->comm, err) <
-                0 ||
-            mlpio_hist_reduce(&t->cache.tier[i].write_latency, &g->tier_write[i], 0, ctx->comm,
-                              err) < 0)
-            return -1;
-    return 0;
+    return mlpio_hist_reduce_n(l->h, g->h, H_N, 0, ctx->comm, err);
 }
 
 static double ratio(double a, double b)
@@ -368,10 +367,11 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
     cJSON_AddNumberToObject(sto, "write_bandwidth_GBps", write_bw);
     cJSON_AddNumberToObject(sto, "read_p95_worst_rank", g->max[M_READ_P95]);
     cJSON_AddNumberToObject(sto, "write_p95_worst_rank", g->max[M_WRITE_P95]);
-    cJSON_AddItemToObject(sto, "read_latency", mlpio_hist_to_json(&g->tier_read[MLPIO_KV_STORAGE]));
+    cJSON_AddItemToObject(sto, "read_latency",
+                          mlpio_hist_to_json(&g->h[H_READ0 + MLPIO_KV_STORAGE]));
     cJSON_AddItemToObject(sto, "write_latency",
-                          mlpio_hist_to_json(&g->tier_write[MLPIO_KV_STORAGE]));
-    cJSON_AddItemToObject(j, "latency", mlpio_hist_to_json(&g->e2e));
+                          mlpio_hist_to_json(&g->h[H_WRITE0 + MLPIO_KV_STORAGE]));
+    cJSON_AddItemToObject(j, "latency", mlpio_hist_to_json(&g->h[H_E2E]));
     cJSON *tiers = cJSON_AddObjectToObject(j, "tiers");
     for (int i = 0; i < MLPIO_KV_NTIERS; i++) {
         cJSON *o = cJSON_AddObjectToObject(tiers, mlpio_kv_tier_name(i));
@@ -380,8 +380,8 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
             cJSON_AddNumberToObject(o, tier_field[f], (double)x[f]);
         cJSON_AddNumberToObject(o, "hit_rate",
                                 ratio((double)x[T_HITS], (double)(x[T_HITS] + x[T_MISSES])));
-        cJSON_AddItemToObject(o, "read_latency", mlpio_hist_to_json(&g->tier_read[i]));
-        cJSON_AddItemToObject(o, "write_latency", mlpio_hist_to_json(&g->tier_write[i]));
+        cJSON_AddItemToObject(o, "read_latency", mlpio_hist_to_json(&g->h[H_READ0 + i]));
+        cJSON_AddItemToObject(o, "write_latency", mlpio_hist_to_json(&g->h[H_WRITE0 + i]));
     }
     cJSON *blocks = cJSON_AddObjectToObject(j, "blocks");
     cJSON_AddNumberToObject(blocks, "needed", (double)c[C_NEEDED]);
@@ -392,13 +392,13 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
     for (int q = 0; q < MLPIO_KV_NQOS; q++) {
         const struct mlpio_kv_qos *cls = &mlpio_kv_qos_classes[q];
         cJSON *o = cJSON_AddObjectToObject(qos, cls->name);
-        cJSON_AddNumberToObject(o, "requests", (double)g->qos[q].count);
-        cJSON_AddItemToObject(o, "latency", mlpio_hist_to_json(&g->qos[q]));
+        cJSON_AddNumberToObject(o, "requests", (double)g->h[H_QOS0 + q].count);
+        cJSON_AddItemToObject(o, "latency", mlpio_hist_to_json(&g->h[H_QOS0 + q]));
         cJSON *targets = cJSON_AddArrayToObject(o, "targets");
-        bool all = g->qos[q].count > 0;
+        bool all = g->h[H_QOS0 + q].count > 0;
         for (int p = 0; p < MLPIO_KV_NQOS_TARGETS; p++) {
-            double v = mlpio_hist_percentile(&g->qos[q], mlpio_kv_qos_percentiles[p]);
-            bool met = g->qos[q].count > 0 && v <= cls->target[p];
+            double v = mlpio_hist_percentile(&g->h[H_QOS0 + q], mlpio_kv_qos_percentiles[p]);
+            bool met = g->h[H_QOS0 + q].count > 0 && v <= cls->target[p];
             all = all && met;
             cJSON *t = cJSON_CreateObject();
             cJSON_AddNumberToObject(t, "percentile", mlpio_kv_qos_percentiles[p]);
@@ -409,7 +409,7 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
         }
         cJSON_AddBoolToObject(o, "attained", all);
     }
-    cJSON_AddItemToObject(j, "arrival_lag", mlpio_hist_to_json(&g->lag));
+    cJSON_AddItemToObject(j, "arrival_lag", mlpio_hist_to_json(&g->h[H_LAG]));
     cJSON *cpu = cJSON_AddObjectToObject(j, "cpu");
     cJSON_AddNumberToObject(cpu, "seconds", g->sum[S_CPU]);
     cJSON_AddNumberToObject(cpu, "manager_seconds", g->sum[S_MANAGER_CPU]);
@@ -418,10 +418,6 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
                             ratio(g->sum[S_CPU], (double)moved / MLPIO_KV_GIB));
     cJSON_AddNumberToObject(j, "peak_rss_bytes_worst_rank", g->max[M_RSS]);
     cJSON *checks = cJSON_AddArrayToObject(j, "checks");
-    double read_p95 = mlpio_hist_percentile(&g->tier_read[MLPIO_KV_STORAGE], 95);
-    double write_p95 = mlpio_hist_percentile(&g->tier_write[MLPIO_KV_STORAGE], 95);
-    (void)read_p95;
-    (void)write_p95;
     bool pass =
         judge(k->profile, g->max[M_READ_P95], g->max[M_WRITE_P95], hit, c[C_COMPLETED], checks);
     cJSON_AddBoolToObject(j, "pass", pass);
@@ -489,7 +485,7 @@ static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
         rc = -1;
     }
     free(dir);
-    if (reduce(ctx, &t, &local, &global, err) < 0)
+    if (reduce(ctx, &local, &global, err) < 0)
         return -1;
     if (ctx->rank == 0) {
         cJSON *j = trial_json(k, trial, &global);
