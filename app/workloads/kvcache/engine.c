@@ -277,21 +277,19 @@ static int arrive(struct engine *e, struct event ev, double t)
 /* After the end, requests still waiting in the FIFO that never started are dropped. */
 static void drop_unstarted(struct engine *e)
 {
-    size_t n = e->count, kept = 0;
+    size_t n = e->count;
     for (size_t i = 0; i < n; i++) {
         uint32_t u = fifo_pop(e);
         if (e->slots[u].started) {
             fifo_push(e, u);
-            kept++;
         } else {
             e->slots[u].stage = IDLE;
             e->unstarted++;
         }
     }
-    (void)kept;
 }
 
-static int schedule(struct engine *e, struct mlpio_error *err)
+static void schedule(struct engine *e)
 {
     const struct mlpio_kv_engine_config *cfg = e->cfg;
     pthread_mutex_lock(&e->lock);
@@ -333,8 +331,6 @@ static int schedule(struct engine *e, struct mlpio_error *err)
     __atomic_store_n(&e->halt, true, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&e->work_cv);
     pthread_mutex_unlock(&e->lock);
-    (void)err;
-    return 0;
 }
 
 static void engine_free(struct engine *e)
@@ -420,7 +416,7 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
         }
     }
     if (rc == 0)
-        schedule(&e, err);
+        schedule(&e);
     else {
         pthread_mutex_lock(&e.lock);
         e.shutdown = true;
