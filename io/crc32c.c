@@ -49,6 +49,7 @@ struct crc_poly {
      * for the remainder's first (higher) half and x^(D-1) mod P for its second half. The
      * exponents are one short of D+64 and D because a carry-less product of two reflected
      * operands comes out one position too low. */
+    uint64_t fold2048[2];
     uint64_t fold512[2];
     uint64_t fold128[2];
 };
@@ -74,6 +75,7 @@ static const struct crc_poly castagnoli = {
             CRC_TABLE(0x493c7d27u, 0x9278fa4eu, 0x211d826du, 0x423b04dau, 0x847609b4u, 0x0d006599u,
                       0x1a00cb32u, 0x34019664u),
         },
+    .fold2048 = {0xe9a5d8be00000000ull, 0x1426a81500000000ull},
     .fold512 = {0x1c19243b00000000ull, 0x75bba45b00000000ull},
     .fold128 = {0x3743f7bd00000000ull, 0x3171d43000000000ull},
 };
@@ -99,6 +101,7 @@ static const struct crc_poly ieee = {
             CRC_TABLE(0xccaa009eu, 0x4225077du, 0x844a0efau, 0xd3e51bb5u, 0x7cbb312bu, 0xf9766256u,
                       0x299dc2edu, 0x533b85dau),
         },
+    .fold2048 = {0x7cc8e1e700000000ull, 0x03f9f86300000000ull},
     .fold512 = {0x653d982200000000ull, 0xcad38e8f00000000ull},
     .fold128 = {0x65673b4600000000ull, 0x9ba54c6f00000000ull},
 };
@@ -121,42 +124,94 @@ static uint32_t table_update(const struct crc_poly *p, uint32_t reg, const uint8
 }
 
 #if HAVE_CLMUL
-/* Below this the setup of the folding path costs more than the tables. */
-#define CLMUL_MIN 128
+#define CLMUL_TARGET __attribute__((target("pclmul")))
+#define VPCLMUL_TARGET __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul")))
 
-__attribute__((target("pclmul"))) static inline __m128i fold(__m128i a, __m128i k)
+/* Below these the setup of a folding path costs more than it saves. */
+#define CLMUL_MIN 128
+#define VPCLMUL_MIN 512
+
+static inline __m128i consts(const uint64_t k[2])
+{
+    return _mm_set_epi64x((long long)k[1], (long long)k[0]);
+}
+
+CLMUL_TARGET static inline __m128i fold(__m128i a, __m128i k)
 {
     return _mm_xor_si128(_mm_clmulepi64_si128(a, k, 0x00), _mm_clmulepi64_si128(a, k, 0x11));
 }
 
+/* Remainders of the bulk: four 128-bit remainders 64 bytes apart, merged into one. Returns the
+ * remainder of s[0, *off), *off a multiple of 64 no larger than len (>= 64). */
+CLMUL_TARGET static __m128i bulk128(const struct crc_poly *p, __m128i a0, const uint8_t *s,
+                                    size_t len, size_t *off)
+{
+    const __m128i k512 = consts(p->fold512), k128 = consts(p->fold128);
+    __m128i a1 = _mm_loadu_si128((const __m128i *)(s + 16));
+    __m128i a2 = _mm_loadu_si128((const __m128i *)(s + 32));
+    __m128i a3 = _mm_loadu_si128((const __m128i *)(s + 48));
+    size_t i;
+    for (i = 64; len - i >= 64; i += 64) {
+        a0 = _mm_xor_si128(fold(a0, k512), _mm_loadu_si128((const __m128i *)(s + i)));
+        a1 = _mm_xor_si128(fold(a1, k512), _mm_loadu_si128((const __m128i *)(s + i + 16)));
+        a2 = _mm_xor_si128(fold(a2, k512), _mm_loadu_si128((const __m128i *)(s + i + 32)));
+        a3 = _mm_xor_si128(fold(a3, k512), _mm_loadu_si128((const __m128i *)(s + i + 48)));
+    }
+    *off = i;
+    __m128i a = _mm_xor_si128(fold(a0, k128), a1);
+    a = _mm_xor_si128(fold(a, k128), a2);
+    return _mm_xor_si128(fold(a, k128), a3);
+}
+
+/* The same with four 512-bit registers (sixteen 128-bit remainders) 256 bytes apart; each lane
+ * folds on its own, so the constants are the 128-bit ones broadcast. len >= 256. */
+VPCLMUL_TARGET static __m128i bulk512(const struct crc_poly *p, __m128i first, const uint8_t *s,
+                                      size_t len, size_t *off)
+{
+    const __m512i k2048 = _mm512_broadcast_i32x4(consts(p->fold2048));
+    const __m512i k512 = _mm512_broadcast_i32x4(consts(p->fold512));
+    const __m128i k128 = consts(p->fold128);
+    __m512i z0 = _mm512_inserti32x4(_mm512_loadu_si512(s), first, 0);
+    __m512i z1 = _mm512_loadu_si512(s + 64);
+    __m512i z2 = _mm512_loadu_si512(s + 128);
+    __m512i z3 = _mm512_loadu_si512(s + 192);
+/* z * x^D + next, three-way XOR in one instruction. */
+#define FOLD512(z, k, next)                                                                        \
+    _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128((z), (k), 0x00),                            \
+                              _mm512_clmulepi64_epi128((z), (k), 0x11), (next), 0x96)
+    size_t i;
+    for (i = 256; len - i >= 256; i += 256) {
+        z0 = FOLD512(z0, k2048, _mm512_loadu_si512(s + i));
+        z1 = FOLD512(z1, k2048, _mm512_loadu_si512(s + i + 64));
+        z2 = FOLD512(z2, k2048, _mm512_loadu_si512(s + i + 128));
+        z3 = FOLD512(z3, k2048, _mm512_loadu_si512(s + i + 192));
+    }
+    z0 = FOLD512(z0, k512, z1);
+    z0 = FOLD512(z0, k512, z2);
+    z0 = FOLD512(z0, k512, z3);
+#undef FOLD512
+    *off = i;
+    /* The four lanes are consecutive 16-byte remainders. */
+    __m128i a = _mm_xor_si128(fold(_mm512_extracti32x4_epi32(z0, 0), k128),
+                              _mm512_extracti32x4_epi32(z0, 1));
+    a = _mm_xor_si128(fold(a, k128), _mm512_extracti32x4_epi32(z0, 2));
+    return _mm_xor_si128(fold(a, k128), _mm512_extracti32x4_epi32(z0, 3));
+}
+
 /* Register after len (>= CLMUL_MIN) bytes; returns the bytes consumed via *used (a multiple of
  * 16) so that the caller finishes the tail with the tables. */
-__attribute__((target("pclmul"))) static uint32_t
-clmul_update(const struct crc_poly *p, uint32_t reg, const uint8_t *s, size_t len, size_t *used)
+CLMUL_TARGET static uint32_t clmul_update(const struct crc_poly *p, enum mlpio_crc_path path,
+                                          uint32_t reg, const uint8_t *s, size_t len,
+                                          size_t *used)
 {
-    const __m128i k512 = _mm_set_epi64x((long long)p->fold512[1], (long long)p->fold512[0]);
-    const __m128i k128 = _mm_set_epi64x((long long)p->fold128[1], (long long)p->fold128[0]);
-    size_t off = 0;
-    __m128i a0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)s), _mm_cvtsi32_si128((int)reg));
-    __m128i a;
+    const __m128i k128 = consts(p->fold128);
+    __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)s), _mm_cvtsi32_si128((int)reg));
+    size_t off = 16;
 
-    if (len >= 128) {
-        __m128i a1 = _mm_loadu_si128((const __m128i *)(s + 16));
-        __m128i a2 = _mm_loadu_si128((const __m128i *)(s + 32));
-        __m128i a3 = _mm_loadu_si128((const __m128i *)(s + 48));
-        for (off = 64; len - off >= 64; off += 64) {
-            a0 = _mm_xor_si128(fold(a0, k512), _mm_loadu_si128((const __m128i *)(s + off)));
-            a1 = _mm_xor_si128(fold(a1, k512), _mm_loadu_si128((const __m128i *)(s + off + 16)));
-            a2 = _mm_xor_si128(fold(a2, k512), _mm_loadu_si128((const __m128i *)(s + off + 32)));
-            a3 = _mm_xor_si128(fold(a3, k512), _mm_loadu_si128((const __m128i *)(s + off + 48)));
-        }
-        a = _mm_xor_si128(fold(a0, k128), a1);
-        a = _mm_xor_si128(fold(a, k128), a2);
-        a = _mm_xor_si128(fold(a, k128), a3);
-    } else {
-        a = a0;
-        off = 16;
-    }
+    if (path == MLPIO_CRC_VPCLMUL && len >= VPCLMUL_MIN)
+        a = bulk512(p, a, s, len, &off);
+    else if (len >= 128)
+        a = bulk128(p, a, s, len, &off);
     for (; len - off >= 16; off += 16)
         a = _mm_xor_si128(fold(a, k128), _mm_loadu_si128((const __m128i *)(s + off)));
 
@@ -165,61 +220,62 @@ clmul_update(const struct crc_poly *p, uint32_t reg, const uint8_t *s, size_t le
     *used = off;
     return table_update(p, 0, rest, sizeof(rest));
 }
-
-static bool have_clmul(void)
-{
-    return __builtin_cpu_supports("pclmul");
-}
 #endif
 
-static uint32_t crc_update(const struct crc_poly *p, uint32_t crc, const void *buf, size_t len,
-                           bool accelerate)
+enum mlpio_crc_path mlpio_crc_best_path(void)
+{
+#if HAVE_CLMUL
+    if (__builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl"))
+        return MLPIO_CRC_VPCLMUL;
+    if (__builtin_cpu_supports("pclmul"))
+        return MLPIO_CRC_CLMUL;
+#endif
+    return MLPIO_CRC_TABLES;
+}
+
+static uint32_t crc_update(const struct crc_poly *p, enum mlpio_crc_path path, uint32_t crc,
+                           const void *buf, size_t len)
 {
     const uint8_t *s = buf;
     uint32_t reg = ~crc;
 #if HAVE_CLMUL
-    if (accelerate && len >= CLMUL_MIN && have_clmul()) {
-        size_t used = 0;
-        reg = clmul_update(p, reg, s, len, &used);
-        s += used;
-        len -= used;
+    if (path != MLPIO_CRC_TABLES && len >= CLMUL_MIN) {
+        enum mlpio_crc_path best = mlpio_crc_best_path();
+        if (best != MLPIO_CRC_TABLES) {
+            size_t used = 0;
+            reg = clmul_update(p, path < best ? path : best, reg, s, len, &used);
+            s += used;
+            len -= used;
+        }
     }
 #else
-    (void)accelerate;
+    (void)path;
 #endif
     return ~table_update(p, reg, s, len);
 }
 
 uint32_t mlpio_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-    return crc_update(&castagnoli, crc, buf, len, true);
+    return crc_update(&castagnoli, MLPIO_CRC_VPCLMUL, crc, buf, len);
 }
 
 uint32_t mlpio_crc32(uint32_t crc, const void *buf, size_t len)
 {
-    return crc_update(&ieee, crc, buf, len, true);
+    return crc_update(&ieee, MLPIO_CRC_VPCLMUL, crc, buf, len);
 }
 
-uint32_t mlpio_crc32c_portable(uint32_t crc, const void *buf, size_t len)
+uint32_t mlpio_crc32c_with(enum mlpio_crc_path path, uint32_t crc, const void *buf, size_t len)
 {
-    return crc_update(&castagnoli, crc, buf, len, false);
+    return crc_update(&castagnoli, path, crc, buf, len);
 }
 
-uint32_t mlpio_crc32_portable(uint32_t crc, const void *buf, size_t len)
+uint32_t mlpio_crc32_with(enum mlpio_crc_path path, uint32_t crc, const void *buf, size_t len)
 {
-    return crc_update(&ieee, crc, buf, len, false);
+    return crc_update(&ieee, path, crc, buf, len);
 }
 
 uint32_t mlpio_crc32c_mask(uint32_t crc)
 {
     return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-}
-
-bool mlpio_crc_accelerated(void)
-{
-#if HAVE_CLMUL
-    return have_clmul();
-#else
-    return false;
-#endif
 }

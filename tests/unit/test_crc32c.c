@@ -1,6 +1,6 @@
 /* Unit tests of the checksums: published check values, incremental use over arbitrary splits,
- * the carry-less multiplication path against the tables and against a bit-at-a-time
- * reference written here, and the tfrecord mask. */
+ * every path this CPU has (tables, 128-bit and 512-bit carry-less folding) against a
+ * bit-at-a-time reference written here, and the tfrecord mask. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,18 +14,22 @@
 #include "io/crc32c.h"
 
 typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
+typedef uint32_t (*crc_path_fn)(enum mlpio_crc_path, uint32_t, const void *, size_t);
 
 struct crc_case {
     const char *name;
-    crc_fn fast, portable;
+    crc_fn fast;
+    crc_path_fn with;
     uint32_t poly;  /* reversed */
     uint32_t check; /* of "123456789" */
 };
 
 static const struct crc_case crcs[] = {
-    {"crc32c", mlpio_crc32c, mlpio_crc32c_portable, 0x82f63b78u, 0xe3069283u},
-    {"crc32", mlpio_crc32, mlpio_crc32_portable, 0xedb88320u, 0xcbf43926u},
+    {"crc32c", mlpio_crc32c, mlpio_crc32c_with, 0x82f63b78u, 0xe3069283u},
+    {"crc32", mlpio_crc32, mlpio_crc32_with, 0xedb88320u, 0xcbf43926u},
 };
+
+static const char *const path_names[] = {"tables", "clmul", "vpclmul"};
 
 /* One bit at a time, straight from the definition. */
 static uint32_t reference(uint32_t poly, uint32_t crc, const uint8_t *p, size_t len)
@@ -57,7 +61,8 @@ static void test_check_values(void **state)
     for (size_t i = 0; i < sizeof(crcs) / sizeof(crcs[0]); i++) {
         const struct crc_case *c = &crcs[i];
         assert_int_equal(c->fast(0, "123456789", 9), c->check);
-        assert_int_equal(c->portable(0, "123456789", 9), c->check);
+        for (int path = MLPIO_CRC_TABLES; path <= MLPIO_CRC_VPCLMUL; path++)
+            assert_int_equal(c->with(path, 0, "123456789", 9), c->check);
         assert_int_equal(c->fast(0, NULL, 0), 0);
         assert_int_equal(c->fast(0x12345678u, "", 0), 0x12345678u);
     }
@@ -75,23 +80,28 @@ static void test_check_values(void **state)
                      0x414fa339u);
 }
 
-/* Every length around the folding path's thresholds and every alignment, against the bitwise
- * reference; the fast and portable paths must agree byte for byte. */
+/* Every length around the folding paths' thresholds (128 and 512 bytes, rounds of 64 and 256)
+ * and several alignments, against the bitwise reference, on every path: each must agree byte
+ * for byte. */
 static void test_paths_agree(void **state)
 {
-    size_t max = 1200;
+    size_t max = 2600;
     uint8_t *buf = malloc(max + 64);
     assert_non_null(buf);
     fill_random(buf, max + 64, 1);
     for (size_t i = 0; i < sizeof(crcs) / sizeof(crcs[0]); i++) {
         const struct crc_case *c = &crcs[i];
-        for (size_t len = 0; len <= max; len += len < 300 ? 1 : 37) {
-            for (size_t align = 0; align < 16; align += 5) {
+        for (size_t len = 0; len <= max; len += len < 1100 ? 1 : 37) {
+            for (size_t align = 0; align < 64; align += 21) {
                 uint32_t want = reference(c->poly, 0x5a5a5a5au, buf + align, len);
-                if (c->fast(0x5a5a5a5au, buf + align, len) != want ||
-                    c->portable(0x5a5a5a5au, buf + align, len) != want)
+                if (c->fast(0x5a5a5a5au, buf + align, len) != want)
                     fail_msg("%s: length %zu at +%zu differs from the reference", c->name, len,
                              align);
+                for (int path = MLPIO_CRC_TABLES; path <= MLPIO_CRC_VPCLMUL; path++)
+                    if (c->with(path, 0x5a5a5a5au, buf + align, len) != want)
+                        fail_msg("%s on the %s path: length %zu at +%zu differs from the "
+                                 "reference",
+                                 c->name, path_names[path], len, align);
             }
         }
     }
@@ -109,7 +119,8 @@ static void test_incremental(void **state)
     for (size_t i = 0; i < sizeof(crcs) / sizeof(crcs[0]); i++) {
         const struct crc_case *c = &crcs[i];
         uint32_t whole = c->fast(0, buf, len);
-        assert_int_equal(whole, c->portable(0, buf, len));
+        for (int path = MLPIO_CRC_TABLES; path <= MLPIO_CRC_VPCLMUL; path++)
+            assert_int_equal(whole, c->with(path, 0, buf, len));
         assert_int_equal(whole, reference(c->poly, 0, buf, len));
         for (int round = 0; round < 20; round++) {
             uint32_t crc = 0;
@@ -118,7 +129,7 @@ static void test_incremental(void **state)
                 size_t n = (size_t)(rng >> 33) % (round < 10 ? 300 : 70000) + 1;
                 if (n > len - off)
                     n = len - off;
-                crc = (round & 1 ? c->portable : c->fast)(crc, buf + off, n);
+                crc = c->with(round % 3, crc, buf + off, n);
                 off += n;
             }
             assert_int_equal(crc, whole);
@@ -139,13 +150,18 @@ static void test_mask(void **state)
     assert_int_equal(mlpio_crc32c_mask(mlpio_crc32c(0, len0, 8)), 0x07980329u);
 }
 
-static void test_accelerated_reported(void **state)
+/* The path chosen is the fastest the CPU reports. */
+static void test_best_path(void **state)
 {
+    enum mlpio_crc_path want = MLPIO_CRC_TABLES;
 #if defined(__x86_64__)
-    assert_int_equal(mlpio_crc_accelerated(), __builtin_cpu_supports("pclmul") != 0);
-#else
-    assert_false(mlpio_crc_accelerated());
+    if (__builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512vl"))
+        want = MLPIO_CRC_VPCLMUL;
+    else if (__builtin_cpu_supports("pclmul"))
+        want = MLPIO_CRC_CLMUL;
 #endif
+    assert_int_equal(mlpio_crc_best_path(), want);
+    print_message("this CPU: %s\n", path_names[want]);
 }
 
 int main(void)
@@ -153,7 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_values),         cmocka_unit_test(test_paths_agree),
         cmocka_unit_test(test_incremental),          cmocka_unit_test(test_mask),
-        cmocka_unit_test(test_accelerated_reported),
+        cmocka_unit_test(test_best_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
