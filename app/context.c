@@ -3,6 +3,13 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
+
+/* mlpio_context_agree_idle: poll without pause this long, then nap between polls, the nap
+ * doubling up to a ceiling (which bounds how late a rank sees the others arrive). */
+#define IDLE_SPIN_SECONDS 100e-6
+#define IDLE_NAP_MIN_NS 20000
+#define IDLE_NAP_MAX_NS 200000
 
 int mlpio_context_init(struct mlpio_context *ctx, MPI_Comm comm, struct mlpio_error *err)
 {
@@ -84,4 +91,38 @@ int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_er
     if (lowest > 0 && strncmp(err->message, "rank ", 5) != 0)
         mlpio_error_prefix(err, "rank %d", lowest);
     return -1;
+}
+
+int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlpio_error *err)
+{
+    if (ctx->size == 1)
+        return mlpio_context_agree(ctx, rc, err);
+    int failed = rc != 0, any = 0, done = 0;
+    MPI_Request req;
+    if (MPI_Iallreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx->comm, &req) != MPI_SUCCESS)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Iallreduce failed while agreeing");
+    double t0 = MPI_Wtime();
+    long nap = IDLE_NAP_MIN_NS;
+    while (!done) {
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Test failed while agreeing");
+        if (!done && MPI_Wtime() - t0 > IDLE_SPIN_SECONDS) {
+            nanosleep(&(struct timespec){0, nap}, NULL);
+            nap = nap * 2 < IDLE_NAP_MAX_NS ? nap * 2 : IDLE_NAP_MAX_NS;
+        }
+    }
+    /* Only a failure costs the full agreement, which shares the failing rank's error. */
+    return any ? mlpio_context_agree(ctx, rc, err) : 0;
+}
+
+int mlpio_context_node_ranks(const struct mlpio_context *ctx)
+{
+    MPI_Comm node;
+    int size = 1;
+    if (MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL, &node) !=
+        MPI_SUCCESS)
+        return 1;
+    MPI_Comm_size(node, &size);
+    MPI_Comm_free(&node);
+    return size;
 }

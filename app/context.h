@@ -48,4 +48,15 @@ void mlpio_log_error(const struct mlpio_context *ctx, const struct mlpio_error *
  * An MPI failure inside is reported as MLPIO_ERR_INTERNAL. */
 int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_error *err);
 
+/* The same agreement, reached without holding a core while the other ranks are late: a blocking
+ * MPI collective busy-polls, taking the core from this node's threads (read threads, the other
+ * ranks on the node) exactly while they have the most to do. A non-blocking reduction of
+ * whether any rank failed is polled without pause for 100 us (ranks that arrive together meet
+ * there), then between naps of at most 200 us; only a failure costs the full agreement. For
+ * waits on other ranks' I/O, not for timing barriers that must release ranks together. */
+int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlpio_error *err);
+
+/* Collective: how many ranks share this rank's node (1 if MPI cannot tell). */
+int mlpio_context_node_ranks(const struct mlpio_context *ctx);
+
 #endif

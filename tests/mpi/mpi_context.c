@@ -1,5 +1,6 @@
 /* Multi-rank tests of the run context: a private communicator, agreement on success or on the
- * lowest failing rank's error, and output that only rank 0 writes. */
+ * lowest failing rank's error (blocking, and idle: without holding a core while waiting), the
+ * count of ranks on a node, and output that only rank 0 writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app/context.h"
 
@@ -154,6 +157,75 @@ static void test_agree_rank0_fails(void **state)
     assert_error_of(f, &err, 0);
 }
 
+/* The idle agreement gives the same answers as the blocking one. */
+static void test_agree_idle_outcomes(void **state)
+{
+    struct fixture *f = *state;
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_context_agree_idle(&f->ctx, 0, &err), 0);
+    assert_int_equal(err.category, MLPIO_ERR_NONE);
+
+    int last = f->ctx.size - 1;
+    int rc = fail_on(f, &last, 1, &err);
+    assert_int_equal(mlpio_context_agree_idle(&f->ctx, rc, &err), -1);
+    assert_error_of(f, &err, last);
+
+    static const int failing[] = {2, 1, 0};
+    rc = fail_on(f, failing, 3, &err);
+    assert_int_equal(mlpio_context_agree_idle(&f->ctx, rc, &err), -1);
+    assert_error_of(f, &err, 0);
+}
+
+static double thread_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Ranks that arrive while the last one is still working wait mostly asleep: a busy-polling
+ * collective would spend as much CPU time as it waits. */
+static void test_agree_idle_waits_without_cpu(void **state)
+{
+    struct fixture *f = *state;
+    struct mlpio_error err = {0};
+    if (f->ctx.size == 1)
+        skip();
+    MPI_Barrier(f->ctx.comm);
+    if (f->ctx.rank == 0) {
+        /* The late rank: work (here a pause) before arriving. */
+        struct timespec pause = {0, 300 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        assert_int_equal(mlpio_context_agree_idle(&f->ctx, 0, &err), 0);
+        return;
+    }
+    double wall0 = MPI_Wtime(), cpu0 = thread_cpu_seconds();
+    assert_int_equal(mlpio_context_agree_idle(&f->ctx, 0, &err), 0);
+    double wall = MPI_Wtime() - wall0, cpu = thread_cpu_seconds() - cpu0;
+    if (wall < 0.2)
+        fail_msg("rank %d agreed after %.3f s, before the late rank arrived", f->ctx.rank, wall);
+    if (cpu > 0.25 * wall)
+        fail_msg("rank %d used %.3f s of CPU time while waiting %.3f s", f->ctx.rank, cpu, wall);
+}
+
+/* Ranks on a node: as many as report this host's processor name. */
+static void test_node_ranks(void **state)
+{
+    struct fixture *f = *state;
+    char mine[MPI_MAX_PROCESSOR_NAME] = {0};
+    int len;
+    MPI_Get_processor_name(mine, &len);
+    char *all = calloc((size_t)f->ctx.size, MPI_MAX_PROCESSOR_NAME);
+    assert_non_null(all);
+    MPI_Allgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                  f->ctx.comm);
+    int same = 0;
+    for (int r = 0; r < f->ctx.size; r++)
+        same += strcmp(all + (size_t)r * MPI_MAX_PROCESSOR_NAME, mine) == 0;
+    free(all);
+    assert_int_equal(mlpio_context_node_ranks(&f->ctx), same);
+}
+
 static void test_log_only_rank0(void **state)
 {
     struct fixture *f = *state;
@@ -193,6 +265,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agree_last_rank_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agree_lowest_failing_rank_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agree_rank0_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agree_idle_outcomes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agree_idle_waits_without_cpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_ranks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_only_rank0, setup, teardown),
     };
     MPI_Init(NULL, NULL);

@@ -2,6 +2,8 @@
  * model's format, each file fsynced and dropped from the page cache, then rank 0 records the
  * dataset in mlpio_dataset.json. An existing dataset is never overwritten. */
 #include <inttypes.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -249,6 +251,25 @@ static int prepare_folder(struct gen *g, struct mlpio_error *err)
     return rc;
 }
 
+/* Composing on a second thread pays only when that thread has a core of its own: otherwise the
+ * two threads take turns on one core and the pieces move between caches on the way to the
+ * kernel (with 2 ranks on 2 CPUs, writing on tmpfs was 9 % faster without it; with 1 rank, 5 %
+ * faster with it). A rank's share of CPUs is what its binding allows, and no more than the
+ * node's CPUs divided among the node's ranks. Collective. */
+static bool spare_core(const struct mlpio_context *ctx)
+{
+    int ranks = mlpio_context_node_ranks(ctx);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long mine = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : online;
+    long share = online > 0 && online / ranks < mine ? online / ranks : mine;
+    mlpio_log_debug(ctx,
+                    "datagen: %ld CPUs for this rank (%ld on the node for %d ranks): files "
+                    "composed %s",
+                    mine, online, ranks, share >= 2 ? "on a second thread" : "by the writer");
+    return share >= 2;
+}
+
 static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
 {
     const cJSON *cfg = run->config;
@@ -272,7 +293,7 @@ static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
     m->salt = run->salt;
     if (run->cli->what_if)
         return 0;
-    if (g->format->compose)
+    if (g->format->compose && spare_core(run->ctx))
         return (g->prefill = mlpio_prefill_create(WRITE_PIECE, WRITE_DEPTH, err)) ? 0 : -1;
     if (!(g->buf = mlpio_io_buffer_alloc(WRITE_PIECE)))
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
@@ -328,7 +349,8 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
     MPI_Barrier(ctx->comm);
     double start = MPI_Wtime();
     rc = write_all(&g, mine, err);
-    if ((rc = mlpio_context_agree(ctx, rc, err)) < 0)
+    /* A rank done early waits without taking the core that another rank is writing with. */
+    if ((rc = mlpio_context_agree_idle(ctx, rc, err)) < 0)
         goto out;
     double stop = MPI_Wtime(), gstart = 0, gstop = 0;
     unsigned long long bytes = g.bytes, total = 0;

@@ -23,11 +23,6 @@
 #include "app/workloads/training/training.h"
 
 #define MIB (1024.0 * 1024.0)
-/* Waiting for the other ranks: poll without pause this long, then nap between polls, the nap
- * doubling up to a ceiling (which bounds how late a rank sees the others arrive). */
-#define WAIT_SPIN_SECONDS 100e-6
-#define WAIT_NAP_MIN_NS 20000
-#define WAIT_NAP_MAX_NS 200000
 
 struct unit {
     uint64_t file;
@@ -167,33 +162,6 @@ static double sleep_for(double seconds)
     return MPI_Wtime() - t0;
 }
 
-/* The step's agreement, reached without holding a core: a blocking MPI collective busy-polls,
- * taking the core from this node's read threads exactly while they have the most to do (real
- * training waits for its all-reduce on the accelerator). Whether any rank failed travels in a
- * non-blocking reduction, polled without pause for a moment (ranks that arrive together, as in
- * compute-bound steps, meet there) and then between naps; only a failure costs the full
- * agreement, which shares the failing rank's error. */
-static int step_agree(const struct mlpio_context *ctx, int rc, struct mlpio_error *err)
-{
-    if (ctx->size == 1)
-        return mlpio_context_agree(ctx, rc, err);
-    int failed = rc != 0, any = 0, done = 0;
-    MPI_Request req;
-    if (MPI_Iallreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx->comm, &req) != MPI_SUCCESS)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Iallreduce failed while agreeing");
-    double t0 = MPI_Wtime();
-    long nap = WAIT_NAP_MIN_NS;
-    while (!done) {
-        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Test failed while agreeing");
-        if (!done && MPI_Wtime() - t0 > WAIT_SPIN_SECONDS) {
-            nanosleep(&(struct timespec){0, nap}, NULL);
-            nap = nap * 2 < WAIT_NAP_MAX_NS ? nap * 2 : WAIT_NAP_MAX_NS;
-        }
-    }
-    return any ? mlpio_context_agree(ctx, rc, err) : 0;
-}
-
 /* Read threads confined to fewer cores than there are threads take turns. The usual cause is
  * the launcher's binding (Open MPI binds each rank to one core): say how to lift it. */
 static void note_binding(const struct reading *rd)
@@ -309,7 +277,7 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
         rc = mlpio_loader_start(loader, (uint32_t)rd->nunits, samples, err);
     free(samples);
     /* The read threads start at once: the others are waited for without taking their cores. */
-    if (step_agree(ctx, rc, err) < 0)
+    if (mlpio_context_agree_idle(ctx, rc, err) < 0)
         return -1;
     char phase[48];
     snprintf(phase, sizeof(phase), "epoch %" PRIu64 "/%d", epoch + 1, rd->epochs);
@@ -324,7 +292,7 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
         mlpio_hist_add(&res->load, MPI_Wtime() - w0);
         compute[b] = rc == 0 ? sleep_for(rd->compute_time) : 0;
         /* Stands in for the all-reduce of gradients, and stops every rank on an error. */
-        if (step_agree(ctx, rc, err) < 0) {
+        if (mlpio_context_agree_idle(ctx, rc, err) < 0) {
             mlpio_progress_finish(&progress);
             mlpio_loader_end(loader);
             return -1;
