@@ -502,7 +502,7 @@ fail:
 }
 
 int mlpio_cluster_collect(MPI_Comm comm, const char *root, struct mlpio_cluster **out,
-                          struct mlpio_error *err)
+                          int *host_ranks, struct mlpio_error *err)
 {
     MPI_Comm all = MPI_COMM_NULL, node = MPI_COMM_NULL;
     struct mlpio_error e;
@@ -510,6 +510,8 @@ int mlpio_cluster_collect(MPI_Comm comm, const char *root, struct mlpio_cluster 
     int rc;
 
     *out = NULL;
+    if (host_ranks)
+        *host_ranks = 1;
     mlpio_error_clear(&e);
     /* Private communicator; errors come back as codes so that every rank can agree on them. */
     if ((rc = MPI_Comm_dup(comm, &all)) != MPI_SUCCESS)
@@ -529,6 +531,8 @@ int mlpio_cluster_collect(MPI_Comm comm, const char *root, struct mlpio_cluster 
     }
     if (rc == 0)
         rc = gather_hosts(all, &agree, node, &mine, out, &e);
+    if (rc == 0 && host_ranks)
+        *host_ranks = mine.ranks;
     if (node != MPI_COMM_NULL)
         MPI_Comm_free(&node);
     MPI_Comm_free(&all);

@@ -55,9 +55,10 @@ int mlpio_cluster_read_local(const char *root, struct mlpio_host_info *h,
                              struct mlpio_error *err) MLPIO_WUR;
 
 /* Collective over comm. On rank 0 *out is a new cluster (free with destroy); elsewhere NULL.
+ * Every rank learns how many ranks share its host in *host_ranks (may be NULL; 1 on failure).
  * Returns the same rc on every rank (a failure on any rank fails all). */
 int mlpio_cluster_collect(MPI_Comm comm, const char *root, struct mlpio_cluster **out,
-                          struct mlpio_error *err) MLPIO_WUR;
+                          int *host_ranks, struct mlpio_error *err) MLPIO_WUR;
 
 /* JSON: {"num_hosts", "world_size", "total_memory_bytes", "total_memory_GB",
  *        "hosts": [{"hostname", "memory_bytes", "memory_available_bytes", "cpu_count",

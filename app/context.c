@@ -114,15 +114,3 @@ int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlp
     /* Only a failure costs the full agreement, which shares the failing rank's error. */
     return any ? mlpio_context_agree(ctx, rc, err) : 0;
 }
-
-int mlpio_context_node_ranks(const struct mlpio_context *ctx)
-{
-    MPI_Comm node;
-    int size = 1;
-    if (MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL, &node) !=
-        MPI_SUCCESS)
-        return 1;
-    MPI_Comm_size(node, &size);
-    MPI_Comm_free(&node);
-    return size;
-}

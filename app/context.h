@@ -56,7 +56,4 @@ int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_er
  * waits on other ranks' I/O, not for timing barriers that must release ranks together. */
 int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlpio_error *err);
 
-/* Collective: how many ranks share this rank's node (1 if MPI cannot tell). */
-int mlpio_context_node_ranks(const struct mlpio_context *ctx);
-
 #endif

@@ -492,7 +492,7 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         code = fail(&run, &err);
         goto out;
     }
-    rc = mlpio_cluster_collect(ctx->comm, "/", &run.cluster, &err);
+    rc = mlpio_cluster_collect(ctx->comm, "/", &run.cluster, &run.host_ranks, &err);
     if (mlpio_context_agree(ctx, rc, &err) < 0) {
         code = fail(&run, &err);
         goto out;

@@ -36,6 +36,7 @@ struct mlpio_run {
     struct mlpio_data_salt salt;
     struct mlpio_data_rank_key key; /* this rank's data key */
     struct mlpio_cluster *cluster;  /* rank 0 */
+    int host_ranks;                 /* ranks on this rank's host, every rank */
     char *run_dir;                  /* rank 0, measuring commands only */
     char run_id[32];                /* YYYYMMDD_HHMMSS */
     struct mlpio_eventlog *events;  /* rank 0 */

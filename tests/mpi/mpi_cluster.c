@@ -54,8 +54,11 @@ static void test_one_host(void **state)
     int rank = world_rank(), size = world_size();
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
-    if (mlpio_cluster_collect(MPI_COMM_WORLD, "/", &c, &err) != 0)
+    int host_ranks = 0;
+    if (mlpio_cluster_collect(MPI_COMM_WORLD, "/", &c, &host_ranks, &err) != 0)
         fail_msg("rank %d: %s", rank, err.message);
+    /* Every rank learns its host's share, not only rank 0. */
+    assert_int_equal(host_ranks, size);
     if (rank != 0) {
         assert_null(c);
         return;
@@ -103,7 +106,7 @@ static void test_failure_on_last_rank_fails_all(void **state)
                  rank == size - 1 ? "broken-no-memtotal" : "debian12-vm");
     fixture_path(want, sizeof(want), "proc", "broken-no-memtotal/proc/meminfo");
     snprintf(prefix, sizeof(prefix), "rank %d", size - 1);
-    assert_int_equal(mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err), -1);
+    assert_int_equal(mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, NULL, &err), -1);
     assert_null(c);
     if (!strstr(err.message, want) || !strstr(err.message, "MemTotal") ||
         strncmp(err.message, prefix, strlen(prefix)) != 0)
@@ -117,11 +120,14 @@ static void test_groups_by_host_name(void **state)
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
     fixture_path(root, sizeof(root), "proc", "xeon-2s64-rocky9");
+    int host_ranks = 0;
     fake_hosts = true;
-    int rc = mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err);
+    int rc = mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &host_ranks, &err);
     fake_hosts = false;
     if (rc != 0)
         fail_msg("rank %d: %s", rank, err.message);
+    /* Even ranks on one host, odd ranks on the other. */
+    assert_int_equal(host_ranks, rank % 2 ? size / 2 : (size + 1) / 2);
     if (rank != 0) {
         assert_null(c);
         return;

@@ -1,6 +1,6 @@
 /* Multi-rank tests of the run context: a private communicator, agreement on success or on the
- * lowest failing rank's error (blocking, and idle: without holding a core while waiting), the
- * count of ranks on a node, and output that only rank 0 writes. */
+ * lowest failing rank's error (blocking, and idle: without holding a core while waiting), and
+ * output that only rank 0 writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -208,24 +208,6 @@ static void test_agree_idle_waits_without_cpu(void **state)
         fail_msg("rank %d used %.3f s of CPU time while waiting %.3f s", f->ctx.rank, cpu, wall);
 }
 
-/* Ranks on a node: as many as report this host's processor name. */
-static void test_node_ranks(void **state)
-{
-    struct fixture *f = *state;
-    char mine[MPI_MAX_PROCESSOR_NAME] = {0};
-    int len;
-    MPI_Get_processor_name(mine, &len);
-    char *all = calloc((size_t)f->ctx.size, MPI_MAX_PROCESSOR_NAME);
-    assert_non_null(all);
-    MPI_Allgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-                  f->ctx.comm);
-    int same = 0;
-    for (int r = 0; r < f->ctx.size; r++)
-        same += strcmp(all + (size_t)r * MPI_MAX_PROCESSOR_NAME, mine) == 0;
-    free(all);
-    assert_int_equal(mlpio_context_node_ranks(&f->ctx), same);
-}
-
 static void test_log_only_rank0(void **state)
 {
     struct fixture *f = *state;
@@ -267,7 +249,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agree_rank0_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agree_idle_outcomes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agree_idle_waits_without_cpu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_node_ranks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_only_rank0, setup, teardown),
     };
     MPI_Init(NULL, NULL);

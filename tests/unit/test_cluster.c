@@ -354,13 +354,15 @@ static void test_collect_single_rank(void **state)
     char root[PATH_MAX];
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
+    int host_ranks = 0;
     fixture_path(root, sizeof(root), "proc", "xeon-2s64-rocky9");
-    if (mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err) != 0)
+    if (mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &host_ranks, &err) != 0)
         fail_msg("%s", err.message);
     assert_non_null(c);
     assert_int_equal(c->world_size, 1);
     assert_int_equal(c->num_hosts, 1);
     assert_int_equal(c->hosts[0].ranks, 1);
+    assert_int_equal(host_ranks, 1);
     assert_int_equal(c->hosts[0].first_rank, 0);
     assert_int_equal(c->hosts[0].info.cpu_count, 64);
     assert_int_equal(c->total_mem_bytes, 527628112 * KIB);
@@ -374,7 +376,7 @@ static void test_collect_failure(void **state)
     struct mlpio_cluster *c = NULL;
     struct mlpio_error err = {0};
     fixture_path(root, sizeof(root), "proc", "broken-empty-cpuinfo");
-    assert_int_equal(mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, &err), -1);
+    assert_int_equal(mlpio_cluster_collect(MPI_COMM_WORLD, root, &c, NULL, &err), -1);
     assert_null(c);
     assert_non_null(strstr(err.message, "proc/cpuinfo"));
 }

@@ -255,16 +255,16 @@ static int prepare_folder(struct gen *g, struct mlpio_error *err)
  * two threads take turns on one core and the pieces move between caches on the way to the
  * kernel (with 2 ranks on 2 CPUs, writing on tmpfs was 9 % faster without it; with 1 rank, 5 %
  * faster with it). A rank's share of CPUs is what its binding allows, and no more than the
- * node's CPUs divided among the node's ranks. Collective. */
-static bool spare_core(const struct mlpio_context *ctx)
+ * host's CPUs divided among the host's ranks. */
+static bool spare_core(const struct mlpio_run *run)
 {
-    int ranks = mlpio_context_node_ranks(ctx);
+    int ranks = run->host_ranks > 0 ? run->host_ranks : 1;
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     cpu_set_t set;
     long mine = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : online;
     long share = online > 0 && online / ranks < mine ? online / ranks : mine;
-    mlpio_log_debug(ctx,
-                    "datagen: %ld CPUs for this rank (%ld on the node for %d ranks): files "
+    mlpio_log_debug(run->ctx,
+                    "datagen: %ld CPUs for this rank (%ld on the host for %d ranks): files "
                     "composed %s",
                     mine, online, ranks, share >= 2 ? "on a second thread" : "by the writer");
     return share >= 2;
@@ -293,7 +293,7 @@ static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
     m->salt = run->salt;
     if (run->cli->what_if)
         return 0;
-    if (g->format->compose && spare_core(run->ctx))
+    if (g->format->compose && spare_core(run))
         return (g->prefill = mlpio_prefill_create(WRITE_PIECE, WRITE_DEPTH, err)) ? 0 : -1;
     if (!(g->buf = mlpio_io_buffer_alloc(WRITE_PIECE)))
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
