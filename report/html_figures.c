@@ -295,6 +295,61 @@ static void list_charts(FILE *out, const cJSON *s)
     }
 }
 
+/* A table's heading (", trial N" when there are several) and its column heads. */
+static void trial_table_begin(FILE *out, const char *title, int ntrials, int trial,
+                              const char *columns)
+{
+    fprintf(out, "<h3>%s", title);
+    if (ntrials > 1)
+        fprintf(out, ", trial %d", trial);
+    fprintf(out, "</h3><table><thead><tr>%s</tr></thead><tbody>\n", columns);
+}
+
+static const char *yes_no(const cJSON *flag)
+{
+    return cJSON_IsTrue(flag) ? "yes" : "<strong>no</strong>";
+}
+
+static void qos_table(FILE *out, const cJSON *qos, int ntrials, int trial)
+{
+    trial_table_begin(out, "Latency targets by class", ntrials, trial,
+                      "<th>class</th><th>requests</th><th>percentile</th><th>target (s)</th>"
+                      "<th>measured (s)</th><th>met</th>");
+    const cJSON *cls, *target;
+    cJSON_ArrayForEach(cls, qos)
+    {
+        cJSON_ArrayForEach(target, cJSON_GetObjectItemCaseSensitive(cls, "targets"))
+        {
+            fputs("<tr><td>", out);
+            html_esc(out, cls->string);
+            fprintf(out,
+                    "</td><td class=\"n\">%.0f</td><td class=\"n\">p%g</td>"
+                    "<td class=\"n\">%.4g</td><td class=\"n\">%.4g</td><td>%s</td></tr>\n",
+                    html_num(cls, "requests"), html_num(target, "percentile"),
+                    html_num(target, "target_seconds"), html_num(target, "measured_seconds"),
+                    yes_no(cJSON_GetObjectItemCaseSensitive(target, "met")));
+        }
+    }
+    fputs("</tbody></table>\n", out);
+}
+
+static void checks_table(FILE *out, const cJSON *checks, int ntrials, int trial)
+{
+    trial_table_begin(out, "Checks", ntrials, trial,
+                      "<th>check</th><th>value</th><th>limit</th><th>passed</th>");
+    const cJSON *ck;
+    cJSON_ArrayForEach(ck, checks)
+    {
+        fputs("<tr><td>", out);
+        html_key(out, html_str(ck, "name"));
+        fprintf(out, "</td><td class=\"n\">%.4g</td><td>", html_num(ck, "value"));
+        html_esc(out, html_str(ck, "limit"));
+        fprintf(out, " %.4g</td><td>%s</td></tr>\n", html_num(ck, "threshold"),
+                yes_no(cJSON_GetObjectItemCaseSensitive(ck, "pass")));
+    }
+    fputs("</tbody></table>\n", out);
+}
+
 /* The KV cache's service targets and pass/fail checks, per trial. */
 static void kvcache_tables(FILE *out, const cJSON *trials)
 {
@@ -304,57 +359,11 @@ static void kvcache_tables(FILE *out, const cJSON *trials)
     {
         i++;
         const cJSON *qos = cJSON_GetObjectItemCaseSensitive(t, "qos");
-        if (cJSON_GetArraySize(qos) > 0) {
-            fprintf(out, "<h3>Latency targets by class%s", ntrials > 1 ? ", trial " : "");
-            if (ntrials > 1)
-                fprintf(out, "%d", i);
-            fputs("</h3><table><thead><tr><th>class</th><th>requests</th><th>percentile</th>"
-                  "<th>target (s)</th><th>measured (s)</th><th>met</th></tr></thead><tbody>\n",
-                  out);
-            const cJSON *cls;
-            cJSON_ArrayForEach(cls, qos)
-            {
-                const cJSON *target;
-                cJSON_ArrayForEach(target, cJSON_GetObjectItemCaseSensitive(cls, "targets"))
-                {
-                    fputs("<tr><td>", out);
-                    html_esc(out, cls->string);
-                    fprintf(out,
-                            "</td><td class=\"n\">%.0f</td><td class=\"n\">p%g</td>"
-                            "<td class=\"n\">%.4g</td><td class=\"n\">%.4g</td><td>%s</td>"
-                            "</tr>\n",
-                            html_num(cls, "requests"), html_num(target, "percentile"),
-                            html_num(target, "target_seconds"),
-                            html_num(target, "measured_seconds"),
-                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(target, "met"))
-                                ? "yes"
-                                : "<strong>no</strong>");
-                }
-            }
-            fputs("</tbody></table>\n", out);
-        }
         const cJSON *checks = cJSON_GetObjectItemCaseSensitive(t, "checks");
-        if (cJSON_GetArraySize(checks) > 0) {
-            fprintf(out, "<h3>Checks%s", ntrials > 1 ? ", trial " : "");
-            if (ntrials > 1)
-                fprintf(out, "%d", i);
-            fputs("</h3><table><thead><tr><th>check</th><th>value</th><th>limit</th>"
-                  "<th>passed</th></tr></thead><tbody>\n",
-                  out);
-            const cJSON *ck;
-            cJSON_ArrayForEach(ck, checks)
-            {
-                fputs("<tr><td>", out);
-                html_key(out, html_str(ck, "name"));
-                fprintf(out, "</td><td class=\"n\">%.4g</td><td>", html_num(ck, "value"));
-                html_esc(out, html_str(ck, "limit"));
-                fprintf(out, " %.4g</td><td>%s</td></tr>\n", html_num(ck, "threshold"),
-                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ck, "pass"))
-                            ? "yes"
-                            : "<strong>no</strong>");
-            }
-            fputs("</tbody></table>\n", out);
-        }
+        if (cJSON_GetArraySize(qos) > 0)
+            qos_table(out, qos, ntrials, i);
+        if (cJSON_GetArraySize(checks) > 0)
+            checks_table(out, checks, ntrials, i);
     }
 }
 
