@@ -216,9 +216,14 @@ cJSON *mlpio_config_build(const struct mlpio_cli *cli, cJSON **overrides, struct
         goto fail;
     }
     if (cli->config_file) {
-        file = mlpio_json_read_file(cli->config_file, err);
-        if (!file)
+        file = mlpio_json_read_file_max(cli->config_file, MLPIO_CONFIG_FILE_MAX, err);
+        if (!file) {
+            /* Whatever kept the file from being read, the fix is in the command line. */
+            if (err->category == MLPIO_ERR_IO)
+                err->category = MLPIO_ERR_CONFIG;
+            mlpio_error_prefix(err, "--config-file");
             goto fail;
+        }
         if (!cJSON_IsObject(file)) {
             mlpio_error_set(err, MLPIO_ERR_CONFIG, "config file %s must hold a JSON object",
                             cli->config_file);

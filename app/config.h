@@ -13,6 +13,10 @@
 #include "app/workload.h"
 #include "io/error.h"
 
+/* The largest --config-file read: a configuration is a few KiB; this refuses by mistake
+ * a data file given in its place before it is read into memory. */
+#define MLPIO_CONFIG_FILE_MAX ((size_t)4 << 20)
+
 /* Directory holding the workload definitions: $MLPIO_SHARE_DIR, the install location, or the
  * source tree's share/ (whichever holds <benchmark>/ first). Writes into buf. */
 const char *mlpio_share_dir(char *buf, size_t len);

@@ -323,7 +323,8 @@ static int try_open(struct watch *w, struct waiter *wt, int *fd, struct mlpio_er
     for (int attempt = 0; attempt < 3; attempt++) {
         if (resolve(w, err) < 0)
             return -1;
-        *fd = open(w->path, O_RDONLY | O_CLOEXEC);
+        /* Without O_NONBLOCK, opening a FIFO waits for a writer, past any --timeout. */
+        *fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (*fd >= 0) {
             struct stat sb;
             if (fstat(*fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -331,6 +332,19 @@ static int try_open(struct watch *w, struct waiter *wt, int *fd, struct mlpio_er
                 *fd = -1;
                 continue;
             }
+            if (fstat(*fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+                close(*fd);
+                *fd = -1;
+                mlpio_error_set(err, MLPIO_ERR_IO,
+                                "watch: %s is not a regular file (a FIFO, device or socket)",
+                                w->path);
+                return mlpio_error_hint(err, "give a run directory or its events.jsonl: "
+                                             "watch follows a file by byte offset");
+            }
+            /* Reads of a regular file never block; the flag is dropped all the same. */
+            int flags = fcntl(*fd, F_GETFL);
+            if (flags >= 0)
+                (void)fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK);
             return 0;
         }
         int e = errno;

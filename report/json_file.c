@@ -457,9 +457,26 @@ cJSON *mlpio_json_parse_text(const char *text, const char *origin, struct mlpio_
     return parse_buffer(text, strlen(text), origin, err);
 }
 
-static char *read_all(const char *path, size_t *len_out, struct mlpio_error *err)
+static const char *file_kind(mode_t mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* A FIFO would block open() until a writer comes, and a device such as /dev/zero never ends:
+ * only regular files are read, opened without blocking and read up to max_bytes. */
+static char *read_all(const char *path, size_t max_bytes, size_t *len_out, struct mlpio_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
         mlpio_error_errno(err, MLPIO_ERR_IO, e, "cannot open %s for reading", path);
@@ -470,9 +487,31 @@ static char *read_all(const char *path, size_t *len_out, struct mlpio_error *err
         return NULL;
     }
     struct stat st;
-    size_t cap = 4096, len = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size + 1;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        mlpio_error_errno(err, MLPIO_ERR_IO, e, "cannot stat %s", path);
+        io_hint(err, e, path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        mlpio_error_set(err, MLPIO_ERR_IO, "%s is %s, not a regular file", path,
+                        file_kind(st.st_mode));
+        mlpio_error_hint(err, "give the path of a JSON file");
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > max_bytes) {
+        close(fd);
+        mlpio_error_set(
+            err, MLPIO_ERR_IO,
+            "%s holds %lld bytes, more than the %zu bytes (%zu MiB) a JSON file may hold", path,
+            (long long)st.st_size, max_bytes, max_bytes >> 20);
+        mlpio_error_hint(err, "check that %s is the JSON file you meant", path);
+        return NULL;
+    }
+    /* The file may grow while it is read: never take more than max_bytes. */
+    size_t cap = (size_t)st.st_size + 1, len = 0;
     char *buf = malloc(cap);
     for (;;) {
         if (!buf) {
@@ -481,7 +520,19 @@ static char *read_all(const char *path, size_t *len_out, struct mlpio_error *err
             return NULL;
         }
         if (len + 1 >= cap) {
-            cap *= 2;
+            char probe;
+            ssize_t more = len >= max_bytes ? read(fd, &probe, 1) : 1;
+            if (more == 0)
+                break; /* exactly max_bytes */
+            if (len >= max_bytes) {
+                free(buf);
+                close(fd);
+                mlpio_error_set(err, MLPIO_ERR_IO, "%s grew past %zu bytes while it was read", path,
+                                max_bytes);
+                mlpio_error_hint(err, "read %s when nothing is writing it", path);
+                return NULL;
+            }
+            cap = cap * 2 > max_bytes + 1 ? max_bytes + 1 : cap * 2;
             char *grown = realloc(buf, cap);
             if (!grown)
                 free(buf);
@@ -498,10 +549,7 @@ static char *read_all(const char *path, size_t *len_out, struct mlpio_error *err
             free(buf);
             close(fd);
             mlpio_error_errno(err, MLPIO_ERR_IO, e, "read of %s failed", path);
-            if (e == EISDIR)
-                mlpio_error_hint(err, "%s is a directory; give the path of a JSON file", path);
-            else
-                io_hint(err, e, path);
+            io_hint(err, e, path);
             return NULL;
         }
         len += (size_t)n;
@@ -512,13 +560,18 @@ static char *read_all(const char *path, size_t *len_out, struct mlpio_error *err
     return buf;
 }
 
-cJSON *mlpio_json_read_file(const char *path, struct mlpio_error *err)
+cJSON *mlpio_json_read_file_max(const char *path, size_t max_bytes, struct mlpio_error *err)
 {
     size_t len = 0;
-    char *text = read_all(path, &len, err);
+    char *text = read_all(path, max_bytes, &len, err);
     if (!text)
         return NULL;
     cJSON *json = parse_buffer(text, len, path, err);
     free(text);
     return json;
+}
+
+cJSON *mlpio_json_read_file(const char *path, struct mlpio_error *err)
+{
+    return mlpio_json_read_file_max(path, MLPIO_JSON_FILE_MAX, err);
 }

@@ -34,9 +34,18 @@ int mlpio_file_write_atomic(const char *path, const char *data, size_t len,
 int mlpio_file_create_exclusive(const char *path, const char *data, size_t len,
                                 struct mlpio_error *err) MLPIO_WUR;
 
+/* The largest JSON file mlpio_json_read_file reads: metadata and summaries stay far below. */
+#define MLPIO_JSON_FILE_MAX ((size_t)256 << 20)
+
 /* Read and parse a whole JSON file. A missing file is an ENOENT error naming the path; a
- * syntax error names the path, 1-based line and column (in characters) and an excerpt. */
+ * syntax error names the path, 1-based line and column (in characters) and an excerpt.
+ * Only a regular file is read (a FIFO or a device is refused without blocking), and none
+ * larger than MLPIO_JSON_FILE_MAX bytes. */
 cJSON *mlpio_json_read_file(const char *path, struct mlpio_error *err) MLPIO_WUR;
+
+/* The same with another size limit (refused with the file's size and the limit). */
+cJSON *mlpio_json_read_file_max(const char *path, size_t max_bytes,
+                                struct mlpio_error *err) MLPIO_WUR;
 
 /* Parse JSON text from elsewhere (a socket, an event line); origin names it in errors. */
 cJSON *mlpio_json_parse_text(const char *text, const char *origin,

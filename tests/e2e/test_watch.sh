@@ -72,6 +72,18 @@ expect 4 1 watch "$WORK/none"
 says "cannot open event log $WORK/none"
 says "--waitcreate"
 
+# A FIFO (or a device) is no event log: refused at once, even with --follow and a timeout,
+# rather than waiting in open() for a writer that never comes. `timeout` only bounds a hang.
+mkfifo "$WORK/pipe"
+set +e
+timeout 20 "$MLPIO_BIN" watch --follow --timeout 2 "$WORK/pipe" >"$OUT" 2>"$ERR"
+CODE=$?
+set -e
+[ "$CODE" -eq 4 ] || fail "watch of a FIFO: expected exit 4, got $CODE (124: it hung)"
+says "$WORK/pipe is not a regular file"
+expect 4 1 watch /dev/null
+says "/dev/null is not a regular file"
+
 # Bad lines: exit 4, FILE:LINE (byte offset) and the reason, events before them printed.
 check_bad() { # FIXTURE LINE BYTE REASON EVENTS_BEFORE
     expect 4 1 watch "$FIX/$1"

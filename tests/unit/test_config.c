@@ -287,7 +287,7 @@ static void test_build_config_file_errors(void **state)
          {"parameter parallelism.zero_stage", "an integer from 0 to 3", "got '4'"},
          NULL},
         {"bad-not-object.json", MLPIO_ERR_CONFIG, {"must hold a JSON object", NULL}, NULL},
-        {"does-not-exist.json", MLPIO_ERR_IO, {"cannot open", "No such file", NULL}, NULL},
+        {"does-not-exist.json", MLPIO_ERR_CONFIG, {"cannot open", "No such file", NULL}, NULL},
     };
     for (size_t i = 0; i < N(cases); i++) {
         char path[PATH_MAX];

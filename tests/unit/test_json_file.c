@@ -344,8 +344,46 @@ static void test_read_missing_file(void **state)
     assert_true(err.hint[0] != '\0');
 
     assert_null(mlpio_json_read_file(f->dir, &err));
-    assert_int_equal(err.cause, EISDIR);
     assert_non_null(strstr(err.message, f->dir));
+    assert_non_null(strstr(err.message, "is a directory"));
+}
+
+/* A FIFO without a writer would block open() forever and /dev/zero would grow the buffer
+ * until memory runs out: both are refused at once, by what they are. */
+static void test_read_refuses_special_files(void **state)
+{
+    struct scratch *f = *state;
+    char path[PATH_MAX];
+    struct mlpio_error err = {0};
+    path_join(path, f->dir, "fifo.json");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_null(mlpio_json_read_file(path, &err));
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, "FIFO"));
+    assert_true(err.hint[0] != '\0');
+    unlink(path);
+
+    memset(&err, 0, sizeof(err));
+    assert_null(mlpio_json_read_file("/dev/zero", &err));
+    assert_non_null(strstr(err.message, "character device"));
+}
+
+static void test_read_size_limit(void **state)
+{
+    struct scratch *f = *state;
+    char path[PATH_MAX];
+    struct mlpio_error err = {0};
+    path_join(path, f->dir, "limit.json");
+    const char *text = "{\"key\": \"0123456789\"}";
+    assert_int_equal(mlpio_file_write_atomic(path, text, strlen(text), &err), 0);
+    cJSON *ok = mlpio_json_read_file_max(path, strlen(text), &err);
+    assert_non_null(ok);
+    cJSON_Delete(ok);
+    assert_null(mlpio_json_read_file_max(path, strlen(text) - 1, &err));
+    assert_non_null(strstr(err.message, "more than the"));
+    char size[32];
+    snprintf(size, sizeof(size), "%zu bytes", strlen(text));
+    assert_non_null(strstr(err.message, size));
 }
 
 static void test_read_large_file(void **state)
@@ -380,6 +418,8 @@ int main(void)
         cmocka_unit_test(test_parse_text),
         cmocka_unit_test_setup_teardown(test_read_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_large_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_refuses_special_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_size_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
