@@ -66,9 +66,16 @@ void mlpio_log_error(const struct mlpio_context *ctx, const struct mlpio_error *
 {
     if (ctx->rank != 0 || !ctx->err)
         return;
-    fprintf(ctx->err, "mlpio: error: %s\n", e->message[0] ? e->message : "unknown error");
-    if (e->hint[0])
-        fprintf(ctx->err, "  hint: %s\n", e->hint);
+    /* Whatever went to stdout comes first, and the error reaches stderr in one write: under
+     * a launcher that merges the streams of many ranks nothing lands inside it. */
+    if (ctx->out)
+        fflush(ctx->out);
+    char text[sizeof(e->message) + sizeof(e->hint) + 32];
+    int n = snprintf(text, sizeof(text), "mlpio: error: %s\n",
+                     e->message[0] ? e->message : "unknown error");
+    if (e->hint[0] && n >= 0 && (size_t)n < sizeof(text))
+        snprintf(text + n, sizeof(text) - (size_t)n, "  hint: %s\n", e->hint);
+    fputs(text, ctx->err);
     fflush(ctx->err);
 }
 

@@ -21,13 +21,6 @@ double mlpio_run_scale(const struct mlpio_run *run)
     return run->cli->scale;
 }
 
-static double now_epoch(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 char *mlpio_path_absolute(const char *path)
 {
     char cwd[PATH_MAX], joined[PATH_MAX * 2];
@@ -48,11 +41,15 @@ void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context)
         return;
     }
     struct mlpio_error err = {0};
-    if (mlpio_eventlog_append(run->events, name, context, &err) < 0) {
+    mlpio_guard_lock(run->guard);
+    /* Once the guard has written "finish", nothing may follow it. */
+    if (!mlpio_guard_fired(run->guard) &&
+        mlpio_eventlog_append(run->events, name, context, &err) < 0) {
         fprintf(run->ctx->err, "mlpio: warning: event log: %s (later events are skipped)\n",
                 err.message);
         mlpio_eventlog_close(&run->events);
     }
+    mlpio_guard_unlock(run->guard);
     cJSON_Delete(context);
 }
 
@@ -196,20 +193,6 @@ static int admit(const struct mlpio_run *run, const struct mlpio_verdict_report 
     return 0;
 }
 
-static void set_time(cJSON *doc, const char *key, double t)
-{
-    char iso[64];
-    time_t s = (time_t)t;
-    struct tm tm;
-    localtime_r(&s, &tm);
-    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S%z", &tm);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "epoch", t);
-    cJSON_AddStringToObject(o, "local", iso);
-    cJSON_DeleteItemFromObject(doc, key);
-    cJSON_AddItemToObject(doc, key, o);
-}
-
 static char *metadata_path(const struct mlpio_run *run)
 {
     char name[128];
@@ -244,6 +227,22 @@ static int draw_salt(struct mlpio_run *run, struct mlpio_error *err)
     return 0;
 }
 
+/* Rank 0: from here on, an interruption leaves a finished record even if the ranks hang. */
+static void start_guard(struct mlpio_run *run)
+{
+    struct mlpio_error err = {0};
+    char *meta = metadata_path(run);
+    char *summary = mlpio_path_join(run->run_dir, "summary.json");
+    if (meta && summary)
+        run->guard =
+            mlpio_guard_start(meta, summary, run->doc, &run->events, MLPIO_GUARD_GRACE, &err);
+    if (!run->guard)
+        fprintf(run->ctx->err, "mlpio: warning: %s\n",
+                err.message[0] ? err.message : "out of memory starting the interruption guard");
+    free(meta);
+    free(summary);
+}
+
 /* Rank 0: run directory, metadata marked "running", the first events. */
 static int open_run(struct mlpio_run *run, struct mlpio_error *err)
 {
@@ -272,7 +271,7 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
     cJSON_AddStringToObject(doc, "salt", hex);
     cJSON_DeleteItemFromObject(doc, "loop");
     cJSON_AddNumberToObject(doc, "loop", run->loop);
-    set_time(doc, "start_time", now_epoch());
+    mlpio_json_set_time(doc, "start_time", mlpio_json_now());
     cJSON_DeleteItemFromObject(doc, "status");
     cJSON_AddStringToObject(doc, "status", "running");
     if (write_metadata(run, err) < 0)
@@ -297,6 +296,7 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
     mlpio_run_event(run, "config", config);
     mlpio_run_event(run, "cluster", cJSON_Duplicate(cJSON_GetObjectItem(doc, "cluster"), 1));
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "run directory: %s\n", run->run_dir);
+    start_guard(run);
     return 0;
 }
 
@@ -359,8 +359,20 @@ static void write_report(const struct mlpio_run *run, const struct mlpio_verdict
     free(text);
 }
 
+static int write_record(struct mlpio_run *run, int code, const struct mlpio_error *failure);
+
 /* Rank 0: post-run rules, summary.json, report.txt, final metadata and "finish". */
 static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *failure)
+{
+    /* The record is written whole before the guard may write its own. */
+    mlpio_guard_lock(run->guard);
+    code = write_record(run, code, failure);
+    mlpio_guard_closed(run->guard);
+    mlpio_guard_unlock(run->guard);
+    return code;
+}
+
+static int write_record(struct mlpio_run *run, int code, const struct mlpio_error *failure)
 {
     struct mlpio_error err = {0};
     bool judged = run->command->flags & MLPIO_CMD_JUDGED;
@@ -370,7 +382,7 @@ static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *
     else if (v)
         print_verdict(run, v, "run", MLPIO_LOG_VERBOSE);
     cJSON *doc = run->doc;
-    set_time(doc, "end_time", now_epoch());
+    mlpio_json_set_time(doc, "end_time", mlpio_json_now());
     cJSON_DeleteItemFromObject(doc, "status");
     cJSON_AddStringToObject(doc, "status", code == 0 ? "complete" : "failed");
     cJSON *exit_status = cJSON_CreateObject();
@@ -418,6 +430,7 @@ static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *
 
 static void reset_loop(struct mlpio_run *run)
 {
+    mlpio_guard_stop(&run->guard);
     mlpio_eventlog_close(&run->events);
     free(run->run_dir);
     run->run_dir = NULL;
@@ -436,16 +449,16 @@ static int measure(struct mlpio_run *run, struct mlpio_error *err)
             return fail(run, err);
         int rc = ctx->rank == 0 ? open_run(run, err) : 0;
         if (mlpio_context_agree(ctx, rc, err) < 0) {
-            code = fail(run, err);
+            code = mlpio_exit_code(err->category);
             if (ctx->rank == 0 && run->run_dir)
                 close_run(run, code, err);
             reset_loop(run);
-            return code;
+            return fail(run, err);
         }
         rc = run->command->execute(run, err);
         rc = mlpio_context_agree(ctx, rc, err);
         if (rc < 0) {
-            code = fail(run, err);
+            code = mlpio_exit_code(err->category);
             if (ctx->rank == 0) {
                 cJSON *ex = cJSON_CreateObject();
                 cJSON_AddStringToObject(ex, "category", mlpio_errcat_name(err->category));
@@ -458,6 +471,9 @@ static int measure(struct mlpio_run *run, struct mlpio_error *err)
             code = close_run(run, code, rc < 0 ? err : NULL);
         MPI_Bcast(&code, 1, MPI_INT, 0, ctx->comm);
         reset_loop(run);
+        /* The error is the last thing said, after the results and where they are. */
+        if (rc < 0)
+            mlpio_log_error(ctx, err);
     }
     return code;
 }

@@ -20,6 +20,7 @@
 #include "app/context.h"
 #include "app/datagen.h"
 #include "app/eventlog.h"
+#include "app/guard.h"
 #include "app/workload.h"
 #include "io/io.h"
 
@@ -39,7 +40,8 @@ struct mlpio_run {
     int host_ranks;                 /* ranks on this rank's host, every rank */
     char *run_dir;                  /* rank 0, measuring commands only */
     char run_id[32];                /* YYYYMMDD_HHMMSS */
-    struct mlpio_eventlog *events;  /* rank 0 */
+    struct mlpio_eventlog *events;  /* rank 0; used under guard's lock */
+    struct mlpio_guard *guard;      /* rank 0: finishes the record if the ranks cannot */
     cJSON *summary;                 /* rank 0: metrics the workload fills in */
     char *report_text;              /* rank 0: human summary the workload fills in */
     int loop;
@@ -62,6 +64,11 @@ int mlpio_run_configview(struct mlpio_run *run, struct mlpio_error *err);
 /* Set by SIGINT/SIGTERM; workloads check it between transfers. */
 bool mlpio_interrupted(void);
 void mlpio_signals_install(void);
+/* The last signal that interrupted the run (SIGINT or SIGTERM), or 0. */
+int mlpio_signal_received(void);
+/* Block until a signal arrives or mlpio_signals_wake is called (one wake-up per call). */
+void mlpio_signals_wait(void);
+void mlpio_signals_wake(void);
 
 /* Resolve path against the current directory (no symlink resolution; "." and ".." folded). */
 char *mlpio_path_absolute(const char *path);

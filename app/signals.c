@@ -1,6 +1,10 @@
 /* mlpio interruption: SIGINT/SIGTERM set a flag that workloads poll between transfers, so a
- * run stops at a collective point and still writes its metadata and "finish" event.
- * The flag is the one mutable global in mlpio: a signal handler has nowhere else to write. */
+ * run stops at a collective point and still writes its metadata and "finish" event; they also
+ * wake the interruption guard (guard.h), which finishes the record if the ranks cannot.
+ * The flag, the signal's number and the semaphore are mlpio's only mutable globals: a signal
+ * handler has nowhere else to write, and sem_post is what it may call. */
+#include <errno.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -8,11 +12,16 @@
 #include "app/run.h"
 
 static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t received;
+static sem_t wakeup;
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    int saved = errno;
     interrupted = 1;
+    received = sig;
+    sem_post(&wakeup);
+    errno = saved;
 }
 
 bool mlpio_interrupted(void)
@@ -20,8 +29,25 @@ bool mlpio_interrupted(void)
     return interrupted != 0;
 }
 
+int mlpio_signal_received(void)
+{
+    return received;
+}
+
+void mlpio_signals_wait(void)
+{
+    while (sem_wait(&wakeup) != 0 && errno == EINTR)
+        ;
+}
+
+void mlpio_signals_wake(void)
+{
+    sem_post(&wakeup);
+}
+
 void mlpio_signals_install(void)
 {
+    sem_init(&wakeup, 0, 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

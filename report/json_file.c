@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Same limit as cJSON's, so that a document cJSON refuses for depth is reported as such. */
@@ -574,4 +575,25 @@ cJSON *mlpio_json_read_file_max(const char *path, size_t max_bytes, struct mlpio
 cJSON *mlpio_json_read_file(const char *path, struct mlpio_error *err)
 {
     return mlpio_json_read_file_max(path, MLPIO_JSON_FILE_MAX, err);
+}
+
+double mlpio_json_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void mlpio_json_set_time(cJSON *doc, const char *key, double t)
+{
+    char iso[64];
+    time_t s = (time_t)t;
+    struct tm tm;
+    localtime_r(&s, &tm);
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S%z", &tm);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "epoch", t);
+    cJSON_AddStringToObject(o, "local", iso);
+    cJSON_DeleteItemFromObject(doc, key);
+    cJSON_AddItemToObject(doc, key, o);
 }

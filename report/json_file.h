@@ -51,4 +51,10 @@ cJSON *mlpio_json_read_file_max(const char *path, size_t max_bytes,
 cJSON *mlpio_json_parse_text(const char *text, const char *origin,
                              struct mlpio_error *err) MLPIO_WUR;
 
+/* Seconds since the epoch (CLOCK_REALTIME). */
+double mlpio_json_now(void);
+
+/* Set doc[key] to {"epoch": t, "local": "<ISO 8601 local time with offset>"}. */
+void mlpio_json_set_time(cJSON *doc, const char *key, double t);
+
 #endif
