@@ -4,6 +4,7 @@
  * The flag, the signal's number and the semaphore are mlpio's only mutable globals: a signal
  * handler has nowhere else to write, and sem_post is what it may call. */
 #include <errno.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,6 +15,12 @@
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t received;
 static sem_t wakeup;
+static pthread_once_t wakeup_once = PTHREAD_ONCE_INIT;
+
+static void wakeup_init(void)
+{
+    sem_init(&wakeup, 0, 0);
+}
 
 static void on_signal(int sig)
 {
@@ -36,18 +43,20 @@ int mlpio_signal_received(void)
 
 void mlpio_signals_wait(void)
 {
+    pthread_once(&wakeup_once, wakeup_init);
     while (sem_wait(&wakeup) != 0 && errno == EINTR)
         ;
 }
 
 void mlpio_signals_wake(void)
 {
+    pthread_once(&wakeup_once, wakeup_init);
     sem_post(&wakeup);
 }
 
 void mlpio_signals_install(void)
 {
-    sem_init(&wakeup, 0, 0);
+    pthread_once(&wakeup_once, wakeup_init);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
