@@ -39,6 +39,13 @@ rank_pid() {
     done
     return 1
 }
+# reap PID: wait for PID; its exit code in $CODE.
+reap() {
+    set +e
+    wait "$1"
+    CODE=$?
+    set -e
+}
 one_finish_last() { # RUN_DIR
     python3 - "$1" <<'PY' || fail "the event log of $1 does not end with one finish"
 import json, sys
@@ -52,10 +59,7 @@ $MLPIO_MPIEXEC -np 2 "$MLPIO_BIN" "${args[@]}" >"$OUT" 2>"$ERR" &
 MPIPID=$!
 wait_for "the first checkpoint" has_write
 kill -INT "$MPIPID"
-set +e
-wait "$MPIPID"
-CODE=$?
-set -e
+reap "$MPIPID"
 MPIPID=
 # Open MPI's mpirun exits 1 after SIGINT or SIGTERM whatever its ranks return; the record
 # holds mlpio's own code.
@@ -86,10 +90,7 @@ s = json.load(open(d + "/summary.json"))
 assert s["exit_code"] == 130 and s["status"] == "interrupted", s'
 one_finish_last "$run2"
 kill -CONT "$r1"
-set +e
-wait "$MPIPID"
-CODE=$?
-set -e
+reap "$MPIPID"
 MPIPID=
 [ "$CODE" -eq 130 ] || fail "expected exit 130 once the stopped rank ran again, got $CODE"
 # The orderly ending came after all: its complete record replaced the guard's, and the log
@@ -106,10 +107,7 @@ rm -rf "$WORK/res" "$WORK/ck"
 pid=$!
 wait_for "the first checkpoint" has_write
 kill -TERM "$pid"
-set +e
-wait "$pid"
-CODE=$?
-set -e
+reap "$pid"
 [ "$CODE" -eq 130 ] || fail "expected exit 130 after SIGTERM, got $CODE"
 failed_run "$(last_run "$WORK/res")" 130
 echo "ok"
