@@ -13,6 +13,12 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/config.h"
+#include "app/rundir.h"
+#include "app/tools.h"
+#include "app/watch.h"
+#include "report/json_file.h"
+#include "rules/rules.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXARGS 16
@@ -81,7 +87,7 @@ static void test_long_options(void **state)
     struct mlpio_cli cli;
     const char *args[] = {"mlpio",
                           "checkpointing",
-                          "datasize",
+                          "run",
                           "--model",
                           "llama3-70b",
                           "--results-dir",
@@ -105,7 +111,7 @@ static void test_long_options(void **state)
                           "--debug",
                           NULL};
     parse_ok(args, &cli);
-    assert_string_equal(cli.command->name, "datasize");
+    assert_string_equal(cli.command->name, "run");
     assert_string_equal(cli.model, "llama3-70b");
     assert_string_equal(cli.results_dir, "/r/x");
     assert_string_equal(cli.config_file, "c.json");
@@ -326,6 +332,9 @@ static const struct error_case errors[] = {
      "--seed: expected",
      NULL},
     {{"mlpio", "checkpointing", "run", "-cm", "0", NULL},
+     "-cm/--client-host-memory-in-gb: expected a number > 0",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--client-host-memory-in-gb=x", NULL},
      "--client-host-memory-in-gb: expected",
      NULL},
     {{"mlpio", "checkpointing", "run", "--io-api", "fileio", NULL},
@@ -341,6 +350,99 @@ static const struct error_case errors[] = {
     {{"mlpio", "checkpointing", "run", "--io-api=mpiio", "--odirect", NULL},
      "--odirect is not available",
      NULL},
+    /* A bad value of a benchmark option names the option as typed, then its key. */
+    {{"mlpio", "checkpointing", "run", "-ncw", "abc", NULL},
+     "-ncw/--num-checkpoints-write (checkpoint.num_checkpoints_write): expected an integer from 0 "
+     "to 1000, got 'abc'",
+     "give -ncw/--num-checkpoints-write an integer from 0 to 1000"},
+    {{"mlpio", "checkpointing", "run", "--num-checkpoints-write", "abc", NULL},
+     "--num-checkpoints-write (checkpoint.num_checkpoints_write): expected an integer",
+     "--num-checkpoints-write"},
+    {{"mlpio", "checkpointing", "run", "--num-checkpoints-read=1001", NULL},
+     "--num-checkpoints-read (checkpoint.num_checkpoints_read): expected an integer from 0 to "
+     "1000, got '1001'",
+     NULL},
+    {{"mlpio", "kvcache", "run", "-nu", "0", NULL},
+     "-nu/--num-users (kvcache.num_users): expected an integer from 1 to 1000000, got '0'",
+     "-nu"},
+    {{"mlpio", "kvcache", "run", "-d", "soon", NULL},
+     "-d/--duration (kvcache.duration): expected a number from 0.001 to 1e+07, got 'soon'",
+     "-d"},
+    {{"mlpio", "kvcache", "run", "--cpu-mem-gb", "-1", NULL},
+     "--cpu-mem-gb (cache.cpu_mem_gb): expected a number from 0 to 1e+06, got '-1'",
+     "--cpu-mem-gb"},
+    {{"mlpio", "training", "run", "--data-dir", "", NULL},
+     "--data-dir (dataset.data_folder): expected a non-empty string, got ''",
+     "--data-dir"},
+    {{"mlpio", "training", "datagen", "-dd=", NULL},
+     "-dd/--data-dir (dataset.data_folder): expected",
+     NULL},
+    {{"mlpio", "kvcache", "run", "--generation-mode", "slow", NULL},
+     "--generation-mode: unknown value 'slow'",
+     "none|fast|realistic"},
+    /* An option given twice is refused, naming both values. */
+    {{"mlpio", "checkpointing", "run", "-ncw", "1", "-ncw", "3", NULL},
+     "option --num-checkpoints-write is given twice: -ncw 1, then -ncw 3",
+     "give --num-checkpoints-write once"},
+    {{"mlpio", "checkpointing", "run", "-ncw", "1", "--num-checkpoints-write=3", NULL},
+     "given twice: -ncw 1, then --num-checkpoints-write 3",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--model", "llama3-8b", "-m", "llama3-70b", NULL},
+     "option --model is given twice: --model llama3-8b, then -m llama3-70b",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--loops", "2", "--loops", "2", NULL},
+     "option --loops is given twice",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "--seed", "1", "--seed", "2", NULL},
+     "option --seed is given twice",
+     NULL},
+    {{"mlpio", "checkpointing", "run", "-rd", "a", "--results-dir", "b", NULL},
+     "option --results-dir is given twice: -rd a, then --results-dir b",
+     NULL},
+    {{"mlpio", "training", "run", "-g", "h100", "-g", "a100", NULL},
+     "option --accelerator-type is given twice: -g h100, then -g a100",
+     NULL},
+    {{"mlpio", "training", "run", "-na", "2", "-na", "4", NULL},
+     "option --num-accelerators is given twice",
+     NULL},
+    {{"mlpio", "kvcache", "run", "--option", "1", "--option", "2", NULL},
+     "option --option is given twice",
+     NULL},
+    /* One key set by an option and by --params, or twice by --params. */
+    {{"mlpio", "checkpointing", "run", "-ncw", "1", "--params",
+      "checkpoint.num_checkpoints_write=3", NULL},
+     "checkpoint.num_checkpoints_write is set twice: by -ncw/--num-checkpoints-write (1), then by "
+     "--params "
+     "(checkpoint.num_checkpoints_write=3)",
+     "set checkpoint.num_checkpoints_write once"},
+    {{"mlpio", "checkpointing", "run", "-p", "checkpoint.fsync=false", "checkpoint.fsync=true",
+      NULL},
+     "checkpoint.fsync is set twice: by -p/--params (false), then by -p/--params "
+     "(checkpoint.fsync=true)",
+     NULL},
+    {{"mlpio", "training", "run", "--params", "reader.computation_time=1",
+      "train.computation_time=2", NULL},
+     "train.computation_time is set twice",
+     NULL},
+    /* An option the command does not use. */
+    {{"mlpio", "checkpointing", "datasize", "--verify", NULL},
+     "option '--verify' is not used by 'mlpio checkpointing datasize'",
+     "only run uses it"},
+    {{"mlpio", "checkpointing", "configview", "--loops", "2", NULL},
+     "option '--loops' is not used by 'mlpio checkpointing configview'",
+     NULL},
+    {{"mlpio", "training", "datagen", "--closed", NULL},
+     "option '--closed' is not used by 'mlpio training datagen'",
+     "only run uses it"},
+    {{"mlpio", "training", "run", "-ma", "8", NULL},
+     "option '-ma' is not used by 'mlpio training run'",
+     "only datasize uses it"},
+    {{"mlpio", "kvcache", "run", "-cm", "64", NULL},
+     "option '-cm' is not used by 'mlpio kvcache run'",
+     "no kvcache command uses it"},
+    {{"mlpio", "kvcache", "datasize", "--trials", "3", NULL},
+     "option '--trials' is not used by 'mlpio kvcache datasize'",
+     "only run, configview use it"},
 };
 
 static void test_errors(void **state)
@@ -360,6 +462,12 @@ static void test_errors(void **state)
             fail_msg("case %zu: hint '%s' lacks '%s'", i, err.hint, c->hint);
         if (!c->hint && strstr(err.hint, "did you mean"))
             fail_msg("case %zu: unexpected suggestion '%s'", i, err.hint);
+        /* Only a --params mistake is fixed with --params. */
+        bool params = false;
+        for (int k = 0; c->args[k]; k++)
+            params |= strcmp(c->args[k], "-p") == 0 || strncmp(c->args[k], "--params", 8) == 0;
+        if (!params && strstr(err.hint, "--params"))
+            fail_msg("case %zu: hint '%s' points at --params", i, err.hint);
         assert_int_equal(mlpio_exit_code(err.category), MLPIO_EXIT_USAGE);
         mlpio_cli_free(&cli); /* the cli is freeable after any error */
     }
@@ -532,7 +640,7 @@ static void test_help_command(void **state)
                                             "--help, -h"};
     for (size_t i = 0; i < N(universal); i++)
         assert_contains(text, universal[i]);
-    assert_contains(text, "Parameters (--params KEY=VALUE):");
+    assert_contains(text, "Parameters (--params KEY=VALUE;");
     for (int i = 0; i < w->nparams; i++) {
         char expected[160];
         assert_contains(text, w->params[i].key);

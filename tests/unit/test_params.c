@@ -16,12 +16,12 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct mlpio_param_spec specs[] = {
-    {"run.count", MLPIO_PARAM_INT, 1, 100, NULL, "how many"},
-    {"run.block", MLPIO_PARAM_SIZE, 4096, 1099511627776.0, NULL, "block size"},
-    {"run.ratio", MLPIO_PARAM_NUMBER, 0, 2.5, NULL, "a ratio"},
-    {"run.sync", MLPIO_PARAM_BOOL, 0, 0, NULL, "sync or not"},
-    {"run.label", MLPIO_PARAM_STRING, 0, 0, NULL, "a label"},
-    {"io.api", MLPIO_PARAM_ENUM, 0, 0, "posix|mpiio|null", "backend"},
+    {"run.count", MLPIO_PARAM_INT, 1, 100, NULL, "how many", NULL, NULL},
+    {"run.block", MLPIO_PARAM_SIZE, 4096, 1099511627776.0, NULL, "block size", NULL, NULL},
+    {"run.ratio", MLPIO_PARAM_NUMBER, 0, 2.5, NULL, "a ratio", NULL, NULL},
+    {"run.sync", MLPIO_PARAM_BOOL, 0, 0, NULL, "sync or not", NULL, NULL},
+    {"run.label", MLPIO_PARAM_STRING, 0, 0, NULL, "a label", NULL, NULL},
+    {"io.api", MLPIO_PARAM_ENUM, 0, 0, "posix|mpiio|null", "backend", NULL, NULL},
 };
 #define NSPECS ((int)N(specs))
 
