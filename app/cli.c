@@ -46,8 +46,10 @@ struct universal {
     const char *dflt;    /* its default (for --help), or NULL */
 };
 
-/* Names follow MLPerf Storage's own CLI so its users feel at home. --model and --io-api take
- * their choices from the share/ definitions and the backend table when help is printed. */
+/* Names follow MLPerf Storage's own CLI so its users feel at home. The division options are
+ * taken by every measuring command, datagen too: datagen and run are given the same options.
+ * --model and --io-api take their choices from the share/ definitions and the backend table when
+ * help is printed. */
 static const struct universal universal[] = {
     {OPT_MODEL, "model", "m", "NAME", "model to emulate", 0, NULL, NULL},
     {OPT_RESULTS_DIR, "results-dir", "rd", "DIR", "where run directories go", MLPIO_CMD_MEASURE,
@@ -57,13 +59,13 @@ static const struct universal universal[] = {
     {OPT_CONFIG_FILE, "config-file", NULL, "FILE", "JSON file merged over the model's definition",
      0, "a JSON object", "none"},
     {OPT_CLOSED, "closed", NULL, NULL, "require a CLOSED verdict: refuse to run otherwise",
-     MLPIO_CMD_JUDGED, NULL, NULL},
+     MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_OPEN, "open", NULL, NULL, "declare an OPEN run (INVALID is still refused)",
-     MLPIO_CMD_JUDGED, NULL, NULL},
+     MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_WHAT_IF, "what-if", NULL, NULL, "print what would run and its verdict; touch nothing",
      MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_ALLOW_INVALID, "allow-invalid-params", NULL, NULL,
-     "run even if the verdict is INVALID (the result says so)", MLPIO_CMD_JUDGED, NULL, NULL},
+     "run even if the verdict is INVALID (the result says so)", MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_LOOPS, "loops", NULL, "N", "repeat the run N times, each in its own run directory",
      MLPIO_CMD_MEASURE, "an integer from 1 to " STR(LOOPS_MAX), "1"},
     {OPT_SEED, "seed", NULL, "N",

@@ -143,7 +143,7 @@ static int bad_value_as(const struct mlpio_param_spec *spec, const char *given, 
     char expected[160];
     mlpio_params_describe(spec, expected, sizeof(expected));
     if (option) {
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s (%s): expected %s, got '%s'", option, spec->key,
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s: %s: expected %s, got '%s'", option, spec->key,
                         expected, given);
         return mlpio_error_hint(err, "give %s %s; '--help' shows its range and default", option,
                                 expected);

@@ -51,7 +51,8 @@ cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *t
                               struct mlpio_error *err);
 
 /* The same, for a value given with a command-line option: a bad value is named by the option
- * as typed ("-ncw (checkpoint.num_checkpoints_write): expected ..."); option NULL: as above. */
+ * as typed, then by its key ("-ncw: checkpoint.num_checkpoints_write: expected ..."); option
+ * NULL: as above. */
 cJSON *mlpio_params_from_option(const struct mlpio_param_spec *spec, const char *text,
                                 const char *option, struct mlpio_error *err);
 
