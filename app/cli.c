@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/config.h"
 #include "app/tools.h"
 #include "io/io.h"
 
@@ -31,36 +32,58 @@ enum opt_id {
     OPT_HELP,
 };
 
+#define LOOPS_MAX 1000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define DEFAULT_RESULTS_DIR "mlpio_results"
+#define DEFAULT_IO_API "posix"
+
 struct universal {
     enum opt_id id;
     const char *name, *alias, *metavar, *help;
+    unsigned needs;      /* command flags (MLPIO_CMD_*) a command must have to use it */
+    const char *accepts; /* what a value may be (for --help), or NULL */
+    const char *dflt;    /* its default (for --help), or NULL */
 };
 
-/* Names follow MLPerf Storage's own CLI so its users feel at home. */
+/* Names follow MLPerf Storage's own CLI so its users feel at home. The division options are
+ * taken by every measuring command, datagen too: datagen and run are given the same options.
+ * --model and --io-api take their choices from the share/ definitions and the backend table when
+ * help is printed. */
 static const struct universal universal[] = {
-    {OPT_MODEL, "model", "m", "NAME", "model to emulate (see the benchmark's --help)"},
-    {OPT_RESULTS_DIR, "results-dir", "rd", "DIR", "where run directories go (./mlpio_results)"},
+    {OPT_MODEL, "model", "m", "NAME", "model to emulate", 0, NULL, NULL},
+    {OPT_RESULTS_DIR, "results-dir", "rd", "DIR", "where run directories go", MLPIO_CMD_MEASURE,
+     "a directory (created if missing)", DEFAULT_RESULTS_DIR},
     {OPT_PARAMS, "params", "p", "KEY=VALUE",
-     "override a config parameter (repeatable; dotted keys)"},
-    {OPT_CONFIG_FILE, "config-file", NULL, "FILE", "JSON file merged over the model's definition"},
-    {OPT_CLOSED, "closed", NULL, NULL, "require a CLOSED verdict: refuse to run otherwise"},
-    {OPT_OPEN, "open", NULL, NULL, "declare an OPEN run (INVALID is still refused)"},
-    {OPT_WHAT_IF, "what-if", NULL, NULL, "print what would run and its verdict; touch nothing"},
+     "override a config parameter (repeatable; dotted keys)", 0, "see Parameters below", NULL},
+    {OPT_CONFIG_FILE, "config-file", NULL, "FILE", "JSON file merged over the model's definition",
+     0, "a JSON object", "none"},
+    {OPT_CLOSED, "closed", NULL, NULL, "require a CLOSED verdict: refuse to run otherwise",
+     MLPIO_CMD_MEASURE, NULL, NULL},
+    {OPT_OPEN, "open", NULL, NULL, "declare an OPEN run (INVALID is still refused)",
+     MLPIO_CMD_MEASURE, NULL, NULL},
+    {OPT_WHAT_IF, "what-if", NULL, NULL, "print what would run and its verdict; touch nothing",
+     MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_ALLOW_INVALID, "allow-invalid-params", NULL, NULL,
-     "run even if the verdict is INVALID (the result says so)"},
-    {OPT_LOOPS, "loops", NULL, "N", "repeat the run N times, each in its own run directory"},
+     "run even if the verdict is INVALID (the result says so)", MLPIO_CMD_MEASURE, NULL, NULL},
+    {OPT_LOOPS, "loops", NULL, "N", "repeat the run N times, each in its own run directory",
+     MLPIO_CMD_MEASURE, "an integer from 1 to " STR(LOOPS_MAX), "1"},
     {OPT_SEED, "seed", NULL, "N",
-     "derive the data salt from N: the same seed writes the same bytes"},
-    {OPT_SCALE, "scale", NULL, "F", "multiply every data size by F (0 < F <= 1; F < 1 is OPEN)"},
-    {OPT_CLIENT_MEM, "client-host-memory-in-gb", "cm", "GB",
-     "memory per client host (default: measured)"},
-    {OPT_IO_API, "io-api", NULL, "API", "I/O backend: posix (default), mpiio, null"},
-    {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache (O_DIRECT, posix only)"},
-    {OPT_VERIFY, "verify", NULL, NULL, "check every byte read against what was written"},
-    {OPT_DEBUG, "debug", NULL, NULL, "per-rank diagnostics on stderr"},
-    {OPT_VERBOSE, "verbose", "v", NULL, "more detail"},
-    {OPT_QUIET, "quiet", "q", NULL, "errors and the verdict only"},
-    {OPT_HELP, "help", "h", NULL, "show help for the level named before it"},
+     "derive the data salt from N: the same seed writes the same bytes", MLPIO_CMD_MEASURE,
+     "a non-negative integer", "a random salt per run"},
+    {OPT_SCALE, "scale", NULL, "F", "multiply every data size by F (F < 1 is OPEN)", 0,
+     "a number > 0 and <= 1", "1"},
+    {OPT_CLIENT_MEM, "client-host-memory-in-gb", "cm", "GB", "memory per client host", 0,
+     "a number > 0", "measured"},
+    {OPT_IO_API, "io-api", NULL, "API", "I/O backend", MLPIO_CMD_MEASURE, NULL, DEFAULT_IO_API},
+    {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache (O_DIRECT, posix only)",
+     MLPIO_CMD_MEASURE, NULL, NULL},
+    {OPT_VERIFY, "verify", NULL, NULL, "check every byte read against what was written",
+     MLPIO_CMD_MEASURE, NULL, NULL},
+    {OPT_DEBUG, "debug", NULL, NULL, "per-rank diagnostics on stderr", 0, NULL, NULL},
+    {OPT_VERBOSE, "verbose", "v", NULL, "more detail", 0, NULL, NULL},
+    {OPT_QUIET, "quiet", "q", NULL, "errors and the verdict only", 0, NULL, NULL},
+    {OPT_HELP, "help", "h", NULL, "show help for the level named before it", 0, NULL, NULL},
 };
 #define NUNIVERSAL (sizeof(universal) / sizeof(universal[0]))
 
@@ -125,9 +148,40 @@ const char *mlpio_exit_name(int code)
     }
 }
 
-static int add_override(struct mlpio_cli *cli, const char *key, size_t keylen, const char *value,
-                        const char *source, struct mlpio_error *err)
+static const char *canonical_key(const struct mlpio_workload *w, const char *key, size_t len)
 {
+    for (const struct mlpio_param_alias *a = w ? w->param_aliases : NULL; a && a->alias; a++)
+        if (strlen(a->alias) == len && strncmp(a->alias, key, len) == 0)
+            return a->key;
+    return NULL;
+}
+
+static bool same_key(const struct mlpio_workload *w, const char *a, const char *b, size_t blen)
+{
+    const char *ca = canonical_key(w, a, strlen(a)), *cb = canonical_key(w, b, blen);
+    if (!ca)
+        ca = a;
+    if (cb)
+        return strcmp(ca, cb) == 0;
+    return strlen(ca) == blen && strncmp(ca, b, blen) == 0;
+}
+
+/* option: the option as typed that gave the value ("-ncw", "--params"), or NULL (a preset). */
+static int add_override(struct mlpio_cli *cli, const char *key, size_t keylen, const char *value,
+                        const char *source, const char *option, struct mlpio_error *err)
+{
+    /* One key set twice on the command line is a contradiction, not "the last one wins". */
+    for (int k = 0; option && k < cli->noverrides; k++) {
+        const struct mlpio_override *o = &cli->overrides[k];
+        if (!o->option || !same_key(cli->workload, o->key, key, keylen))
+            continue;
+        bool by_params = strstr(option, "params") != NULL;
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "%.*s is set twice: by %s (%s), then by %s (%.*s%s%s)", (int)keylen, key,
+                        o->option, o->value, option, by_params ? (int)keylen : 0, key,
+                        by_params ? "=" : "", value);
+        return mlpio_error_hint(err, "set %.*s once: drop one of the two", (int)keylen, key);
+    }
     struct mlpio_override *grown =
         realloc(cli->overrides, sizeof(*grown) * (size_t)(cli->noverrides + 1));
     if (!grown)
@@ -137,23 +191,26 @@ static int add_override(struct mlpio_cli *cli, const char *key, size_t keylen, c
     o->key = strndup(key, keylen);
     o->value = strdup(value);
     o->source = source;
-    if (!o->key || !o->value) {
+    o->option = option ? strdup(option) : NULL;
+    if (!o->key || !o->value || (option && !o->option)) {
         free(o->key);
         free(o->value);
+        free(o->option);
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
     }
     cli->noverrides++;
     return 0;
 }
 
-static int add_param(struct mlpio_cli *cli, const char *kv, struct mlpio_error *err)
+static int add_param(struct mlpio_cli *cli, const char *typed, const char *kv,
+                     struct mlpio_error *err)
 {
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv) {
-        mlpio_error_set(err, MLPIO_ERR_USAGE, "--params expects KEY=VALUE, got '%s'", kv);
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "%s expects KEY=VALUE, got '%s'", typed, kv);
         return mlpio_error_hint(err, "for example: --params checkpoint.transfer_size=4M");
     }
-    return add_override(cli, kv, (size_t)(eq - kv), eq + 1, "params", err);
+    return add_override(cli, kv, (size_t)(eq - kv), eq + 1, "params", typed, err);
 }
 
 static int parse_int(const char *opt, const char *text, long min, long max, long *out,
@@ -163,7 +220,7 @@ static int parse_int(const char *opt, const char *text, long min, long max, long
     errno = 0;
     long v = strtol(text, &end, 10);
     if (end == text || *end || errno || v < min || v > max) {
-        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: expected an integer from %ld to %ld, got '%s'",
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: expected an integer from %ld to %ld, got '%s'",
                         opt, min, max, text);
         return -1;
     }
@@ -178,16 +235,26 @@ static int parse_double(const char *opt, const char *text, double lo_excl, doubl
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end || errno || !isfinite(v) || v <= lo_excl || v > hi) {
-        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: expected a number > %g and <= %g, got '%s'",
-                        opt, lo_excl, hi, text);
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: expected a number > %g and <= %g, got '%s'", opt,
+                        lo_excl, hi, text);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int set_universal(struct mlpio_cli *cli, const struct universal *u, const char *value,
-                         struct mlpio_error *err)
+/* The backends' names, joined by sep. */
+static void backend_names(char *buf, size_t len, const char *sep)
+{
+    buf[0] = '\0';
+    for (const struct mlpio_io_backend *const *b = mlpio_io_backends(); *b; b++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", used ? sep : "", (*b)->name);
+    }
+}
+
+static int set_universal(struct mlpio_cli *cli, const struct universal *u, const char *typed,
+                         const char *value, struct mlpio_error *err)
 {
     long n;
     switch (u->id) {
@@ -201,7 +268,7 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
         free(cli->config_file);
         return (cli->config_file = strdup(value)) ? 0 : -1;
     case OPT_PARAMS:
-        return add_param(cli, value, err);
+        return add_param(cli, typed, value, err);
     case OPT_CLOSED:
     case OPT_OPEN: {
         enum mlpio_division d = u->id == OPT_CLOSED ? MLPIO_DIVISION_CLOSED : MLPIO_DIVISION_OPEN;
@@ -217,7 +284,7 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
         cli->allow_invalid = true;
         return 0;
     case OPT_LOOPS:
-        if (parse_int(u->name, value, 1, 1000, &n, err) < 0)
+        if (parse_int(typed, value, 1, LOOPS_MAX, &n, err) < 0)
             return -1;
         cli->loops = (int)n;
         return 0;
@@ -227,19 +294,21 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
         unsigned long long s = strtoull(value, &end, 10);
         if (end == value || *end || errno || value[0] == '-')
             return mlpio_error_set(err, MLPIO_ERR_USAGE,
-                                   "--seed: expected a non-negative integer, got '%s'", value);
+                                   "%s: expected a non-negative integer, got '%s'", typed, value);
         cli->has_seed = true;
         cli->seed = s;
         return 0;
     }
     case OPT_SCALE:
-        return parse_double(u->name, value, 0.0, 1.0, &cli->scale, err);
+        return parse_double(typed, value, 0.0, 1.0, &cli->scale, err);
     case OPT_CLIENT_MEM:
-        return parse_double(u->name, value, 0.0, 1e9, &cli->client_memory_gb, err);
+        return parse_double(typed, value, 0.0, 1e9, &cli->client_memory_gb, err);
     case OPT_IO_API:
         if (!mlpio_io_find(value)) {
-            mlpio_error_set(err, MLPIO_ERR_USAGE, "--io-api: unknown backend '%s'", value);
-            return mlpio_error_hint(err, "choose posix, mpiio or null");
+            char names[128];
+            backend_names(names, sizeof(names), ", ");
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown backend '%s'", typed, value);
+            return mlpio_error_hint(err, "choose one of %s", names);
         }
         free(cli->io_api);
         return (cli->io_api = strdup(value)) ? 0 : -1;
@@ -287,13 +356,13 @@ static const struct mlpio_preset *find_preset(const struct mlpio_cli_option *wo,
 }
 
 static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_option *wo,
-                               const char *value, struct mlpio_error *err)
+                               const char *typed, const char *value, struct mlpio_error *err)
 {
     if (wo->kind == MLPIO_OPT_PRESET) {
         const struct mlpio_preset *p = find_preset(wo, value);
         if (!p) {
-            mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: unknown value '%s'", wo->name, value);
-            return mlpio_error_hint(err, "'mlpio %s --help' lists the values of --%s",
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown value '%s'", typed, value);
+            return mlpio_error_hint(err, "'mlpio %s run --help' lists the values of --%s",
                                     cli->workload->name, wo->name);
         }
         cli->preset = p;
@@ -301,12 +370,23 @@ static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_opt
         return 0;
     }
     if (wo->choices && !choice_ok(wo->choices, value)) {
-        mlpio_error_set(err, MLPIO_ERR_USAGE, "--%s: unknown value '%s'", wo->name, value);
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown value '%s'", typed, value);
         return mlpio_error_hint(err, "choose one of %s", wo->choices);
     }
     switch (wo->kind) {
-    case MLPIO_OPT_CONFIG:
-        return add_override(cli, wo->config_key, strlen(wo->config_key), value, "cli", err);
+    case MLPIO_OPT_CONFIG: {
+        /* Checked here, where the option as typed is known, rather than after the merge. */
+        const struct mlpio_param_spec *spec =
+            mlpio_params_find(cli->workload->params, cli->workload->nparams, wo->config_key);
+        cJSON *checked = spec ? mlpio_params_from_option(spec, value, typed, err) : NULL;
+        if (spec && !checked) {
+            if (err)
+                err->category = MLPIO_ERR_USAGE;
+            return -1;
+        }
+        cJSON_Delete(checked);
+        return add_override(cli, wo->config_key, strlen(wo->config_key), value, "cli", typed, err);
+    }
     case MLPIO_OPT_VARIANT:
         free(cli->variant);
         if (!(cli->variant = strdup(value)))
@@ -378,20 +458,91 @@ static void split_option(const char *arg, char *name, size_t len, const char **i
     *inline_value = eq ? eq + 1 : NULL;
 }
 
+/* Whether command c of w uses a universal option or a workload option. */
+static bool universal_applies(const struct universal *u, const struct mlpio_workload *w,
+                              const struct mlpio_command *c)
+{
+    if (w->universal_unused && choice_ok(w->universal_unused, u->name))
+        return false;
+    return (c->flags & u->needs) == u->needs;
+}
+
+static bool option_applies(const struct mlpio_cli_option *wo, const struct mlpio_command *c)
+{
+    return !wo->commands || choice_ok(wo->commands, c->name);
+}
+
+/* "run, datagen": the commands of w that use the option (u or wo). */
+static void users_of(const struct mlpio_workload *w, const struct universal *u,
+                     const struct mlpio_cli_option *wo, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int i = 0; w->commands[i].name; i++) {
+        const struct mlpio_command *c = &w->commands[i];
+        if (u ? universal_applies(u, w, c) : option_applies(wo, c)) {
+            size_t used = strlen(buf);
+            snprintf(buf + used, len - used, "%s%s", used ? ", " : "", c->name);
+        }
+    }
+}
+
+static int not_used(const struct mlpio_cli *cli, const char *typed, const struct universal *u,
+                    const struct mlpio_cli_option *wo, struct mlpio_error *err)
+{
+    const struct mlpio_workload *w = cli->workload;
+    char users[256];
+    users_of(w, u, wo, users, sizeof(users));
+    mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' is not used by 'mlpio %s %s'", typed,
+                    w->name, cli->command->name);
+    if (users[0])
+        return mlpio_error_hint(err,
+                                "drop it: only %s use%s it ('mlpio %s %s --help' lists the "
+                                "options of %s)",
+                                users, strchr(users, ',') ? "" : "s", w->name, cli->command->name,
+                                cli->command->name);
+    return mlpio_error_hint(err, "drop it: no %s command uses it", w->name);
+}
+
+/* A value option given before: repeating one is refused, naming both values. */
+struct given {
+    const void *option; /* a struct universal or a struct mlpio_cli_option */
+    char typed[100];
+    const char *value; /* in argv */
+};
+
+static int repeated(const struct given *g, const char *typed, const char *value, const char *name,
+                    struct mlpio_error *err)
+{
+    mlpio_error_set(err, MLPIO_ERR_USAGE, "option --%s is given twice: %s %s, then %s %s", name,
+                    g->typed, g->value, typed, value);
+    return mlpio_error_hint(err, "give --%s once: keep the value you mean", name);
+}
+
 static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
                          struct mlpio_error *err)
 {
     const struct mlpio_workload *w = cli->workload;
+    struct given *seen = calloc((size_t)argc, sizeof(*seen));
+    int nseen = 0, rc = -1;
+    /* The first option the command does not use: refused after parsing, unless --help. */
+    const struct universal *unused_u = NULL;
+    const struct mlpio_cli_option *unused_wo = NULL;
+    char unused_typed[100] = "";
+    if (!seen)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
     for (; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0') {
             mlpio_error_set(err, MLPIO_ERR_USAGE, "unexpected argument '%s'", arg);
-            return mlpio_error_hint(err, "options start with '-'; see 'mlpio %s %s --help'",
-                                    w->name, cli->command ? cli->command->name : "");
+            mlpio_error_hint(err, "options start with '-'; see 'mlpio %s %s --help'", w->name,
+                             cli->command ? cli->command->name : "");
+            goto out;
         }
-        char name[96];
+        char name[96], typed[sizeof(name) + 2];
         const char *value;
         split_option(arg, name, sizeof(name), &value);
+        /* The option as the user spelled it, for messages: "-ncw", "--num-checkpoints-write". */
+        snprintf(typed, sizeof(typed), "%s%s", arg[1] == '-' ? "--" : "-", name);
         const struct universal *u = NULL;
         const struct mlpio_cli_option *wo = NULL;
         for (size_t k = 0; k < NUNIVERSAL && !u; k++)
@@ -407,40 +558,80 @@ static int parse_options(int argc, char **argv, int i, struct mlpio_cli *cli,
             mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown option '%s' for '%s %s'", arg, w->name,
                             cli->command ? cli->command->name : "");
             if (near)
-                return mlpio_error_hint(err, "did you mean '--%s'?", near);
-            return mlpio_error_hint(err, "see 'mlpio %s --help'", w->name);
+                mlpio_error_hint(err, "did you mean '--%s'?", near);
+            else
+                mlpio_error_hint(err, "see 'mlpio %s --help'", w->name);
+            goto out;
         }
+        /* Messages about a value name the option as typed, and its long name after an alias:
+         * "-ncw/--num-checkpoints-write". */
+        char label[sizeof(typed) + sizeof(name) + 3];
+        if (arg[1] == '-')
+            snprintf(label, sizeof(label), "%s", typed);
+        else
+            snprintf(label, sizeof(label), "%s/--%s", typed, u ? u->name : wo->name);
         /* A workload option without a metavar is a flag: present means "true". */
         bool needs = wo ? wo->metavar != NULL : takes_value(u->id);
         if (needs && !value) {
             if (i + 1 >= argc) {
                 mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' needs a value (%s)", arg,
                                 wo ? wo->metavar : u->metavar);
-                return -1;
+                goto out;
             }
             value = argv[++i];
         } else if (!needs && value) {
-            return mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' takes no value", arg);
+            mlpio_error_set(err, MLPIO_ERR_USAGE, "option '%s' takes no value", arg);
+            goto out;
         }
+        if (cli->command && !unused_u && !unused_wo &&
+            !(u ? universal_applies(u, w, cli->command) : option_applies(wo, cli->command))) {
+            unused_u = u;
+            unused_wo = wo;
+            snprintf(unused_typed, sizeof(unused_typed), "%s", typed);
+        }
+        const void *option = u ? (const void *)u : (const void *)wo;
+        const struct given *before = NULL;
+        for (int k = 0; k < nseen && !before; k++)
+            if (seen[k].option == option)
+                before = &seen[k];
+        if (u && u->id == OPT_PARAMS)
+            before = NULL; /* repeatable: a key set twice is refused by add_override */
+        if (before && !needs)
+            continue; /* a flag twice says the same thing twice */
+        if (before) {
+            repeated(before, typed, value, u ? u->name : wo->name, err);
+            goto out;
+        }
+        seen[nseen].option = option;
+        seen[nseen].value = value;
+        snprintf(seen[nseen].typed, sizeof(seen[nseen].typed), "%s", typed);
+        nseen++;
         if (wo) {
             if (!needs)
                 value = wo->flag_value ? wo->flag_value : "true";
-            if (set_workload_option(cli, wo, value, err) < 0)
-                return -1;
+            if (set_workload_option(cli, wo, label, value, err) < 0)
+                goto out;
             continue;
         }
-        if (set_universal(cli, u, value, err) < 0) {
+        if (set_universal(cli, u, label, value, err) < 0) {
             if (err && err->category == MLPIO_ERR_NONE)
                 mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
-            return -1;
+            goto out;
         }
         /* MLPerf Storage accepts several KEY=VALUE words after one --params. */
         while (u->id == OPT_PARAMS && i + 1 < argc && argv[i + 1][0] != '-' &&
                strchr(argv[i + 1], '='))
-            if (add_param(cli, argv[++i], err) < 0)
-                return -1;
+            if (add_param(cli, label, argv[++i], err) < 0)
+                goto out;
     }
-    return 0;
+    if ((unused_u || unused_wo) && !cli->help) {
+        not_used(cli, unused_typed, unused_u, unused_wo, err);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(seen);
+    return rc;
 }
 
 /* The preset's model and overrides join what the user gave; a contradiction is refused rather
@@ -486,7 +677,7 @@ static int apply_preset(struct mlpio_cli *cli, struct mlpio_error *err)
                                         opt);
             }
         }
-        if (add_override(cli, s, klen, value, "preset", err) < 0)
+        if (add_override(cli, s, klen, value, "preset", NULL, err) < 0)
             return -1;
         s += n;
         s += strspn(s, " ");
@@ -534,9 +725,9 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
     if (!cli->variant && cli->workload->default_variant)
         cli->variant = strdup(cli->workload->default_variant);
     if (!cli->results_dir)
-        cli->results_dir = strdup("mlpio_results");
+        cli->results_dir = strdup(DEFAULT_RESULTS_DIR);
     if (!cli->io_api)
-        cli->io_api = strdup("posix");
+        cli->io_api = strdup(DEFAULT_IO_API);
     if (!cli->results_dir || !cli->io_api)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
     if (cli->odirect && strcmp(cli->io_api, "mpiio") == 0) {
@@ -553,6 +744,7 @@ void mlpio_cli_free(struct mlpio_cli *cli)
     for (int i = 0; i < cli->noverrides; i++) {
         free(cli->overrides[i].key);
         free(cli->overrides[i].value);
+        free(cli->overrides[i].option);
     }
     free(cli->overrides);
     free(cli->variant);
@@ -611,15 +803,48 @@ cJSON *mlpio_cli_argv_json(const struct mlpio_cli *cli)
     return a;
 }
 
-static void print_universal(FILE *out)
+/* One option: its names on the left, its help, then what it accepts, its default and the
+ * value the rules refuse on a second line. */
+static void print_option(FILE *out, const char *left, const char *help, const char *key,
+                         const char *accepts, const char *dflt, const char *invalid)
+{
+    fprintf(out, "  %-34s %s%s%s%s\n", left, help, key ? " (" : "", key ? key : "", key ? ")" : "");
+    if (!accepts && !dflt && !invalid)
+        return;
+    fprintf(out, "  %-34s ", "");
+    if (accepts)
+        fprintf(out, "%s", accepts);
+    if (dflt)
+        fprintf(out, "%sdefault %s", accepts ? "; " : "", dflt);
+    if (invalid)
+        fprintf(out, "%sINVALID %s", accepts || dflt ? "; " : "", invalid);
+    fprintf(out, "\n");
+}
+
+static void print_universal(FILE *out, const struct mlpio_workload *w,
+                            const struct mlpio_command *c)
 {
     fprintf(out, "Options for every benchmark:\n");
     for (size_t i = 0; i < NUNIVERSAL; i++) {
-        char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s%s%s", universal[i].name,
-                 universal[i].alias ? ", -" : "", universal[i].alias ? universal[i].alias : "",
-                 universal[i].metavar ? " " : "", universal[i].metavar ? universal[i].metavar : "");
-        fprintf(out, "  %-34s %s\n", left, universal[i].help);
+        const struct universal *u = &universal[i];
+        if (!universal_applies(u, w, c))
+            continue;
+        char left[64], accepts[1024];
+        snprintf(left, sizeof(left), "--%s%s%s%s%s", u->name, u->alias ? ", -" : "",
+                 u->alias ? u->alias : "", u->metavar ? " " : "", u->metavar ? u->metavar : "");
+        const char *dflt = u->dflt;
+        snprintf(accepts, sizeof(accepts), "%s", u->accepts ? u->accepts : "");
+        if (u->id == OPT_MODEL) {
+            char models[896];
+            mlpio_config_models(w->name, w->default_variant, models, sizeof(models));
+            snprintf(accepts, sizeof(accepts), "one of %s", models[0] ? models : "(none found)");
+            dflt = w->default_model;
+        } else if (u->id == OPT_IO_API) {
+            char names[128];
+            backend_names(names, sizeof(names), "|");
+            snprintf(accepts, sizeof(accepts), "one of %s", names);
+        }
+        print_option(out, left, u->help, NULL, accepts[0] ? accepts : NULL, dflt, NULL);
     }
 }
 
@@ -650,6 +875,19 @@ void mlpio_cli_help_top(FILE *out)
     print_exit_codes(out);
 }
 
+static void print_examples(FILE *out, const char *examples)
+{
+    if (!examples)
+        return;
+    fprintf(out, "\nExamples:\n");
+    for (const char *p = examples; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(out, "  %.*s\n", (int)n, p);
+        p += n;
+        p += *p == '\n';
+    }
+}
+
 void mlpio_cli_help_workload(FILE *out, const struct mlpio_workload *w)
 {
     fprintf(out, "Usage: mpirun -np N mlpio %s <command> [options]\n\n%s\n\nCommands:\n", w->name,
@@ -657,40 +895,90 @@ void mlpio_cli_help_workload(FILE *out, const struct mlpio_workload *w)
     for (int i = 0; w->commands[i].name; i++)
         fprintf(out, "  %-12s %s\n", w->commands[i].name, w->commands[i].summary);
     fprintf(out, "\n'mlpio %s <command> --help' shows the options.\n", w->name);
+    print_examples(out, w->examples);
+}
+
+/* What a workload option accepts and its default, from the parameter table and the model's
+ * definition when it sets a config key. */
+static void print_workload_option(FILE *out, const struct mlpio_workload *w,
+                                  const struct mlpio_cli_option *o, const cJSON *reference)
+{
+    char left[64], accepts[256] = "", dflt[160] = "";
+    snprintf(left, sizeof(left), "--%s%s%s%s%s", o->name, o->alias ? ", -" : "",
+             o->alias ? o->alias : "", o->metavar ? " " : "", o->metavar ? o->metavar : "");
+    const struct mlpio_param_spec *spec =
+        o->config_key ? mlpio_params_find(w->params, w->nparams, o->config_key) : NULL;
+    const char *invalid = spec ? spec->invalid : NULL;
+    if (o->choices)
+        snprintf(accepts, sizeof(accepts), "one of %s", o->choices);
+    else if (o->accepts)
+        snprintf(accepts, sizeof(accepts), "%s", o->accepts);
+    else if (spec && o->metavar)
+        mlpio_params_describe(spec, accepts, sizeof(accepts));
+    if (o->kind == MLPIO_OPT_PRESET && !accepts[0]) {
+        for (const struct mlpio_preset *p = o->presets; p && p->value; p++) {
+            size_t used = strlen(accepts);
+            snprintf(accepts + used, sizeof(accepts) - used, "%s%s", used ? "|" : "one of ",
+                     p->value);
+        }
+    }
+    if (o->dflt) {
+        snprintf(dflt, sizeof(dflt), "%s", o->dflt);
+    } else if (spec && reference) {
+        char v[128];
+        mlpio_params_value_text(spec, mlpio_json_get_path(reference, o->config_key), v, sizeof(v));
+        snprintf(dflt, sizeof(dflt), "%s", v);
+        if (!o->metavar) /* a flag: what it sets; the default is what holds without it */
+            snprintf(accepts, sizeof(accepts), "sets %s", o->flag_value ? o->flag_value : "true");
+    }
+    print_option(out, left, o->help, o->config_key, accepts[0] ? accepts : NULL,
+                 dflt[0] ? dflt : NULL, invalid);
+    for (const struct mlpio_preset *p = o->presets; p && p->value; p++)
+        fprintf(out, "  %-34s   %s: %s%s%s\n", "", p->value, p->summary, p->model ? "; model " : "",
+                p->model ? p->model : "");
 }
 
 void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
                             const struct mlpio_command *c)
 {
+    /* Defaults are the default model's definition; without it, help still lists the rest. */
+    struct mlpio_error ignored = {0};
+    cJSON *reference =
+        mlpio_config_reference_variant(w->name, w->default_model, w->default_variant, &ignored);
+    char model[128];
+    snprintf(model, sizeof(model), "%s%s%s", w->default_model ? w->default_model : "",
+             w->default_variant ? " on " : "", w->default_variant ? w->default_variant : "");
     fprintf(out, "Usage: mpirun -np N mlpio %s %s [options]\n\n%s\n\n", w->name, c->name,
             c->summary);
-    fprintf(out, "Options for %s:\n", w->name);
-    for (int i = 0; w->options[i].name; i++) {
-        char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s%s%s", w->options[i].name,
-                 w->options[i].alias ? ", -" : "", w->options[i].alias ? w->options[i].alias : "",
-                 w->options[i].metavar ? " " : "",
-                 w->options[i].metavar ? w->options[i].metavar : "");
-        const struct mlpio_cli_option *o = &w->options[i];
-        if (o->kind == MLPIO_OPT_CONFIG && o->choices)
-            fprintf(out, "  %-34s %s: %s (%s)\n", left, o->help, o->choices, o->config_key);
-        else if (o->kind == MLPIO_OPT_CONFIG)
-            fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->config_key);
-        else if (o->choices)
-            fprintf(out, "  %-34s %s (%s)\n", left, o->help, o->choices);
-        else
-            fprintf(out, "  %-34s %s\n", left, o->help);
-        for (const struct mlpio_preset *p = o->presets; p && p->value; p++)
-            fprintf(out, "  %-34s   %s: %s%s%s\n", "", p->value, p->summary,
-                    p->model ? "; model " : "", p->model ? p->model : "");
-    }
+    fprintf(out, "Options for %s %s (defaults: those of model %s):\n", w->name, c->name, model);
+    for (int i = 0; w->options[i].name; i++)
+        if (option_applies(&w->options[i], c))
+            print_workload_option(out, w, &w->options[i], reference);
     fprintf(out, "\n");
-    print_universal(out);
-    fprintf(out, "\nParameters (--params KEY=VALUE):\n");
+    print_universal(out, w, c);
+    fprintf(out,
+            "\nParameters (--params KEY=VALUE; defaults of model %s; INVALID: values that\n"
+            "make a run INVALID under the rules, in either division):\n",
+            model);
     for (int i = 0; i < w->nparams; i++) {
-        char expected[160];
-        mlpio_params_describe(&w->params[i], expected, sizeof(expected));
-        fprintf(out, "  %-36s %s; %s\n", w->params[i].key, w->params[i].help, expected);
+        const struct mlpio_param_spec *p = &w->params[i];
+        char expected[160], dflt[128];
+        mlpio_params_describe(p, expected, sizeof(expected));
+        mlpio_params_value_text(p, reference ? mlpio_json_get_path(reference, p->key) : NULL, dflt,
+                                sizeof(dflt));
+        fprintf(out, "  %-36s %s; %s; default %s%s%s\n", p->key, p->help, expected, dflt,
+                p->invalid ? "; INVALID " : "", p->invalid ? p->invalid : "");
     }
+    if (c->flags & MLPIO_CMD_MEASURE)
+        fprintf(out,
+                "\nResults: each run writes a new directory\n"
+                "  %s\n"
+                "  e.g. %s/%s/%s/%s/20250131_142501/\n"
+                "  with events.jsonl, summary.json, the metadata, report.txt and report.html;\n"
+                "  'mlpio watch <run-dir>' prints or follows its events.\n",
+                MLPIO_CLI_RESULTS_LAYOUT, DEFAULT_RESULTS_DIR, w->name,
+                w->default_model ? w->default_model : "<model>", c->name);
+    print_examples(out, c->examples);
     print_exit_codes(out);
+    cJSON_Delete(reference);
 }

@@ -36,7 +36,8 @@ enum mlpio_division {
 struct mlpio_override {
     char *key;          /* dotted config key */
     char *value;        /* text as given */
-    const char *source; /* "cli" (a named option) or "params" */
+    const char *source; /* "cli" (a named option), "params" or "preset" */
+    char *option;       /* the option as typed that set it ("-ncw", "--params"); NULL: preset */
 };
 
 struct mlpio_cli {
@@ -74,7 +75,12 @@ cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli);
 /* argv as a JSON array of strings. */
 cJSON *mlpio_cli_argv_json(const struct mlpio_cli *cli);
 
-/* Help at each level. */
+/* Where a measuring command's run directory goes (app/rundir.h makes it). */
+#define MLPIO_CLI_RESULTS_LAYOUT "<results-dir>/<benchmark>/<model>/<command>/<YYYYMMDD_HHMMSS>/"
+
+/* Help at each level. A command's help lists only the options that command uses, with what
+ * each accepts, its default (from the default model's definition in share/) and the values
+ * that make a run INVALID; then the results layout and examples. */
 void mlpio_cli_help_top(FILE *out);
 void mlpio_cli_help_workload(FILE *out, const struct mlpio_workload *w);
 void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,

@@ -89,6 +89,14 @@ static void list_models(const char *dir, const char *variant, char *out, size_t 
     }
 }
 
+void mlpio_config_models(const char *benchmark, const char *variant, char *out, size_t len)
+{
+    char share[PATH_MAX], dir[PATH_MAX + 64];
+    mlpio_share_dir(share, sizeof(share));
+    snprintf(dir, sizeof(dir), "%s/%s", share, benchmark);
+    list_models(dir, variant, out, len);
+}
+
 cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, const char *variant,
                                       struct mlpio_error *err)
 {

@@ -29,6 +29,9 @@ cJSON *mlpio_config_reference(const char *benchmark, const char *model, struct m
 cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, const char *variant,
                                       struct mlpio_error *err);
 
+/* The models defined for a benchmark (and variant, or NULL), naturally sorted: "a, b". */
+void mlpio_config_models(const char *benchmark, const char *variant, char *out, size_t len);
+
 /* Rank 0: reference + config file + overrides, validated. On success *overrides is a new
  * array of {"key", "value", "reference", "source"} for every key that differs from the
  * reference. */

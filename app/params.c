@@ -106,15 +106,58 @@ void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_
     }
 }
 
-static int bad_value(const struct mlpio_param_spec *spec, const char *given,
-                     struct mlpio_error *err)
+void mlpio_params_value_text(const struct mlpio_param_spec *spec, const cJSON *value, char *buf,
+                             size_t len)
+{
+    static const char *const units[] = {"k", "M", "G", "T"};
+    const char *unit = spec->unit ? spec->unit : "";
+    const char *sep = spec->unit ? " " : "";
+    if (!value) {
+        snprintf(buf, len, "none");
+    } else if (cJSON_IsBool(value)) {
+        snprintf(buf, len, "%s", cJSON_IsTrue(value) ? "true" : "false");
+    } else if (cJSON_IsString(value)) {
+        snprintf(buf, len, "%s", value->valuestring);
+    } else if (cJSON_IsNumber(value) && spec->type == MLPIO_PARAM_SIZE) {
+        /* The largest power of 1024 that divides the count: 16777216 -> 16M. */
+        double v = value->valuedouble;
+        int u = -1;
+        while (u < 3 && v >= 1024 && fmod(v, 1024) == 0) {
+            v /= 1024;
+            u++;
+        }
+        snprintf(buf, len, "%.0f%s", v, u >= 0 ? units[u] : "");
+    } else if (cJSON_IsNumber(value)) {
+        snprintf(buf, len, "%g%s%s", value->valuedouble, sep, unit);
+    } else {
+        char *printed = cJSON_PrintUnformatted(value);
+        snprintf(buf, len, "%s", printed ? printed : "?");
+        free(printed);
+    }
+}
+
+/* option: the command-line option as typed that gave the value ("-ncw"), or NULL. */
+static int bad_value_as(const struct mlpio_param_spec *spec, const char *given, const char *option,
+                        struct mlpio_error *err)
 {
     char expected[160];
     mlpio_params_describe(spec, expected, sizeof(expected));
+    if (option) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s: %s: expected %s, got '%s'", option, spec->key,
+                        expected, given);
+        return mlpio_error_hint(err, "give %s %s; '--help' shows its range and default", option,
+                                expected);
+    }
     mlpio_error_set(err, MLPIO_ERR_CONFIG, "parameter %s: expected %s, got '%s'", spec->key,
                     expected, given);
     return mlpio_error_hint(err, "set a valid value, e.g. --params %s=<value> (see --help)",
                             spec->key);
+}
+
+static int bad_value(const struct mlpio_param_spec *spec, const char *given,
+                     struct mlpio_error *err)
+{
+    return bad_value_as(spec, given, NULL, err);
 }
 
 static bool enum_has(const char *choices, const char *s)
@@ -168,8 +211,8 @@ static int parse_number(const char *t, bool size_suffix, double *out)
     return 0;
 }
 
-cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *text,
-                              struct mlpio_error *err)
+cJSON *mlpio_params_from_option(const struct mlpio_param_spec *spec, const char *text,
+                                const char *option, struct mlpio_error *err)
 {
     cJSON *value = NULL;
     switch (spec->type) {
@@ -178,7 +221,7 @@ cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *t
     case MLPIO_PARAM_NUMBER: {
         double v;
         if (parse_number(text, spec->type == MLPIO_PARAM_SIZE, &v) < 0) {
-            bad_value(spec, text, err);
+            bad_value_as(spec, text, option, err);
             return NULL;
         }
         value = cJSON_CreateNumber(v);
@@ -187,7 +230,7 @@ cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *t
     case MLPIO_PARAM_BOOL: {
         bool b;
         if (parse_bool(text, &b) < 0) {
-            bad_value(spec, text, err);
+            bad_value_as(spec, text, option, err);
             return NULL;
         }
         value = cJSON_CreateBool(b);
@@ -205,10 +248,16 @@ cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *t
     if (mlpio_params_check(spec, value, err) < 0) {
         cJSON_Delete(value);
         /* Name what the user typed ("2G"), not its conversion ("2147483648"). */
-        bad_value(spec, text, err);
+        bad_value_as(spec, text, option, err);
         return NULL;
     }
     return value;
+}
+
+cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *text,
+                              struct mlpio_error *err)
+{
+    return mlpio_params_from_option(spec, text, NULL, err);
 }
 
 int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,

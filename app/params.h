@@ -28,7 +28,14 @@ struct mlpio_param_spec {
     double min, max;     /* INT, SIZE, NUMBER */
     const char *choices; /* ENUM: "a|b|c" */
     const char *help;
+    const char *unit; /* shown after values in --help ("s", "GiB"), or NULL */
+    /* When the rules make a run INVALID for this parameter's value: MLPIO_PARAM_IF_CHANGED
+     * (any value but the model's own), a condition shown as is ("if false", "above 2"), or
+     * NULL when no value of it alone makes a run INVALID (it may still make it OPEN). */
+    const char *invalid;
 };
+
+#define MLPIO_PARAM_IF_CHANGED "if changed"
 
 /* Find a spec by key in a table of n entries; NULL if absent. */
 const struct mlpio_param_spec *mlpio_params_find(const struct mlpio_param_spec *specs, int n,
@@ -43,6 +50,12 @@ const char *mlpio_suggest_word(const char *const *words, const char *word);
 cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *text,
                               struct mlpio_error *err);
 
+/* The same, for a value given with a command-line option: a bad value is named by the option
+ * as typed, then by its key ("-ncw: checkpoint.num_checkpoints_write: expected ..."); option
+ * NULL: as above. */
+cJSON *mlpio_params_from_option(const struct mlpio_param_spec *spec, const char *text,
+                                const char *option, struct mlpio_error *err);
+
 /* Check a JSON value against the spec (type and range). */
 int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,
                        struct mlpio_error *err);
@@ -54,6 +67,11 @@ int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJS
 
 /* Describe what a spec accepts ("an integer from 1 to 100", "one of posix|mpiio"). */
 void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len);
+
+/* A value as --help shows it: sizes with k/M/G/T when exact ("16M"), numbers with the spec's
+ * unit ("5 s"), strings as they are; NULL: "none". */
+void mlpio_params_value_text(const struct mlpio_param_spec *spec, const cJSON *value, char *buf,
+                             size_t len);
 
 /* Dotted-path access. get returns a borrowed item or NULL. set replaces or creates the path
  * (intermediate objects are created) and takes ownership of value; -1 if a path component is

@@ -125,13 +125,28 @@ static const struct mlpio_tool tools[] = {
      "Hashes every 4 KiB block of the given files (directories are walked) with the work\n"
      "split over the ranks, and reports blocks scanned, duplicate blocks, all-zero and\n"
      "compressible blocks and the dedup ratio (blocks / unique blocks). A ratio of 1.0 means\n"
-     "no block repeats: deduplicating storage gains nothing from the data.\n",
+     "no block repeats: deduplicating storage gains nothing from the data.\n"
+     "\n"
+     "Options:\n"
+     "  --json       print the figures as one JSON object instead of text\n"
+     "  --help, -h   this help\n"
+     "\n"
+     "Exit codes (the same on every rank):\n"
+     "  0  the files were scanned (whatever their duplicates: read the figures)\n"
+     "  1  internal error (out of memory)\n"
+     "  2  bad command line (an unknown option, no PATH), a PATH that is neither a file nor\n"
+     "     a directory, or too many files\n"
+     "  4  a PATH is missing or cannot be read\n"
+     "\n"
+     "Examples:\n"
+     "  mpirun -np 8 mlpio dedup-check /lustre/ckpt/llama3-8b\n"
+     "  mlpio dedup-check --json mlpio_results/checkpointing | jq .dedup_ratio\n",
      tool_dedup_check},
     {"watch", "print or follow a run's event log (events.jsonl)", mlpio_watch_usage,
      mlpio_watch_main},
     {"validate", "judge every run and submission of a results directory", mlpio_validate_usage,
      mlpio_validate_main},
-    {"reports", "write results.json and results.csv of a results directory (reportgen)",
+    {"reports", "reportgen: results.json, results.csv and an HTML report (results.html) of a tree",
      mlpio_reports_usage, mlpio_reports_main},
     {NULL, NULL, NULL, NULL},
 };

@@ -81,7 +81,7 @@ const char mlpio_watch_usage[] =
     "  130  interrupted (Ctrl-C)\n"
     "\n"
     "Examples:\n"
-    "  mlpio watch mlpio_results/checkpointing/llama3-8b/run/20240501-123456\n"
+    "  mlpio watch mlpio_results/checkpointing/llama3-8b/run/20240501_123456\n"
     "  mlpio watch --follow --time offset RUN_DIR\n"
     "  mlpio watch --waitcreate --wait-event finish --match-context exit_code=0 \\\n"
     "      --timeout 3600 RUN_DIR            # exit 0 only if the run succeeds within an hour\n"

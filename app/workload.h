@@ -25,6 +25,7 @@ struct mlpio_command {
     unsigned flags;
     /* Collective over run->ctx->comm; returns the same rc on every rank. */
     int (*execute)(struct mlpio_run *run, struct mlpio_error *err);
+    const char *examples; /* one or two command lines for --help, one per line */
 };
 
 enum mlpio_opt_kind {
@@ -55,6 +56,12 @@ struct mlpio_cli_option {
     const char *choices; /* "a|b": values accepted (checked while parsing), or NULL: any */
     const struct mlpio_preset *presets; /* MLPIO_OPT_PRESET: terminated by {NULL} */
     const char *flag_value;             /* value of a flag (metavar NULL); NULL: "true" */
+    const char *commands; /* "run|datasize": the commands that use it; NULL: every command */
+    /* For --help, where the parameter table cannot tell (settings, variants, presets): what it
+     * accepts and its default. Options with a config_key take both from the table and the
+     * model's definition. */
+    const char *accepts;
+    const char *dflt;
 };
 
 /* Another name accepted for a parameter (e.g. where MLPerf Storage's documents and DLIO's
@@ -75,6 +82,8 @@ struct mlpio_workload {
     const struct mlpio_param_spec *params;
     int nparams;
     const struct mlpio_param_alias *param_aliases; /* terminated by {NULL}, or NULL */
+    const char *examples;         /* one or two command lines for --help, one per line */
+    const char *universal_unused; /* "a|b": universal options none of its commands uses */
     /* Rank 0, after the config is merged: add derived figures ("facts") the rules need, such
      * as data sizes, to the run description. */
     int (*describe)(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err);

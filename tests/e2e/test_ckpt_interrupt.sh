@@ -3,7 +3,7 @@
 # directory records the interruption (metadata status, exception and finish events).
 source "$(dirname "$0")/lib.sh"
 
-"$MLPIO_BIN" checkpointing run "${CKPT_SMALL[@]}" -ncw 50 -ncr 0 \
+"$MLPIO_BIN" checkpointing run --model llama3-8b --scale 0.0005 -ncw 50 -ncr 0 \
     --params checkpoint.time_between_checkpoints=0.2 -cf "$WORK/ck" -rd "$WORK/res" \
     >"$OUT" 2>"$ERR" &
 pid=$!

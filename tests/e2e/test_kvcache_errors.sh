@@ -2,16 +2,17 @@
 # KV cache: every bad input of the issue gets a clear error, and nothing is lost.
 source "$(dirname "$0")/lib.sh"
 
-small=(--model tiny-1b --scale 0.01 -nu 2 -d 1 --allow-invalid-params -rd "$WORK/res")
+base=(--model tiny-1b --scale 0.01 --allow-invalid-params -rd "$WORK/res")
+small=("${base[@]}" -nu 2 -d 1)
 mkdir -p "$WORK/cache"
 
 expect 2 1 kvcache run --model llama9 --cache-dir "$WORK/cache"
 says "llama3.1-8b"
-expect 2 1 kvcache run "${small[@]}" -nu 0 --cache-dir "$WORK/cache"
+expect 2 1 kvcache run "${base[@]}" -d 1 -nu 0 --cache-dir "$WORK/cache"
 says "kvcache.num_users"
-expect 2 1 kvcache run "${small[@]}" -d -5 --cache-dir "$WORK/cache"
+expect 2 1 kvcache run "${base[@]}" -nu 2 -d -5 --cache-dir "$WORK/cache"
 says "kvcache.duration"
-expect 2 1 kvcache run "${small[@]}" -d 0 --cache-dir "$WORK/cache"
+expect 2 1 kvcache run "${base[@]}" -nu 2 -d 0 --cache-dir "$WORK/cache"
 says "kvcache.duration"
 
 # A cache dir that is not there is named, with the command that creates it.

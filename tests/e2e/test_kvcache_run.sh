@@ -4,7 +4,8 @@
 # and the verdicts of the rules.
 source "$(dirname "$0")/lib.sh"
 
-small=(--model tiny-1b --scale 0.01 -nu 4 -d 1.5 --storage-capacity-gb 1 --allow-invalid-params)
+base=(--model tiny-1b --scale 0.01 --storage-capacity-gb 1 --allow-invalid-params)
+small=("${base[@]}" -nu 4 -d 1.5)
 for np in 1 2 4; do
     cache="$WORK/cache-$np" res="$WORK/res-$np"
     mkdir -p "$cache"
@@ -98,7 +99,7 @@ ls "$WORK"/seg/mlpio_*/rank_00001/trial_0/*.kvlog >/dev/null 2>&1 || fail "no se
 
 # Preconditioning is untimed: its blocks are in the storage tier but not in the trial's writes.
 mkdir -p "$WORK/pre"
-expect 0 1 kvcache run "${small[@]}" -nu 1 -d 0.5 --precondition --cache-dir "$WORK/pre" \
+expect 0 1 kvcache run "${base[@]}" -nu 1 -d 0.5 --precondition --cache-dir "$WORK/pre" \
     -rd "$WORK/res-pre" --params cache.precondition_size=1M
 python3 - "$(last_run "$WORK/res-pre")" <<'PY' || fail "precondition counted in the figures"
 import glob, json, math, sys
@@ -112,7 +113,7 @@ PY
 
 # Several trials and generation sleeps.
 mkdir -p "$WORK/tr"
-MLPIO_PROGRESS_INTERVAL=0.2 expect 0 1 kvcache run "${small[@]}" -d 1 --trials 2 --generation-mode fast \
+MLPIO_PROGRESS_INTERVAL=0.2 expect 0 1 kvcache run "${base[@]}" -nu 4 -d 1 --trials 2 --generation-mode fast \
     --cache-dir "$WORK/tr" -rd "$WORK/res-tr"
 python3 - "$(last_run "$WORK/res-tr")" <<'PY' || fail "trials"
 import json, sys

@@ -178,8 +178,6 @@ static void test_build_cli_and_params(void **state)
                           "checkpoint.fsync=no",
                           "--checkpoint-folder",
                           "/scratch/ckpt",
-                          "-p",
-                          "checkpoint.num_checkpoints_read=3",
                           "--num-checkpoints-read",
                           "4",
                           NULL};
@@ -190,7 +188,6 @@ static void test_build_cli_and_params(void **state)
     assert_true(mlpio_json_number(c, "checkpoint.transfer_size", 0) == 4194304.0);
     assert_false(mlpio_json_bool(c, "checkpoint.fsync", true));
     assert_string_equal(mlpio_json_string(c, "checkpoint.checkpoint_folder", ""), "/scratch/ckpt");
-    /* The last of two settings of one key wins, with its source. */
     assert_int_equal((int)mlpio_json_number(c, "checkpoint.num_checkpoints_read", 0), 4);
     /* Untouched keys keep the model's values. */
     assert_int_equal((int)mlpio_json_number(c, "parallelism.tensor", 0), 8);

@@ -16,12 +16,12 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct mlpio_param_spec specs[] = {
-    {"run.count", MLPIO_PARAM_INT, 1, 100, NULL, "how many"},
-    {"run.block", MLPIO_PARAM_SIZE, 4096, 1099511627776.0, NULL, "block size"},
-    {"run.ratio", MLPIO_PARAM_NUMBER, 0, 2.5, NULL, "a ratio"},
-    {"run.sync", MLPIO_PARAM_BOOL, 0, 0, NULL, "sync or not"},
-    {"run.label", MLPIO_PARAM_STRING, 0, 0, NULL, "a label"},
-    {"io.api", MLPIO_PARAM_ENUM, 0, 0, "posix|mpiio|null", "backend"},
+    {"run.count", MLPIO_PARAM_INT, 1, 100, NULL, "how many", NULL, NULL},
+    {"run.block", MLPIO_PARAM_SIZE, 4096, 1099511627776.0, NULL, "block size", NULL, NULL},
+    {"run.ratio", MLPIO_PARAM_NUMBER, 0, 2.5, NULL, "a ratio", "s", NULL},
+    {"run.sync", MLPIO_PARAM_BOOL, 0, 0, NULL, "sync or not", NULL, NULL},
+    {"run.label", MLPIO_PARAM_STRING, 0, 0, NULL, "a label", NULL, NULL},
+    {"io.api", MLPIO_PARAM_ENUM, 0, 0, "posix|mpiio|null", "backend", NULL, NULL},
 };
 #define NSPECS ((int)N(specs))
 
@@ -380,6 +380,62 @@ static void test_suggest(void **state)
     assert_null(mlpio_params_suggest(specs, NSPECS, "completely.unrelated.key"));
 }
 
+/* A value given with an option is named by the option as typed, then by its key; the hint
+ * points at that option, not at --params. */
+static void test_from_option(void **state)
+{
+    (void)state;
+    struct mlpio_error err = {0};
+    assert_null(mlpio_params_from_option(spec("run.count"), "abc", "-n/--count", &err));
+    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+    assert_string_equal(err.message,
+                        "-n/--count: run.count: expected an integer from 1 to 100, got 'abc'");
+    assert_non_null(strstr(err.hint, "-n/--count"));
+    assert_null(strstr(err.hint, "--params"));
+    memset(&err, 0, sizeof(err));
+    /* Out of range after conversion: the text as typed is named. */
+    assert_null(mlpio_params_from_option(spec("run.block"), "2k", "--block", &err));
+    assert_non_null(strstr(err.message, "--block: run.block: expected a byte count"));
+    assert_non_null(strstr(err.message, "got '2k'"));
+    memset(&err, 0, sizeof(err));
+    assert_null(mlpio_params_from_option(spec("run.label"), "", "--label", &err));
+    assert_string_equal(err.message, "--label: run.label: expected a non-empty string, got ''");
+    memset(&err, 0, sizeof(err));
+    /* Without an option: the --params form. */
+    assert_null(mlpio_params_from_option(spec("run.count"), "abc", NULL, &err));
+    assert_non_null(strstr(err.message, "parameter run.count: expected"));
+    assert_non_null(strstr(err.hint, "--params run.count="));
+    cJSON *v = mlpio_params_from_option(spec("run.count"), "7", "-n", &err);
+    assert_non_null(v);
+    assert_true(v->valuedouble == 7);
+    cJSON_Delete(v);
+}
+
+/* Values as --help shows them. */
+static void test_value_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *json, *text;
+    } cases[] = {
+        {"run.block", "16777216", "16M"}, {"run.block", "4096", "4k"},
+        {"run.block", "5000", "5000"},    {"run.block", "1099511627776", "1T"},
+        {"run.ratio", "5", "5 s"},        {"run.ratio", "0.25", "0.25 s"},
+        {"run.count", "10", "10"},        {"run.sync", "true", "true"},
+        {"run.label", "\"a/b\"", "a/b"},  {"io.api", "\"mpiio\"", "mpiio"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        char buf[64];
+        cJSON *v = cJSON_Parse(cases[i].json);
+        mlpio_params_value_text(spec(cases[i].key), v, buf, sizeof(buf));
+        assert_string_equal(buf, cases[i].text);
+        cJSON_Delete(v);
+    }
+    char buf[16];
+    mlpio_params_value_text(spec("run.count"), NULL, buf, sizeof(buf));
+    assert_string_equal(buf, "none");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +451,8 @@ int main(void)
         cmocka_unit_test(test_json_get_path),
         cmocka_unit_test(test_json_set_path),
         cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_from_option),
+        cmocka_unit_test(test_value_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,34 +13,38 @@
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
 static const struct mlpio_param_spec params[] = {
-    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name"},
-    {"model.num_layers", MLPIO_PARAM_INT, 1, 100000, NULL, "transformer layers"},
-    {"model.hidden_size", MLPIO_PARAM_INT, 1, 1e7, NULL, "hidden size"},
-    {"model.ffn_hidden_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "feed-forward size"},
-    {"model.num_attention_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "attention heads"},
-    {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "key/value heads"},
-    {"model.vocab_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "vocabulary size"},
-    {"model.model_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp16|bf16|fp32", "model states type"},
-    {"model.optimizer_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp32|fp16|bf16", "optimizer states type"},
-    {"parallelism.tensor", MLPIO_PARAM_INT, 1, 65536, NULL, "tensor-parallel degree"},
-    {"parallelism.pipeline", MLPIO_PARAM_INT, 1, 65536, NULL, "pipeline-parallel degree"},
-    {"parallelism.data", MLPIO_PARAM_INT, 1, 1e7, NULL, "data-parallel degree"},
-    {"parallelism.zero_stage", MLPIO_PARAM_INT, 0, 3, NULL, "ZeRO stage"},
+    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, NULL},
+    {"model.num_layers", MLPIO_PARAM_INT, 1, 100000, NULL, "transformer layers", NULL, NULL},
+    {"model.hidden_size", MLPIO_PARAM_INT, 1, 1e7, NULL, "hidden size", NULL, NULL},
+    {"model.ffn_hidden_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "feed-forward size", NULL, NULL},
+    {"model.num_attention_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "attention heads", NULL, NULL},
+    {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "key/value heads", NULL, NULL},
+    {"model.vocab_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "vocabulary size", NULL, NULL},
+    {"model.model_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp16|bf16|fp32", "model states type", NULL,
+     NULL},
+    {"model.optimizer_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp32|fp16|bf16", "optimizer states type",
+     NULL, NULL},
+    {"parallelism.tensor", MLPIO_PARAM_INT, 1, 65536, NULL, "tensor-parallel degree", NULL, NULL},
+    {"parallelism.pipeline", MLPIO_PARAM_INT, 1, 65536, NULL, "pipeline-parallel degree", NULL,
+     NULL},
+    {"parallelism.data", MLPIO_PARAM_INT, 1, 1e7, NULL, "data-parallel degree", NULL, NULL},
+    {"parallelism.zero_stage", MLPIO_PARAM_INT, 0, 3, NULL, "ZeRO stage", NULL, NULL},
     {"checkpoint.checkpoint_folder", MLPIO_PARAM_STRING, 0, 0, NULL,
-     "where checkpoints are written"},
+     "where checkpoints are written", NULL, NULL},
     {"checkpoint.num_checkpoints_write", MLPIO_PARAM_INT, 0, 1000, NULL,
-     "checkpoints written (CLOSED: 0 or 10)"},
+     "checkpoints written (CLOSED: 0 or 10)", NULL, "if 0 and num_checkpoints_read is 0"},
     {"checkpoint.num_checkpoints_read", MLPIO_PARAM_INT, 0, 1000, NULL,
-     "checkpoints read back (CLOSED: 0 or 10)"},
+     "checkpoints read back (CLOSED: 0 or 10)", NULL, "if 0 and num_checkpoints_write is 0"},
     {"checkpoint.time_between_checkpoints", MLPIO_PARAM_NUMBER, 0, 86400, NULL,
-     "seconds waited between checkpoints (not timed)"},
-    {"checkpoint.fsync", MLPIO_PARAM_BOOL, 0, 0, NULL, "fsync every file (CLOSED: true)"},
+     "seconds waited between checkpoints (not timed)", "s", NULL},
+    {"checkpoint.fsync", MLPIO_PARAM_BOOL, 0, 0, NULL, "fsync every file (CLOSED: true)", NULL,
+     "if false"},
     {"checkpoint.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL,
-     "bytes per write/read call"},
+     "bytes per write/read call", NULL, NULL},
     {"checkpoint.layout", MLPIO_PARAM_ENUM, 0, 0, "per_rank|shared",
-     "per_rank files, or one shared file with collective I/O (OPEN, --io-api mpiio)"},
+     "per_rank files, or one shared file with collective I/O (OPEN, --io-api mpiio)", NULL, NULL},
     {"checkpoint.accelerator_type", MLPIO_PARAM_ENUM, 0, 0, "h100|a100|b200|mi355",
-     "accelerator whose memory the checkpoint is compared with"},
+     "accelerator whose memory the checkpoint is compared with", NULL, NULL},
 };
 
 static const struct mlpio_cli_option options[] = {
@@ -53,12 +57,14 @@ static const struct mlpio_cli_option options[] = {
      .alias = "ncr",
      .metavar = "N",
      .config_key = "checkpoint.num_checkpoints_read",
-     .help = "checkpoints to read back"},
+     .help = "checkpoints to read back",
+     .commands = "run|configview"},
     {.name = "checkpoint-folder",
      .alias = "cf",
      .metavar = "DIR",
      .config_key = "checkpoint.checkpoint_folder",
-     .help = "folder for the checkpoints (not the results dir)"},
+     .help = "folder for the checkpoints (not the results dir)",
+     .commands = "run|configview"},
     {.name = NULL},
 };
 
@@ -208,11 +214,23 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 }
 
 static const struct mlpio_command commands[] = {
-    {"run", "write then read LLM checkpoints and judge the run",
-     MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED, mlpio_checkpointing_run},
-    {"datasize", "print per-rank and total checkpoint sizes and the memory check", 0, datasize},
-    {"configview", "print the merged configuration", 0, mlpio_run_configview},
-    {NULL, NULL, 0, NULL},
+    {.name = "run",
+     .summary = "write then read LLM checkpoints and judge the run",
+     .flags = MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED,
+     .execute = mlpio_checkpointing_run,
+     .examples =
+         "mpirun -np 8 mlpio checkpointing run --model llama3-8b -cf /lustre/ckpt --closed\n"
+         "mpirun -np 2 mlpio checkpointing run --scale 0.001 -ncw 2 -ncr 2 -cf /scratch/c"},
+    {.name = "datasize",
+     .summary = "print per-rank and total checkpoint sizes and the memory check",
+     .execute = datasize,
+     .examples = "mpirun -np 8 mlpio checkpointing datasize --model llama3-70b -cm 512"},
+    {.name = "configview",
+     .summary = "print the merged configuration",
+     .execute = mlpio_run_configview,
+     .examples =
+         "mlpio checkpointing configview --model llama3-405b --params checkpoint.fsync=false"},
+    {.name = NULL},
 };
 
 const struct mlpio_workload mlpio_workload_checkpointing = {
@@ -231,4 +249,6 @@ const struct mlpio_workload mlpio_workload_checkpointing = {
     .params = params,
     .nparams = (int)(sizeof(params) / sizeof(params[0])),
     .describe = describe,
+    .examples = "mpirun -np 8 mlpio checkpointing run --model llama3-8b -cf /lustre/ckpt --closed\n"
+                "mlpio checkpointing datasize --model llama3-70b",
 };
