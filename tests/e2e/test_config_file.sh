@@ -5,7 +5,7 @@
 # or exhausting the machine.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$WORK/ck"
-base=(checkpointing datasize --model llama3-8b -cf "$WORK/ck")
+base=(checkpointing datasize --model llama3-8b)
 
 # AddressSanitizer reserves its shadow memory beyond any address-space limit; its allocator
 # refuses huge allocations by itself.

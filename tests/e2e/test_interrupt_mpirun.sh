@@ -12,8 +12,8 @@ MPIPID=
 trap 'if [ -n "$MPIPID" ]; then kill -KILL "$MPIPID" 2>/dev/null || true; fi; pkill -KILL -f "$WORK/" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # The run keeps writing small checkpoints until it is interrupted.
-args=(checkpointing run "${CKPT_SMALL[@]}" -ncw 200 -ncr 0 -cf "$WORK/ck" -rd "$WORK/res"
-    --params checkpoint.time_between_checkpoints=0.1)
+args=(checkpointing run --model llama3-8b --scale 0.0005 -ncw 200 -ncr 0 -cf "$WORK/ck"
+    -rd "$WORK/res" --params checkpoint.time_between_checkpoints=0.1)
 
 # wait_for WHAT COMMAND...: COMMAND succeeds within 30 s (checked every 50 ms) while the
 # job runs.
