@@ -23,6 +23,9 @@ static const struct mlpio_param_spec params[] = {
     {"kvcache.num_users", MLPIO_PARAM_INT, 1, 1e6, NULL, "users per rank (CLOSED: per option)"},
     {"kvcache.duration", MLPIO_PARAM_NUMBER, 0.001, 1e7, NULL,
      "seconds of traffic per trial (< 30 INVALID, < 60 OPEN)"},
+    {"kvcache.drain_timeout", MLPIO_PARAM_NUMBER, 0, 1e6, NULL,
+     "seconds after the duration that started requests get to finish; then they stop and "
+     "count as unfinished (CLOSED: 5)"},
     {"kvcache.trials", MLPIO_PARAM_INT, 1, 1000, NULL, "trials (CLOSED: 3)"},
     {"kvcache.generation_mode", MLPIO_PARAM_ENUM, 0, 0, "none|fast|realistic",
      "sleep per generated token: 0, 2 ms, 30 ms (CLOSED: none)"},
