@@ -53,6 +53,7 @@ struct engine {
     double start, end, deadline;
     uint64_t unstarted, failed_requests, turns, conversations, completed, abandoned, unfinished;
     struct mlpio_hist lag;
+    struct mlpio_hist cut_qos[MLPIO_KV_NQOS]; /* unfinished requests' age at the deadline */
 };
 
 static double now_s(void)
@@ -223,6 +224,14 @@ static void complete(struct worker *w, struct slot *s, double t)
     w->prefill_tokens += s->req.context_tokens + prompt;
 }
 
+/* Under the lock: a request stopped at the deadline is unfinished; its age then, a lower
+ * bound of its latency, goes into its class's latency figures. */
+static void unfinished(struct engine *e, const struct slot *s, double t)
+{
+    e->unfinished++;
+    mlpio_hist_add(&e->cut_qos[s->user.qos], t - s->arrival);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -264,7 +273,7 @@ static void *worker_main(void *arg)
             s->stage = IDLE;
             e->active--;
             if (e->cut)
-                e->unfinished++;
+                unfinished(e, s, t);
             else
                 e->abandoned++;
         } else if (s->stage == FINISHED) {
@@ -318,7 +327,7 @@ static void drop_unstarted(struct engine *e)
 
 /* The drain deadline: requests between steps (sleeping through generation, or queued to
  * resume) stop here; those in a worker stop at their next block or transfer (the halt). */
-static void cut_off(struct engine *e)
+static void cut_off(struct engine *e, double t)
 {
     e->cut = true;
     __atomic_store_n(&e->halt, true, __ATOMIC_RELAXED);
@@ -327,7 +336,7 @@ static void cut_off(struct engine *e)
             continue;
         e->slots[e->heap[i].user].stage = IDLE;
         e->active--;
-        e->unfinished++;
+        unfinished(e, &e->slots[e->heap[i].user], t);
     }
     e->nheap = 0; /* the other events are arrivals after the end */
     while (e->count) {
@@ -335,7 +344,7 @@ static void cut_off(struct engine *e)
         s->stage = IDLE;
         if (s->started) {
             e->active--;
-            e->unfinished++;
+            unfinished(e, s, t);
         } else {
             e->unstarted++;
         }
@@ -367,7 +376,7 @@ static void schedule(struct engine *e)
                 ended = true;
             }
             if (!e->cut && t >= e->deadline)
-                cut_off(e);
+                cut_off(e, t);
         }
         if (cfg->progress)
             cfg->progress(cfg->progress_arg, t - e->start, e->completed, e->active);
@@ -418,6 +427,8 @@ static int engine_init(struct engine *e, struct mlpio_kv_cache *cache,
     pthread_cond_init(&e->work_cv, &attr);
     pthread_condattr_destroy(&attr);
     mlpio_hist_init(&e->lag);
+    for (int q = 0; q < MLPIO_KV_NQOS; q++)
+        mlpio_hist_init(&e->cut_qos[q]);
     /* Each user has at most one request and so at most one event or FIFO entry at a time. */
     e->slots = calloc(cfg->users, sizeof(*e->slots));
     e->heap = calloc(cfg->users, sizeof(*e->heap));
@@ -509,6 +520,8 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
     out->requests_failed = e.failed_requests;
     out->requests_abandoned = e.abandoned;
     out->requests_unfinished = e.unfinished;
+    for (int q = 0; q < MLPIO_KV_NQOS; q++)
+        mlpio_hist_merge(&out->qos[q], &e.cut_qos[q]);
     out->turns = e.turns;
     out->conversations = e.conversations;
     out->lag = e.lag;

@@ -55,7 +55,10 @@ struct mlpio_kv_trial {
     uint64_t blocks_recomputed; /* earlier blocks evicted from every tier and put again */
     uint64_t conversations, turns;
     struct mlpio_hist e2e;                /* request latency */
-    struct mlpio_hist qos[MLPIO_KV_NQOS]; /* the same per QoS class */
+    struct mlpio_hist qos[MLPIO_KV_NQOS]; /* the same per QoS class, with each unfinished
+                                             request at its age at the deadline (a lower
+                                             bound): a class cannot meet its targets by having
+                                             its slowest requests cut off */
     struct mlpio_hist lag;                /* scheduler lateness at each arrival */
     struct mlpio_kv_stats cache;          /* tier manager counters at the end */
 };
