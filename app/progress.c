@@ -20,6 +20,7 @@ struct mlpio_progress {
     double total, done;
     char count_name[24]; /* second figure, or "" */
     double count;
+    char note[64]; /* or "" */
     double start, last_draw, last_event, event_every;
     bool tty;
 };
@@ -44,28 +45,35 @@ static void duration_text(char *buf, size_t len, double s)
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* A phase that counts seconds: its rate would always read 1.0/s. */
+static bool counts_time(const char *unit)
+{
+    return strcmp(unit, "s") == 0;
+}
+
 void mlpio_progress_format(char *buf, unsigned len, const char *phase, double done, double total,
                            const char *unit, double elapsed)
 {
-    bool bytes = strcmp(unit, "bytes") == 0;
+    bool bytes = strcmp(unit, "bytes") == 0, time = counts_time(unit);
     double scale = bytes ? 1e9 : 1.0;
-    double rate = elapsed > 0 ? done / elapsed : 0;
-    char amount[64], eta[24], rate_text[48];
+    double rate = time ? 1.0 : elapsed > 0 ? done / elapsed : 0;
+    char amount[64], eta[24], rate_text[48] = "";
     if (total > 0)
         snprintf(amount, sizeof(amount), bytes ? "%.2f/%.2f GB" : "%.0f/%.0f %s", done / scale,
                  total / scale, unit);
     else
         snprintf(amount, sizeof(amount), bytes ? "%.2f GB" : "%.0f %s", done / scale, unit);
-    snprintf(rate_text, sizeof(rate_text), bytes ? "%.2f GB/s" : "%.1f/s", rate / scale);
+    if (!time)
+        snprintf(rate_text, sizeof(rate_text), bytes ? "  %.2f GB/s" : "  %.1f/s", rate / scale);
     if (total > 0 && rate > 0)
         duration_text(eta, sizeof(eta), (total - done) / rate);
     else
         duration_text(eta, sizeof(eta), -1);
     if (total > 0)
-        snprintf(buf, len, "[%s] %s (%.0f %%)  %s  ETA %s", phase, amount,
+        snprintf(buf, len, "[%s] %s (%.0f %%)%s  ETA %s", phase, amount,
                  100.0 * fmin(done / total, 1.0), rate_text, eta);
     else
-        snprintf(buf, len, "[%s] %s  %s", phase, amount, rate_text);
+        snprintf(buf, len, "[%s] %s%s", phase, amount, rate_text);
 }
 
 /* Whether progress lines reach a person. Under mpirun a rank's stdout is a pseudo-terminal of
@@ -114,15 +122,26 @@ void mlpio_progress_count(struct mlpio_progress *p, const char *name, double cou
     p->count = count;
 }
 
+void mlpio_progress_note(struct mlpio_progress *p, const char *text)
+{
+    if (!p)
+        return;
+    snprintf(p->note, sizeof(p->note), "%s", text ? text : "");
+}
+
 static void draw(struct mlpio_progress *p, double t, bool last)
 {
-    char line[224];
+    char line[320];
     mlpio_progress_format(line, 160, p->phase, p->done, p->total, p->unit, t - p->start);
     if (p->count_name[0]) {
         size_t n = strlen(line);
         double el = t - p->start;
         snprintf(line + n, sizeof(line) - n, "  %.0f %s (%.1f/s)", p->count, p->count_name,
                  el > 0 ? p->count / el : 0);
+    }
+    if (p->note[0]) {
+        size_t n = strlen(line);
+        snprintf(line + n, sizeof(line) - n, "  %s", p->note);
     }
     FILE *out = p->run->ctx->out;
     /* \r and erase-to-end-of-line: the line is redrawn in place */
@@ -141,15 +160,22 @@ static void event(struct mlpio_progress *p, double t)
     cJSON_AddStringToObject(c, "unit", p->unit);
     double el = t - p->start;
     cJSON_AddNumberToObject(c, "elapsed", el);
-    cJSON_AddNumberToObject(c, "rate", el > 0 ? p->done / el : 0);
-    if (p->total > 0 && el > 0 && p->done > 0)
-        cJSON_AddNumberToObject(c, "eta", (p->total - p->done) / (p->done / el));
+    if (counts_time(p->unit)) {
+        if (p->total > 0)
+            cJSON_AddNumberToObject(c, "eta", p->total - p->done);
+    } else {
+        cJSON_AddNumberToObject(c, "rate", el > 0 ? p->done / el : 0);
+        if (p->total > 0 && el > 0 && p->done > 0)
+            cJSON_AddNumberToObject(c, "eta", (p->total - p->done) / (p->done / el));
+    }
     if (p->count_name[0]) {
         cJSON *k = cJSON_AddObjectToObject(c, "count");
         cJSON_AddStringToObject(k, "name", p->count_name);
         cJSON_AddNumberToObject(k, "value", p->count);
         cJSON_AddNumberToObject(k, "rate", el > 0 ? p->count / el : 0);
     }
+    if (p->note[0])
+        cJSON_AddStringToObject(c, "note", p->note);
     mlpio_run_event(p->run, "progress", c);
     p->last_event = t;
 }

@@ -5,9 +5,11 @@
  * and without O_DIRECT (round trips, corruption, ENOSPC), cleanup, the null backend, and a
  * multi-threaded stress run whose counters must add up.
  *
- * Link seams: pwrite fails with ENOSPC or holds until released; pthread_cond_wait counts the
- * threads that wait, so that a test knows a get is waiting without sleeping. */
-/* mlpio-test-wrap: pwrite pthread_cond_wait */
+ * Link seams: pwrite fails with ENOSPC or holds until released; pwrite and pread count their
+ * calls and may raise a scratch's cancel flag (a caller cutting a call off mid-block);
+ * pthread_cond_wait counts the threads that wait, so that a test knows a get is waiting without
+ * sleeping. */
+/* mlpio-test-wrap: pwrite pread pthread_cond_wait */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,13 +37,29 @@
 #define SMALL (PAGE - 96) /* one page, partly used */
 
 static struct {
-    atomic_int fail_after; /* pwrite calls that still succeed before ENOSPC; -1: never fail */
-    atomic_int hold;       /* pwrite waits while set */
-    atomic_int held;       /* a pwrite is waiting */
-    atomic_int cond_waits; /* calls of pthread_cond_wait */
+    atomic_int fail_after;    /* pwrite calls that still succeed before ENOSPC; -1: never fail */
+    atomic_int hold;          /* pwrite waits while set */
+    atomic_int held;          /* a pwrite is waiting */
+    atomic_int cond_waits;    /* calls of pthread_cond_wait */
+    atomic_int writes, reads; /* calls of pwrite and pread */
+    bool *cancel;             /* raised by the next pwrite or pread when set */
 } seam;
 
 ssize_t __real_pwrite(int fd, const void *buf, size_t n, off_t off);
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
+
+static void seam_cancel(void)
+{
+    if (seam.cancel)
+        __atomic_store_n(seam.cancel, true, __ATOMIC_RELAXED);
+}
+
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off)
+{
+    atomic_fetch_add(&seam.reads, 1);
+    seam_cancel();
+    return __real_pread(fd, buf, n, off);
+}
 int __real_pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex);
 
 ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
@@ -53,6 +71,8 @@ ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
     }
     if (left > 0)
         atomic_fetch_sub(&seam.fail_after, 1);
+    atomic_fetch_add(&seam.writes, 1);
+    seam_cancel();
     if (atomic_load(&seam.hold)) {
         atomic_store(&seam.held, 1);
         while (atomic_load(&seam.hold))
@@ -73,6 +93,9 @@ static void seam_reset(void)
     atomic_store(&seam.hold, 0);
     atomic_store(&seam.held, 0);
     atomic_store(&seam.cond_waits, 0);
+    atomic_store(&seam.writes, 0);
+    atomic_store(&seam.reads, 0);
+    seam.cancel = NULL;
 }
 
 /* ---- fixture -------------------------------------------------------------------------- */
@@ -882,6 +905,53 @@ static void test_enospc_leaves_block_out(void **state)
     }
 }
 
+/* A caller's cancel flag cuts a call off between two transfers of one block: the put stores
+ * nothing (no object left), the get leaves the block where it was; both say INTERRUPTED, and
+ * the cache serves the block afterwards. A raised flag stops a call before its first block. */
+static void test_cancel_between_transfers(void **state)
+{
+    struct fx *fx = *state;
+    tiers(fx, 0, 0, 64 << 20);
+    open_cache(fx);
+    struct mlpio_kv_block x = blk(80, 0, 4 * 2 * PAGE); /* four transfers */
+    char path[PATH_MAX];
+    path_of(fx, x, path);
+    bool cancel = false;
+    fx->s.cancel = &cancel;
+    seam.cancel = &cancel; /* raised by the block's first transfer */
+    struct mlpio_kv_result r;
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_kv_put(fx->c, &fx->s, &x, &r, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_INTERRUPTED);
+    assert_int_equal(atomic_load(&seam.writes), 1);
+    assert_int_equal(r.tier, MLPIO_KV_NONE);
+    assert_false(mlpio_kv_exists(fx->c, x.id));
+    assert_false(path_exists(path));
+    assert_int_equal(stats(fx).tier[MLPIO_KV_STORAGE].used_bytes, 0);
+
+    /* A raised flag: nothing is done at all. */
+    int writes = atomic_load(&seam.writes);
+    uint64_t puts = stats(fx).puts;
+    assert_int_equal(mlpio_kv_put(fx->c, &fx->s, &x, &r, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_INTERRUPTED);
+    assert_int_equal(atomic_load(&seam.writes), writes);
+    assert_int_equal(stats(fx).puts, puts);
+
+    seam.cancel = NULL;
+    cancel = false;
+    put_ok(fx, x);
+    seam.cancel = &cancel;
+    atomic_store(&seam.reads, 0);
+    assert_int_equal(mlpio_kv_get(fx->c, &fx->s, &x, &r, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_INTERRUPTED);
+    assert_int_equal(atomic_load(&seam.reads), 1);
+    assert_int_equal(where(fx, x), MLPIO_KV_STORAGE);
+    assert_int_equal(stats(fx).tier[MLPIO_KV_STORAGE].objects_read, 0);
+    seam.cancel = NULL;
+    cancel = false;
+    assert_int_equal(get_ok(fx, x).storage_bytes_read, x.bytes); /* verified */
+}
+
 static void test_failed_demotion(void **state)
 {
     struct fx *fx = *state;
@@ -1071,6 +1141,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corruption_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enospc_leaves_block_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_demotion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_between_transfers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_backend_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stress, setup, teardown),

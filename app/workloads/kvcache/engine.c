@@ -48,10 +48,12 @@ struct engine {
     uint32_t active; /* started, not finished */
     bool shutdown, failed;
     bool halt; /* read by workers without the lock (atomically): stop what you are doing */
+    bool cut;  /* the drain deadline passed: requests stopped now are unfinished */
     struct mlpio_error first_err;
-    double start, end;
-    uint64_t unstarted, failed_requests, turns, conversations, completed, abandoned;
+    double start, end, deadline;
+    uint64_t unstarted, failed_requests, turns, conversations, completed, abandoned, unfinished;
     struct mlpio_hist lag;
+    struct mlpio_hist cut_qos[MLPIO_KV_NQOS]; /* unfinished requests' age at the deadline */
 };
 
 static double now_s(void)
@@ -154,24 +156,47 @@ static int prefill(struct worker *w, struct slot *s, struct mlpio_error *err)
     return 0;
 }
 
-/* Run the request until it finishes or must sleep; *sleep_s is the generation time to wait. */
+static bool halted(const struct engine *e)
+{
+    return __atomic_load_n(&e->halt, __ATOMIC_RELAXED);
+}
+
+/* A storage call cut off by the halt (the scratch's cancel flag) is no failure: the request
+ * stops where it is. */
+static int stopped(struct slot *s, const struct engine *e, int rc, const struct mlpio_error *err)
+{
+    if (rc < 0 && err->category == MLPIO_ERR_INTERRUPTED && halted(e)) {
+        s->stage = ABANDONED;
+        return 1;
+    }
+    return 0;
+}
+
+/* Run the request until it finishes or must sleep; *sleep_s is the generation time to wait.
+ * A halt stops it between storage calls and inside them (stage ABANDONED, return 0). */
 static int step(struct worker *w, struct slot *s, double *sleep_s, struct mlpio_error *err)
 {
     const struct mlpio_kv_engine_config *cfg = w->e->cfg;
     uint32_t per_read =
         cfg->traffic.decode_tokens_per_read ? cfg->traffic.decode_tokens_per_read : 32;
     *sleep_s = 0;
+    if (halted(w->e)) {
+        s->stage = ABANDONED;
+        return 0;
+    }
     if (s->stage == QUEUED) {
-        if (prefill(w, s, err) < 0)
+        int rc = prefill(w, s, err);
+        if (stopped(s, w->e, rc, err))
+            return 0;
+        if (rc < 0)
             return -1;
         s->stage = PREFILL_DONE;
     }
     while (s->reads_done < s->req.decode_reads) {
-        if (__atomic_load_n(&w->e->halt, __ATOMIC_RELAXED)) {
-            s->stage = ABANDONED;
+        int rc = mlpio_kv_conv_read(w->e->cache, &w->scratch, &s->user.conv, NULL, err);
+        if (stopped(s, w->e, rc, err))
             return 0;
-        }
-        if (mlpio_kv_conv_read(w->e->cache, &w->scratch, &s->user.conv, NULL, err) < 0)
+        if (rc < 0)
             return -1;
         s->reads_done++;
         if (s->reads_done == s->req.decode_reads)
@@ -197,6 +222,14 @@ static void complete(struct worker *w, struct slot *s, double t)
     w->decode_tokens += s->req.generated_tokens;
     uint64_t prompt = s->req.system_prompt >= 0 ? w->e->cfg->traffic.system_prompt_tokens : 0;
     w->prefill_tokens += s->req.context_tokens + prompt;
+}
+
+/* Under the lock: a request stopped at the deadline is unfinished; its age then, a lower
+ * bound of its latency, goes into its class's latency figures. */
+static void unfinished(struct engine *e, const struct slot *s, double t)
+{
+    e->unfinished++;
+    mlpio_hist_add(&e->cut_qos[s->user.qos], t - s->arrival);
 }
 
 static void *worker_main(void *arg)
@@ -239,7 +272,10 @@ static void *worker_main(void *arg)
         } else if (s->stage == ABANDONED) {
             s->stage = IDLE;
             e->active--;
-            e->abandoned++;
+            if (e->cut)
+                unfinished(e, s, t);
+            else
+                e->abandoned++;
         } else if (s->stage == FINISHED) {
             s->stage = IDLE;
             e->active--;
@@ -289,6 +325,32 @@ static void drop_unstarted(struct engine *e)
     }
 }
 
+/* The drain deadline: requests between steps (sleeping through generation, or queued to
+ * resume) stop here; those in a worker stop at their next block or transfer (the halt). */
+static void cut_off(struct engine *e, double t)
+{
+    e->cut = true;
+    __atomic_store_n(&e->halt, true, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < e->nheap; i++) {
+        if (e->heap[i].kind != EV_RESUME)
+            continue;
+        e->slots[e->heap[i].user].stage = IDLE;
+        e->active--;
+        unfinished(e, &e->slots[e->heap[i].user], t);
+    }
+    e->nheap = 0; /* the other events are arrivals after the end */
+    while (e->count) {
+        struct slot *s = &e->slots[fifo_pop(e)];
+        s->stage = IDLE;
+        if (s->started) {
+            e->active--;
+            unfinished(e, s, t);
+        } else {
+            e->unstarted++;
+        }
+    }
+}
+
 static void schedule(struct engine *e)
 {
     const struct mlpio_kv_engine_config *cfg = e->cfg;
@@ -308,22 +370,27 @@ static void schedule(struct engine *e)
                 mlpio_error_set(&e->first_err, MLPIO_ERR_INTERNAL, "out of memory for requests");
             }
         }
-        if (cfg->progress)
-            cfg->progress(cfg->progress_arg, t - e->start, e->completed);
         if (t >= e->end) {
             if (!ended) {
                 drop_unstarted(e);
                 ended = true;
             }
-            if (e->active == 0)
-                break;
+            if (!e->cut && t >= e->deadline)
+                cut_off(e, t);
         }
-        /* Sleep until the next event, the end, or at most 100 ms (to poll stop()). */
+        if (cfg->progress)
+            cfg->progress(cfg->progress_arg, t - e->start, e->completed, e->active);
+        if (ended && e->active == 0)
+            break;
+        /* Sleep until the next event, the end, the deadline, or at most 100 ms (to poll
+         * stop()); a finishing request wakes it too. */
         double wake = t + 0.1;
         if (e->nheap && e->heap[0].t < wake)
             wake = e->heap[0].t;
         if (!ended && e->end < wake)
             wake = e->end;
+        if (!e->cut && e->deadline < wake)
+            wake = e->deadline;
         struct timespec ts = abs_time(wake);
         pthread_cond_timedwait(&e->sched_cv, &e->lock, &ts);
     }
@@ -360,6 +427,8 @@ static int engine_init(struct engine *e, struct mlpio_kv_cache *cache,
     pthread_cond_init(&e->work_cv, &attr);
     pthread_condattr_destroy(&attr);
     mlpio_hist_init(&e->lag);
+    for (int q = 0; q < MLPIO_KV_NQOS; q++)
+        mlpio_hist_init(&e->cut_qos[q]);
     /* Each user has at most one request and so at most one event or FIFO entry at a time. */
     e->slots = calloc(cfg->users, sizeof(*e->slots));
     e->heap = calloc(cfg->users, sizeof(*e->heap));
@@ -368,6 +437,7 @@ static int engine_init(struct engine *e, struct mlpio_kv_cache *cache,
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory for %u users", cfg->users);
     e->start = now_s();
     e->end = e->start + cfg->duration;
+    e->deadline = e->end + cfg->drain_seconds;
     for (uint32_t i = 0; i < cfg->users; i++) {
         mlpio_kv_user_init(&e->slots[i].user, &cfg->traffic, i);
         /* First arrivals spread over one think time, as if the users had been talking. */
@@ -385,11 +455,12 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
     mlpio_hist_init(&out->lag);
     for (int q = 0; q < MLPIO_KV_NQOS; q++)
         mlpio_hist_init(&out->qos[q]);
-    if (cfg->users < 1 || cfg->concurrency < 1 || !(cfg->duration > 0))
+    if (cfg->users < 1 || cfg->concurrency < 1 || !(cfg->duration > 0) ||
+        !(cfg->drain_seconds >= 0))
         return mlpio_error_set(err, MLPIO_ERR_CONFIG,
-                               "engine needs users >= 1, concurrency >= 1 and a duration > 0 "
-                               "(got %u, %u, %g)",
-                               cfg->users, cfg->concurrency, cfg->duration);
+                               "engine needs users >= 1, concurrency >= 1, a duration > 0 and a "
+                               "drain bound >= 0 (got %u, %u, %g, %g)",
+                               cfg->users, cfg->concurrency, cfg->duration, cfg->drain_seconds);
     struct engine e;
     struct worker *w = calloc(cfg->concurrency, sizeof(*w));
     if (!w || engine_init(&e, cache, cfg, err) < 0) {
@@ -409,6 +480,7 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
             rc = -1;
             break;
         }
+        w[started].scratch.cancel = &e.halt;
         if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0) {
             mlpio_kv_scratch_fini(&w[started].scratch);
             rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot start worker thread %u", started);
@@ -443,9 +515,13 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
     out->wall_seconds = t - e.start;
     if (!out->stopped_early && out->wall_seconds < cfg->duration)
         out->wall_seconds = cfg->duration;
+    out->drain_seconds = fmax(0, t - e.end);
     out->requests_unstarted = e.unstarted;
     out->requests_failed = e.failed_requests;
     out->requests_abandoned = e.abandoned;
+    out->requests_unfinished = e.unfinished;
+    for (int q = 0; q < MLPIO_KV_NQOS; q++)
+        mlpio_hist_merge(&out->qos[q], &e.cut_qos[q]);
     out->turns = e.turns;
     out->conversations = e.conversations;
     out->lag = e.lag;

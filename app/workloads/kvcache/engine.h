@@ -7,9 +7,12 @@
  * prefill (re-put evicted blocks of the conversation, append the turn's new blocks), then
  * decode reads of the whole conversation, separated by generation sleeps that hold no worker,
  * so sleeping requests never block storage traffic. Users run closed-loop: the next arrival is
- * think time after the previous completion. Arrivals stop at the duration; requests already
- * started finish and count, requests still queued then are counted as unstarted.
- * The engine makes no MPI calls.
+ * think time after the previous completion. Arrivals stop at the duration; requests still
+ * queued then are counted as unstarted. Requests already started get drain_seconds more to
+ * finish (and count when they do); at that deadline the rest stop where they are: between
+ * generation sleeps, or in a storage call, before its next block or transfer (the workers'
+ * scratch cancel flag), and are counted as unfinished. So a trial lasts at most the duration
+ * plus the drain bound plus one storage transfer. The engine makes no MPI calls.
  */
 #ifndef MLPIO_KV_ENGINE_H
 #define MLPIO_KV_ENGINE_H
@@ -26,21 +29,25 @@ struct mlpio_kv_engine_config {
     struct mlpio_kv_traffic_config traffic;
     uint32_t users;
     double duration;                     /* seconds of arrivals */
+    double drain_seconds;                /* then at most this long for started requests (>= 0) */
     uint32_t concurrency;                /* worker threads (>= 1) */
     double generation_seconds_per_token; /* none 0, fast 0.002, realistic 0.030 */
     bool (*stop)(void);                  /* polled: true ends the trial early (may be NULL) */
-    /* Called by the scheduling thread a few times a second (may be NULL). */
-    void (*progress)(void *arg, double elapsed, uint64_t completed);
+    /* Called by the scheduling thread a few times a second (may be NULL): seconds since the
+     * start, requests completed, requests started and not yet finished. */
+    void (*progress)(void *arg, double elapsed, uint64_t completed, uint64_t in_flight);
     void *progress_arg;
 };
 
 struct mlpio_kv_trial {
-    double wall_seconds; /* from the start to the last completion (at least the duration) */
-    bool stopped_early;  /* an error or stop() ended it */
+    double wall_seconds;  /* from the start to the last completion (at least the duration) */
+    double drain_seconds; /* from the end of the duration to the last completion or cut-off */
+    bool stopped_early;   /* an error or stop() ended it */
     uint64_t requests_completed;
     uint64_t requests_unstarted; /* arrived before the end, never started */
     uint64_t requests_failed;
-    uint64_t requests_abandoned; /* started, then cut off by an error elsewhere or a stop */
+    uint64_t requests_abandoned;  /* started, then cut off by an error elsewhere or a stop */
+    uint64_t requests_unfinished; /* started, still running at the drain deadline */
     uint64_t prefill_tokens;    /* context tokens of completed requests (shared prompts included) */
     uint64_t decode_tokens;     /* generated tokens of completed requests */
     uint64_t blocks_needed;     /* blocks of the conversations at prefill */
@@ -48,7 +55,10 @@ struct mlpio_kv_trial {
     uint64_t blocks_recomputed; /* earlier blocks evicted from every tier and put again */
     uint64_t conversations, turns;
     struct mlpio_hist e2e;                /* request latency */
-    struct mlpio_hist qos[MLPIO_KV_NQOS]; /* the same per QoS class */
+    struct mlpio_hist qos[MLPIO_KV_NQOS]; /* the same per QoS class, with each unfinished
+                                             request at its age at the deadline (a lower
+                                             bound): a class cannot meet its targets by having
+                                             its slowest requests cut off */
     struct mlpio_hist lag;                /* scheduler lateness at each arrival */
     struct mlpio_kv_stats cache;          /* tier manager counters at the end */
 };

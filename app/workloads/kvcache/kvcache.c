@@ -29,6 +29,10 @@ static const struct mlpio_param_spec params[] = {
      NULL, NULL},
     {"kvcache.duration", MLPIO_PARAM_NUMBER, 0.001, 1e7, NULL,
      "seconds of traffic per trial (< 30 INVALID, < 60 OPEN)", "s", "below 30 s"},
+    {"kvcache.drain_timeout", MLPIO_PARAM_NUMBER, 0, 1e6, NULL,
+     "seconds after the duration that started requests get to finish; then they stop and "
+     "count as unfinished (CLOSED: 5)",
+     "s", NULL},
     {"kvcache.trials", MLPIO_PARAM_INT, 1, 1000, NULL, "trials (CLOSED: 3)", NULL, NULL},
     {"kvcache.generation_mode", MLPIO_PARAM_ENUM, 0, 0, "none|fast|realistic",
      "sleep per generated token: 0, 2 ms, 30 ms (CLOSED: none)", NULL, NULL},

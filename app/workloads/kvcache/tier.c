@@ -145,6 +145,7 @@ int mlpio_kv_scratch_init(struct mlpio_kv_scratch *s, const struct mlpio_kv_cach
                           struct mlpio_error *err)
 {
     s->len = c->cfg.transfer_bytes;
+    s->cancel = NULL;
     s->buf = mlpio_io_buffer_alloc(s->len);
     if (!s->buf) {
         s->len = 0;
@@ -389,8 +390,13 @@ static void result_add(struct mlpio_kv_result *sum, const struct mlpio_kv_result
 typedef int (*one_fn)(struct mlpio_kv_cache *, struct mlpio_kv_scratch *,
                       const struct mlpio_kv_block *, struct kv_call *, struct mlpio_error *);
 
-/* Each block in order, all stamped with one logical time; stops at the first error. *done
- * says how many blocks completed. */
+int kv_cancel_error(struct mlpio_error *err)
+{
+    return mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "KV cache: call cancelled by its caller");
+}
+
+/* Each block in order, all stamped with one logical time; stops at the first error or when
+ * cancelled. *done says how many blocks completed. */
 static int run_batch(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s,
                      const struct mlpio_kv_block *b, size_t n, struct mlpio_kv_result *res,
                      one_fn fn, size_t *done, struct mlpio_error *err)
@@ -400,6 +406,10 @@ static int run_batch(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s,
     int rc = 0;
     size_t i = 0;
     for (; i < n && rc == 0; i++) {
+        if (kv_cancelled(s)) {
+            rc = kv_cancel_error(err);
+            break;
+        }
         struct mlpio_kv_result one = {.tier = MLPIO_KV_NONE};
         k.res = &one;
         rc = fn(c, s, &b[i], &k, err);

@@ -132,10 +132,16 @@ struct mlpio_kv_result {
     double storage_seconds; /* time in storage I/O during this call */
 };
 
-/* Per-thread I/O buffer of config.transfer_bytes, aligned for O_DIRECT. */
+/* Per-thread I/O buffer of config.transfer_bytes, aligned for O_DIRECT, and the thread's
+ * cancel flag: when cancel is set (init leaves it NULL) and another thread turns *cancel true
+ * (atomically), calls of this thread stop before their next block and before their next
+ * storage transfer, and return -1 with MLPIO_ERR_INTERRUPTED. What such a call did before
+ * stays, as after an error: a block whose transfer was cut off is not stored (put), stays
+ * where it was (get), or leaves the cache (demotion). */
 struct mlpio_kv_scratch {
     void *buf;
     size_t len;
+    const bool *cancel;
 };
 
 struct mlpio_kv_cache;

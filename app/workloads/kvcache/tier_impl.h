@@ -130,7 +130,15 @@ struct kv_io {
     uint32_t crc;         /* out: CRC-32C of the data written */
 };
 
+/* Whether the calling thread's call must stop now (see struct mlpio_kv_scratch). */
+static inline bool kv_cancelled(const struct mlpio_kv_scratch *s)
+{
+    return s && s->cancel && __atomic_load_n(s->cancel, __ATOMIC_RELAXED);
+}
+
 /* tier.c (lock, helpers) and tier_index.c (index, LRU). */
+/* Fills err for a call stopped by its scratch's cancel flag; returns -1. */
+int kv_cancel_error(struct mlpio_error *err);
 void kv_lock(struct mlpio_kv_cache *c, struct kv_call *k);
 void kv_unlock(struct mlpio_kv_cache *c, struct kv_call *k);
 void kv_wait(struct mlpio_kv_cache *c, struct kv_call *k);

@@ -353,6 +353,10 @@ int kv_store_write(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s, struct 
     uint8_t *buf = s->buf;
     uint32_t crc = 0;
     for (uint64_t off = 0; rc == 0 && off < io->bytes;) {
+        if (kv_cancelled(s)) {
+            rc = kv_cancel_error(err);
+            break;
+        }
         size_t n = io->bytes - off < s->len ? (size_t)(io->bytes - off) : s->len;
         const uint8_t *p = NULL;
         if (direct) {
@@ -511,6 +515,10 @@ int kv_store_read(struct mlpio_kv_cache *c, struct mlpio_kv_scratch *s, struct k
     }
     bool direct = io->pages && spans_direct(c, io->pages);
     for (uint64_t off = 0; rc == 0 && off < io->bytes;) {
+        if (kv_cancelled(s)) {
+            rc = kv_cancel_error(err);
+            break;
+        }
         size_t n = io->bytes - off < s->len ? (size_t)(io->bytes - off) : s->len;
         uint8_t *p = buf;
         if (direct) {

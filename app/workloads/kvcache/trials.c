@@ -22,6 +22,7 @@
 #include "app/run.h"
 #include "app/workloads/kvcache/engine.h"
 #include "app/workloads/kvcache/kvcache.h"
+#include "app/workloads/kvcache/tally.h"
 #include "app/rundir.h"
 
 /* Latency profile limits (WORKLOADS.md section 3). */
@@ -35,6 +36,7 @@ enum {
     C_UNSTARTED,
     C_FAILED,
     C_ABANDONED,
+    C_UNFINISHED,
     C_PREFILL_TOKENS,
     C_DECODE_TOKENS,
     C_NEEDED,
@@ -70,7 +72,7 @@ static const char *const tier_field[T_NFIELDS] = {
 };
 
 /* Doubles reduced with MAX / SUM. */
-enum { M_WALL, M_READ_P95, M_WRITE_P95, M_RSS, M_NMAX };
+enum { M_WALL, M_DRAIN, M_READ_P95, M_WRITE_P95, M_RSS, M_NMAX };
 enum { S_CPU, S_MANAGER_CPU, S_NSUM };
 
 /* Histograms, side by side so that one reduction merges them all. */
@@ -102,8 +104,11 @@ struct kv {
     uint64_t precondition_bytes;
     cJSON *trial_list; /* rank 0 */
     double agg_tokens, agg_requests, agg_read_bw, agg_write_bw, agg_hit;
-    double agg_read_p95, agg_write_p95;
+    double agg_read_p95, agg_write_p95, agg_drain;
+    uint64_t agg_unfinished, agg_completed;
     int done;
+    int qos_trials[MLPIO_KV_NQOS]; /* trials in which the class had requests */
+    int qos_met[MLPIO_KV_NQOS];    /* of those, trials in which it met every target */
     const char *cache_policy;
 };
 
@@ -196,6 +201,7 @@ static int setup(struct kv *k, struct mlpio_error *err)
         (uint32_t)mlpio_json_number(cfg, "kvcache.decode_tokens_per_read", 32);
     ec->users = (uint32_t)mlpio_json_number(cfg, "kvcache.num_users", 1);
     ec->duration = mlpio_json_number(cfg, "kvcache.duration", 60);
+    ec->drain_seconds = mlpio_json_number(cfg, "kvcache.drain_timeout", 5);
     ec->concurrency = (uint32_t)mlpio_json_number(cfg, "kvcache.max_concurrent_allocs", 16);
     ec->generation_seconds_per_token =
         mlpio_kvcache_generation_seconds(mlpio_json_string(cfg, "kvcache.generation_mode", "none"));
@@ -240,6 +246,7 @@ static void local_figures(const struct mlpio_kv_trial *t, double cpu, struct tri
     c[C_UNSTARTED] = t->requests_unstarted;
     c[C_FAILED] = t->requests_failed;
     c[C_ABANDONED] = t->requests_abandoned;
+    c[C_UNFINISHED] = t->requests_unfinished;
     c[C_PREFILL_TOKENS] = t->prefill_tokens;
     c[C_DECODE_TOKENS] = t->decode_tokens;
     c[C_NEEDED] = t->blocks_needed;
@@ -268,6 +275,7 @@ static void local_figures(const struct mlpio_kv_trial *t, double cpu, struct tri
     }
     const struct mlpio_kv_tier_stats *st = &t->cache.tier[MLPIO_KV_STORAGE];
     f->max[M_WALL] = t->wall_seconds;
+    f->max[M_DRAIN] = t->drain_seconds;
     f->max[M_READ_P95] = mlpio_hist_percentile(&st->read_latency, 95);
     f->max[M_WRITE_P95] = mlpio_hist_percentile(&st->write_latency, 95);
     f->max[M_RSS] = peak_rss_bytes();
@@ -329,6 +337,39 @@ static bool judge(const char *profile, double read_p95, double write_p95, double
     return ok && hit_rate > MIN_HIT_RATE;
 }
 
+static bool judges_latency(const char *profile)
+{
+    return strcmp(profile, "latency") == 0;
+}
+
+/* The per-class latency targets: met when every class that had requests (judged[q] trials)
+ * met all of its targets (in met[q] of them). The latency profile judges them: one check per
+ * class. */
+static bool latency_targets(const char *profile, const int *judged, const int *met, cJSON *checks)
+{
+    bool all = true;
+    for (int q = 0; q < MLPIO_KV_NQOS; q++) {
+        if (!judged[q])
+            continue;
+        bool ok = met[q] == judged[q];
+        all = all && ok;
+        if (judges_latency(profile)) {
+            char name[64];
+            snprintf(name, sizeof(name), "latency_targets_%s", mlpio_kv_qos_classes[q].name);
+            add_check(checks, name, met[q], ">=", judged[q], ok);
+        }
+    }
+    return all;
+}
+
+/* The headline follows from every check: a bare PASS only when nothing it covers missed. */
+static const char *verdict_text(const char *profile, bool storage, bool latency)
+{
+    if (!storage)
+        return "FAIL";
+    return latency || !judges_latency(profile) ? "PASS" : "storage PASS, latency targets missed";
+}
+
 /* Rank 0: the trial's JSON, and the running aggregates. */
 static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
 {
@@ -344,12 +385,14 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "trial", trial);
     cJSON_AddNumberToObject(j, "wall_seconds", wall);
+    cJSON_AddNumberToObject(j, "drain_seconds", g->max[M_DRAIN]);
     cJSON_AddBoolToObject(j, "stopped_early", c[C_STOPPED] > 0);
     cJSON *req = cJSON_AddObjectToObject(j, "requests");
     cJSON_AddNumberToObject(req, "completed", (double)c[C_COMPLETED]);
     cJSON_AddNumberToObject(req, "unstarted", (double)c[C_UNSTARTED]);
     cJSON_AddNumberToObject(req, "failed", (double)c[C_FAILED]);
     cJSON_AddNumberToObject(req, "abandoned", (double)c[C_ABANDONED]);
+    cJSON_AddNumberToObject(req, "unfinished", (double)c[C_UNFINISHED]);
     cJSON_AddNumberToObject(req, "conversations", (double)c[C_CONVERSATIONS]);
     cJSON_AddNumberToObject(req, "turns", (double)c[C_TURNS]);
     double rps = ratio((double)c[C_COMPLETED], wall);
@@ -389,6 +432,7 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
     cJSON_AddNumberToObject(blocks, "recomputed", (double)c[C_RECOMPUTED]);
     cJSON_AddNumberToObject(j, "cache_hit_rate", hit);
     cJSON *qos = cJSON_AddObjectToObject(j, "qos");
+    int judged[MLPIO_KV_NQOS] = {0}, met_all[MLPIO_KV_NQOS] = {0};
     for (int q = 0; q < MLPIO_KV_NQOS; q++) {
         const struct mlpio_kv_qos *cls = &mlpio_kv_qos_classes[q];
         cJSON *o = cJSON_AddObjectToObject(qos, cls->name);
@@ -408,6 +452,10 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
             cJSON_AddItemToArray(targets, t);
         }
         cJSON_AddBoolToObject(o, "attained", all);
+        judged[q] = g->h[H_QOS0 + q].count > 0;
+        met_all[q] = all;
+        k->qos_trials[q] += judged[q];
+        k->qos_met[q] += all;
     }
     cJSON_AddItemToObject(j, "arrival_lag", mlpio_hist_to_json(&g->h[H_LAG]));
     cJSON *cpu = cJSON_AddObjectToObject(j, "cpu");
@@ -418,9 +466,14 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
                             ratio(g->sum[S_CPU], (double)moved / MLPIO_KV_GIB));
     cJSON_AddNumberToObject(j, "peak_rss_bytes_worst_rank", g->max[M_RSS]);
     cJSON *checks = cJSON_AddArrayToObject(j, "checks");
-    bool pass =
+    bool storage =
         judge(k->profile, g->max[M_READ_P95], g->max[M_WRITE_P95], hit, c[C_COMPLETED], checks);
-    cJSON_AddBoolToObject(j, "pass", pass);
+    bool latency = latency_targets(k->profile, judged, met_all, checks);
+    const char *result = verdict_text(k->profile, storage, latency);
+    cJSON_AddBoolToObject(j, "storage_pass", storage);
+    cJSON_AddBoolToObject(j, "latency_targets_met", latency);
+    cJSON_AddBoolToObject(j, "pass", strcmp(result, "PASS") == 0);
+    cJSON_AddStringToObject(j, "result", result);
 
     k->agg_tokens += tps;
     k->agg_requests += rps;
@@ -429,14 +482,42 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
     k->agg_hit += hit;
     k->agg_read_p95 = fmax(k->agg_read_p95, g->max[M_READ_P95]);
     k->agg_write_p95 = fmax(k->agg_write_p95, g->max[M_WRITE_P95]);
+    k->agg_drain = fmax(k->agg_drain, g->max[M_DRAIN]);
+    k->agg_unfinished += c[C_UNFINISHED];
+    k->agg_completed += c[C_COMPLETED];
     k->done++;
     return j;
 }
 
-static void show_progress(void *arg, double elapsed, uint64_t completed)
+/* A trial's progress: the job's requests (every rank's, through the tally) on rank 0's line. */
+struct trial_progress {
+    struct mlpio_progress *line; /* rank 0 */
+    struct mlpio_kv_tally tally;
+    double duration, drain;
+    int rc;
+    struct mlpio_error err;
+};
+
+#define TALLY_SECONDS 0.25
+
+static void show_progress(void *arg, double elapsed, uint64_t completed, uint64_t in_flight)
 {
-    mlpio_progress_count(arg, "requests", (double)completed);
-    mlpio_progress_update(arg, elapsed);
+    struct trial_progress *tp = arg;
+    if (tp->rc == 0)
+        tp->rc = mlpio_kv_tally_tick(&tp->tally, completed, in_flight, &tp->err);
+    if (!tp->line)
+        return;
+    const uint64_t *sum = tp->tally.sum;
+    bool job = tp->tally.have;
+    double flying = (double)(job ? sum[MLPIO_KV_TALLY_IN_FLIGHT] : in_flight);
+    mlpio_progress_count(tp->line, "requests",
+                         (double)(job ? sum[MLPIO_KV_TALLY_COMPLETED] : completed));
+    char note[64] = "";
+    if (elapsed >= tp->duration && flying > 0)
+        snprintf(note, sizeof(note), "waiting for %.0f requests, %.0f s at most", flying,
+                 fmax(0, tp->duration + tp->drain - elapsed));
+    mlpio_progress_note(tp->line, note);
+    mlpio_progress_update(tp->line, elapsed);
 }
 
 static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
@@ -470,13 +551,25 @@ static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
     double cpu0 = cpu_seconds();
     char phase[32];
     snprintf(phase, sizeof(phase), "trial %d/%d", trial + 1, k->trials);
-    struct mlpio_progress *progress = mlpio_progress_start(run, phase, ec.duration, "s");
-    ec.progress = progress ? show_progress : NULL;
-    ec.progress_arg = progress;
+    struct trial_progress tp = {.line = mlpio_progress_start(run, phase, ec.duration, "s"),
+                                .duration = ec.duration,
+                                .drain = ec.drain_seconds};
+    mlpio_kv_tally_init(&tp.tally, ctx->comm, TALLY_SECONDS);
+    ec.progress = show_progress; /* on every rank: each takes part in the tally */
+    ec.progress_arg = &tp;
     struct mlpio_kv_trial t;
     struct mlpio_error terr = {0};
     rc = mlpio_kv_engine_run(cache, &ec, &t, &terr);
-    mlpio_progress_finish(&progress);
+    /* Collective: the job's final count for the last line and event. */
+    if (mlpio_kv_tally_finish(&tp.tally, t.requests_completed, &tp.err) < 0)
+        tp.rc = -1;
+    if (tp.rc < 0 && rc == 0) {
+        terr = tp.err;
+        rc = -1;
+    }
+    mlpio_progress_count(tp.line, "requests", (double)tp.tally.sum[MLPIO_KV_TALLY_COMPLETED]);
+    mlpio_progress_note(tp.line, NULL);
+    mlpio_progress_finish(&tp.line);
     struct trial_figures local, global;
     local_figures(&t, cpu_seconds() - cpu0, &local);
     struct mlpio_error derr = {0};
@@ -494,7 +587,10 @@ static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
         cJSON_AddNumberToObject(ev, "requests", (double)global.c[C_COMPLETED]);
         cJSON_AddNumberToObject(ev, "tokens_per_second_wall",
                                 cJSON_GetObjectItem(j, "tokens_per_second_wall")->valuedouble);
+        cJSON_AddNumberToObject(ev, "unfinished", (double)global.c[C_UNFINISHED]);
+        cJSON_AddNumberToObject(ev, "drain_seconds", global.max[M_DRAIN]);
         cJSON_AddBoolToObject(ev, "pass", cJSON_IsTrue(cJSON_GetObjectItem(j, "pass")));
+        cJSON_AddStringToObject(ev, "result", cJSON_GetObjectItem(j, "result")->valuestring);
         mlpio_run_event(run, "trial_end", ev);
         cJSON_AddItemToArray(k->trial_list, j);
     }
@@ -527,23 +623,50 @@ static void write_summary(struct kv *k)
     cJSON_AddNumberToObject(a, "storage_read_p95", k->agg_read_p95);
     cJSON_AddNumberToObject(a, "storage_write_p95", k->agg_write_p95);
     cJSON_AddNumberToObject(a, "cache_hit_rate", k->agg_hit / n);
+    cJSON_AddNumberToObject(a, "drain_seconds_max", k->agg_drain);
+    cJSON_AddNumberToObject(a, "requests_unfinished", (double)k->agg_unfinished);
     cJSON *checks = cJSON_AddArrayToObject(a, "checks");
-    bool pass = k->done > 0 &&
-                judge(k->profile, k->agg_read_p95, k->agg_write_p95, k->agg_hit / n, 1, checks);
-    cJSON_AddBoolToObject(a, "pass", pass);
-    cJSON_AddStringToObject(a, "result", pass ? "PASS" : "FAIL");
+    bool storage = k->done > 0 && judge(k->profile, k->agg_read_p95, k->agg_write_p95,
+                                        k->agg_hit / n, k->agg_completed, checks);
+    bool latency = latency_targets(k->profile, k->qos_trials, k->qos_met, checks);
+    const char *result = verdict_text(k->profile, storage, latency);
+    cJSON_AddBoolToObject(a, "storage_pass", storage);
+    cJSON_AddBoolToObject(a, "latency_targets_met", latency);
+    cJSON *missed = cJSON_AddArrayToObject(a, "latency_targets_missed");
+    char missed_text[128] = "";
+    for (int q = 0; q < MLPIO_KV_NQOS; q++) {
+        if (k->qos_met[q] == k->qos_trials[q])
+            continue;
+        const char *name = mlpio_kv_qos_classes[q].name;
+        cJSON_AddItemToArray(missed, cJSON_CreateString(name));
+        size_t used = strlen(missed_text);
+        snprintf(missed_text + used, sizeof(missed_text) - used, "%s%s", used ? ", " : "", name);
+    }
+    cJSON_AddBoolToObject(a, "pass", strcmp(result, "PASS") == 0);
+    cJSON_AddStringToObject(a, "result", result);
     cJSON_AddItemToObject(s, "trials", k->trial_list);
     k->trial_list = NULL;
     run->summary = s;
 
-    char text[1024];
+    char latency_line[256] = "";
+    if (!latency)
+        snprintf(latency_line, sizeof(latency_line),
+                 "  latency targets missed by %s%s (see each trial's qos)\n", missed_text,
+                 judges_latency(k->profile) ? "" : ", not judged by the throughput profile");
+    char drain_line[160] = "";
+    if (k->agg_unfinished)
+        snprintf(drain_line, sizeof(drain_line),
+                 "  %" PRIu64 " request(s) unfinished at the drain deadline (%.1f s after the "
+                 "duration)\n",
+                 k->agg_unfinished, k->agg_drain);
+    char text[1536];
     snprintf(text, sizeof(text),
-             "kvcache %s, %s profile: %s over %d trial(s)\n"
+             "kvcache %s, %s profile: %s over %d trial(s)\n%s"
              "  %.1f tokens/s (wall), %.2f requests/s, hit rate %.1f %%\n"
-             "  storage read %.3f GB/s (P95 %.1f ms), write %.3f GB/s (P95 %.1f ms)\n",
-             run->cli->model, k->profile, pass ? "PASS" : "FAIL", k->done, k->agg_tokens / n,
+             "  storage read %.3f GB/s (P95 %.1f ms), write %.3f GB/s (P95 %.1f ms)\n%s",
+             run->cli->model, k->profile, result, k->done, latency_line, k->agg_tokens / n,
              k->agg_requests / n, 100.0 * k->agg_hit / n, k->agg_read_bw / n, 1e3 * k->agg_read_p95,
-             k->agg_write_bw / n, 1e3 * k->agg_write_p95);
+             k->agg_write_bw / n, 1e3 * k->agg_write_p95, drain_line);
     run->report_text = strdup(text);
 }
 
