@@ -33,8 +33,12 @@ assert len(s["train_au_percentage"]) == 3 and len(s["train_throughput_samples_pe
 # Each step sleeps `compute`; DLIO's throughput counts (steps - 2) batches over the time of
 # the steps after the first, (steps - 1) sleeps at least: its upper bound by hand.
 bound = ranks * batch * (steps - 2) / ((steps - 1) * compute)
+# More ranks than cores (and other tests beside this one) stretch the steps: the lower end
+# only shows the figure is of the right order.
+import os
+low = 0.5 if ranks <= os.cpu_count() else 0.2
 for tp in s["train_throughput_samples_per_second"]:
-    assert 0.5 * bound < tp <= bound * 1.001, (tp, bound)
+    assert low * bound < tp <= bound * 1.001, (tp, bound)
 for au in s["train_au_percentage"]:
     assert 50 < au <= 100, au
 assert abs(s["train_au_mean_percentage"] - sum(s["train_au_percentage"]) / 3) < 1e-9
