@@ -11,6 +11,7 @@
 #include "app/params.h"
 #include "app/run.h"
 #include "app/workloads/kvcache/kvcache.h"
+#include "rules/rules.h"
 #include "app/workloads/kvcache/traffic.h"
 
 static const struct mlpio_param_spec params[] = {
@@ -309,6 +310,16 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     return 0;
 }
 
+/* Before the run directory exists: a cache dir that can serve, apart from the results. */
+static int prepare(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const char *dir = mlpio_json_string(run->config, "cache.cache_dir", "kvcache");
+    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    if (mlpio_rules_refuse_in_results("cache dir", "--cache-dir", dir, results, err) < 0)
+        return -1;
+    return mlpio_kvcache_check_cache_dir(dir, err);
+}
+
 static const struct mlpio_command commands[] = {
     {"run", "serve inference users from a tiered KV cache and judge the run",
      MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED, mlpio_kvcache_run},
@@ -334,4 +345,5 @@ const struct mlpio_workload mlpio_workload_kvcache = {
     .params = params,
     .nparams = (int)(sizeof(params) / sizeof(params[0])),
     .describe = describe,
+    .prepare = prepare,
 };
