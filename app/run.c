@@ -440,6 +440,15 @@ static void reset_loop(struct mlpio_run *run)
     run->report_text = NULL;
 }
 
+/* Collective: the workload's pre-run checks on rank 0, before any run directory exists. */
+static int prepare(struct mlpio_run *run, struct mlpio_error *err)
+{
+    int rc = 0;
+    if (run->ctx->rank == 0 && run->workload->prepare)
+        rc = run->workload->prepare(run, err);
+    return mlpio_context_agree(run->ctx, rc, err);
+}
+
 static int measure(struct mlpio_run *run, struct mlpio_error *err)
 {
     const struct mlpio_context *ctx = run->ctx;
@@ -550,6 +559,10 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
             code = fail(&run, &err);
         else
             mlpio_log(ctx, MLPIO_LOG_NORMAL, "what-if: nothing was written\n");
+        goto out;
+    }
+    if (prepare(&run, &err) < 0) {
+        code = fail(&run, &err);
         goto out;
     }
     code = measure(&run, &err);

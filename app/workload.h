@@ -87,6 +87,11 @@ struct mlpio_workload {
     /* Rank 0, after the config is merged: add derived figures ("facts") the rules need, such
      * as data sizes, to the run description. */
     int (*describe)(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err);
+    /* Rank 0, for a measuring command once the pre-run rules admitted it and before the run
+     * directory is created (not under --what-if): check what the run needs and can know before
+     * any I/O (the dataset, the folders, free space), so a refused run leaves nothing in the
+     * results tree. No side effect; NULL: nothing to check. */
+    int (*prepare)(struct mlpio_run *run, struct mlpio_error *err);
 };
 
 /* NULL-terminated registry of all workloads. */

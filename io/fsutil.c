@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 enum mlpio_errcat mlpio_fsutil_category(int errnum)
@@ -180,4 +183,41 @@ bool mlpio_fsutil_agree(bool collective, MPI_Comm comm, bool ok, const char *wha
         mlpio_error_hint(err, "see the error reported by the lowest failing rank");
     }
     return all != 0;
+}
+
+int mlpio_fsutil_check_space(const char *path, uint64_t needed, const char *what, const char *hint,
+                             struct mlpio_error *err)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    snprintf(dir, sizeof(dir), "%s", path);
+    /* The folder may be created by the run: its nearest existing parent holds the data. */
+    while (stat(dir, &st) != 0) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            snprintf(dir, sizeof(dir), ".");
+        else if (slash == dir)
+            dir[1] = '\0';
+        else
+            *slash = '\0';
+        if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
+            break;
+    }
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) != 0)
+        return mlpio_error_errno(err, MLPIO_ERR_IO, errno, "statvfs of %s failed", dir);
+    /* A file system without a size (ramfs, some FUSE mounts) reports no blocks at all: it
+     * cannot tell, so the write itself will. */
+    if (vfs.f_blocks == 0)
+        return 0;
+    uint64_t avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+    if (avail >= needed)
+        return 0;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    mlpio_error_errno(err, MLPIO_ERR_IO, ENOSPC,
+                      "%s need %llu bytes (%.3f GiB) in %s, but its file system has %llu bytes "
+                      "(%.3f GiB) free",
+                      what, (unsigned long long)needed, (double)needed / gib, path,
+                      (unsigned long long)avail, (double)avail / gib);
+    return mlpio_error_hint(err, "%s", hint);
 }

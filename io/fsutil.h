@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include <mpi.h>
-#include <stdbool.h>
+#include <stdint.h>
 
 #include "io/error.h"
 
@@ -23,6 +23,13 @@ int mlpio_fsutil_drop_fd(int fd, const char *path, struct mlpio_error *err);
 
 /* As mlpio_fsutil_drop_fd through a temporary read-only descriptor on path. */
 int mlpio_fsutil_drop_path(const char *path, struct mlpio_error *err);
+
+/* Refuse to start writing `needed` bytes under path when its file system has less free space
+ * (statvfs f_bavail, what an unprivileged writer may use). path need not exist yet: the nearest
+ * existing parent is asked. what names the data in the message ("4 checkpoints"); hint says
+ * how to fix it. Returns 0, or -1 with ENOSPC and both figures in err. */
+int mlpio_fsutil_check_space(const char *path, uint64_t needed, const char *what, const char *hint,
+                             struct mlpio_error *err);
 
 /* Set err's hint for a failed operation on path that ended with errnum. reading tells whether
  * the data was expected to exist already (ENOENT then means it was never written). Returns -1. */

@@ -287,6 +287,18 @@ int mlpio_rules_override_change(const cJSON *overrides, const cJSON *o,
     return 1;
 }
 
+/* How folder lies to results: "is", "is inside", "contains", or NULL when apart. */
+static const char *apart_relation(const char *dir, const char *results)
+{
+    if (strcmp(dir, results) == 0)
+        return "is";
+    if (mlpio_path_within(results, dir))
+        return "is inside";
+    if (mlpio_path_within(dir, results))
+        return "contains";
+    return NULL;
+}
+
 int mlpio_rules_check_apart(struct mlpio_verdict_report *v, const char *parameter,
                             const char *folder, const char *results_dir, const char *what,
                             const char *contents, const char *hint)
@@ -297,17 +309,39 @@ int mlpio_rules_check_apart(struct mlpio_verdict_report *v, const char *paramete
     if (!dir || !results)
         goto out;
     rc = 0;
-    if (mlpio_path_within(dir, results) || mlpio_path_within(results, dir)) {
-        const char *how = strcmp(dir, results) == 0         ? "is"
-                          : mlpio_path_within(results, dir) ? "is inside"
-                                                            : "contains";
+    const char *how = apart_relation(dir, results);
+    if (how)
         rc = mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, parameter, "outside the results directory",
                                dir, hint,
                                "the %s %s %s the results directory %s: %s would mix with "
                                "results, and cleaning one destroys the other",
                                what, dir, how, results, contents);
-    }
 out:
+    free(dir);
+    free(results);
+    return rc;
+}
+
+int mlpio_rules_refuse_in_results(const char *what, const char *option, const char *folder,
+                                  const char *results_dir, struct mlpio_error *err)
+{
+    char *dir = mlpio_path_normalize(folder);
+    char *results = mlpio_path_normalize(results_dir);
+    int rc = 0;
+    const char *how = dir && results ? apart_relation(dir, results) : NULL;
+    if (!dir || !results) {
+        rc = mlpio_error_errno(err, MLPIO_ERR_INTERNAL, ENOMEM, "cannot compare %s with %s", folder,
+                               results_dir);
+    } else if (how) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                        "the %s %s %s the results directory %s: expected them apart, so that "
+                        "data and results do not mix (validate would read the data as runs)",
+                        what, dir, how, results);
+        rc = mlpio_error_hint(err,
+                              "choose a %s outside %s (%s DIR), or another results "
+                              "directory (--results-dir DIR) outside %s",
+                              what, results, option, dir);
+    }
     free(dir);
     free(results);
     return rc;

@@ -76,4 +76,11 @@ int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
 int mlpio_rules_check_kvcache(const cJSON *run, struct mlpio_verdict_report *v,
                               struct mlpio_error *err);
 
+/* Before any I/O, for every workload: refuse a folder the run writes or reads its data in
+ * (`what`, "data folder", set with `option`, "--data-dir") that is, contains or lies inside the
+ * results directory, where the data would mix with results (validate would judge them as runs).
+ * Both paths absolute. Returns 0, or -1 with a MLPIO_ERR_CONFIG error naming both paths. */
+int mlpio_rules_refuse_in_results(const char *what, const char *option, const char *folder,
+                                  const char *results_dir, struct mlpio_error *err);
+
 #endif

@@ -96,4 +96,35 @@ fi
 # Reading checkpoints that are not there names what is missing.
 expect 4 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 0 -ncr 1 -rd "$WORK/res" -cf "$WORK/none"
 says "global_epoch1_step1"
+# no_run DIR: a refusal before the run left no run directory under the results dir DIR.
+no_run() {
+    [ -z "$(find "$1" -name '*_metadata.json' 2>/dev/null)" ] || fail "a run directory was created in $1"
+}
+
+# The shared layout needs collective I/O: refused before the run with posix.
+expect 2 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 1 -ncr 1 --params checkpoint.layout=shared \
+    -rd "$WORK/res_pre" -cf "$WORK/ck_pre"
+says "the shared layout writes one file with collective I/O, which --io-api posix cannot do"
+says "--io-api mpiio"
+no_run "$WORK/res_pre"
+[ ! -e "$WORK/ck_pre" ] || fail "a refused run created its checkpoint folder"
+# The README's shared-file example is judged the same before and after the run (OPEN), and
+# its cached pages are dropped before the reads.
+expect 0 2 checkpointing run "${CKPT_SMALL[@]}" -ncw 1 -ncr 1 --io-api mpiio \
+    --params checkpoint.layout=shared -rd "$WORK/res_sh" -cf "$WORK/ck_sh"
+says "verdict (before the run): OPEN"
+says "verdict (run): OPEN"
+python3 - "$(last_run "$WORK/res_sh")" <<'PY' || fail "shared layout: wrong verdict or cache policy"
+import glob, json, sys
+m = json.load(open(glob.glob(sys.argv[1] + "/*_metadata.json")[0]))
+assert m["verdict"]["verdict"] == "OPEN", m["verdict"]
+assert m["facts"]["cache_policy"] == "fadvise", m["facts"]["cache_policy"]
+PY
+# A checkpoint folder inside the results dir is refused before the run, even when INVALID runs
+# are allowed.
+expect 2 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 1 -ncr 0 --allow-invalid-params \
+    -rd "$WORK/res_in" -cf "$WORK/res_in/ck"
+says "the checkpoint folder $WORK/res_in/ck is inside the results directory $WORK/res_in"
+says "--checkpoint-folder DIR"
+no_run "$WORK/res_in"
 echo "ok"

@@ -69,4 +69,25 @@ elif [ "$(id -u)" -ne 0 ]; then
     expect 4 1 kvcache run "${small[@]}" --cache-dir "$WORK/ro2"
     says "not writable"
 fi
+# no_run DIR: a refusal before the run left no run directory under the results dir DIR.
+no_run() {
+    [ -z "$(find "$1" -name '*_metadata.json' 2>/dev/null)" ] || fail "a run directory was created in $1"
+}
+
+# Refused before the run: nothing in the results tree.
+expect 2 2 kvcache run "${small[@]}" --cache-dir "$WORK/nowhere" -rd "$WORK/res_pre"
+says "cache dir $WORK/nowhere does not exist"
+no_run "$WORK/res_pre"
+# A regular file as cache dir is not a directory (and not a permission problem).
+touch "$WORK/plain"
+expect 2 1 kvcache run "${small[@]}" --cache-dir "$WORK/plain" -rd "$WORK/res_pre"
+says "cache dir $WORK/plain is not a directory"
+says "found a regular file"
+grep -qF "EACCES" "$OUT" "$ERR" && fail "a regular file reported as a permission problem"
+no_run "$WORK/res_pre"
+# A cache dir inside the results dir, even with --allow-invalid-params.
+mkdir -p "$WORK/res_in/kv"
+expect 2 1 kvcache run "${small[@]}" --cache-dir "$WORK/res_in/kv" -rd "$WORK/res_in"
+says "the cache dir $WORK/res_in/kv is inside the results directory $WORK/res_in"
+no_run "$WORK/res_in"
 echo "ok"

@@ -74,4 +74,36 @@ expect 3 1 training run --model cosmoflow -dd "$WORK/data" -rd "$WORK/res2" --cl
     --params dataset.format=hdf5
 says "--closed was given"
 [ ! -e "$WORK/res2" ] || fail "a refused run created its results directory"
+# no_run DIR: a refusal before the run left no run directory under the results dir DIR.
+no_run() {
+    [ -z "$(find "$1" -name '*_metadata.json' 2>/dev/null)" ] || fail "a run directory was created in $1"
+}
+
+# Refused before the run directory is created: a missing dataset, too few steps per epoch, a
+# dataset made for another model, a data dir that is, is inside or contains the results dir.
+expect 2 2 training run "${S[@]}" "${P[@]}" -dd "$WORK/none" -rd "$WORK/res_pre"
+says "no usable dataset in $WORK/none"
+no_run "$WORK/res_pre"
+expect 2 2 training run "${S[@]}" --params dataset.num_files_train=2 train.computation_time=0 \
+    -dd "$WORK/data" -rd "$WORK/res_pre"
+says "steps per epoch"
+no_run "$WORK/res_pre"
+U=(--model unet3d --scale 0.0001 --seed 4 --allow-invalid-params)
+expect 0 1 training datagen "${U[@]}" --params dataset.num_files_train=8 -dd "$WORK/unet" \
+    -rd "$WORK/res_u"
+expect 2 1 training run --model resnet50 --scale 0.001 --seed 4 --allow-invalid-params \
+    --params dataset.num_files_train=8 -dd "$WORK/unet" -rd "$WORK/res_pre"
+says "the dataset in $WORK/unet was made for unet3d"
+says "run with --model unet3d"
+no_run "$WORK/res_pre"
+for dd in "$WORK/res_dg" "$WORK/res_dg/data"; do
+    expect 2 2 training datagen "${S[@]}" "${P[@]}" -dd "$dd" -rd "$WORK/res_dg"
+    says "the data folder $dd"
+    says "the results directory $WORK/res_dg"
+    says "--data-dir DIR"
+    [ ! -e "$WORK/res_dg" ] || fail "a refused datagen wrote into $WORK/res_dg"
+done
+expect 2 2 training datagen "${S[@]}" "${P[@]}" -dd "$WORK/dg" -rd "$WORK/dg/results"
+says "the data folder $WORK/dg contains the results directory $WORK/dg/results"
+[ ! -e "$WORK/dg" ] || fail "a refused datagen wrote into $WORK/dg"
 echo "ok"

@@ -397,6 +397,37 @@ static void test_not_an_object(void **state)
     assert_refuses_non_objects(&suite);
 }
 
+/* The pre-run refusal of a data folder against the results dir, for every relation. */
+static void test_refuse_in_results(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *folder, *results, *how; /* how: NULL when the folder is accepted */
+    } cases[] = {
+        {"/r", "/r", "is"},
+        {"/r/data", "/r", "is inside"},
+        {"/d", "/d/results", "contains"},
+        {"/r/./data/", "/r", "is inside"},
+        {"/rdata", "/r", NULL},
+        {"/data", "/results", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mlpio_error err = {0};
+        int rc = mlpio_rules_refuse_in_results("data folder", "--data-dir", cases[i].folder,
+                                               cases[i].results, &err);
+        if (!cases[i].how) {
+            assert_int_equal(rc, 0);
+            continue;
+        }
+        assert_int_equal(rc, -1);
+        assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+        assert_non_null(strstr(err.message, cases[i].how));
+        assert_non_null(strstr(err.message, cases[i].results));
+        assert_non_null(strstr(err.hint, "--data-dir DIR"));
+        assert_non_null(strstr(err.hint, "--results-dir DIR"));
+    }
+}
+
 int main(void)
 {
     static const struct CMUnitTest own[] = {
@@ -408,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_run_checker_registry),
         cmocka_unit_test(test_many_issues_together),
         cmocka_unit_test(test_not_an_object),
+        cmocka_unit_test(test_refuse_in_results),
     };
     return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));
 }

@@ -8,7 +8,9 @@
 
 #include "app/config.h"
 #include "app/workloads/checkpointing/plan.h"
+#include "io/fsutil.h"
 #include "report/json_file.h"
+#include "rules/rules.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -120,6 +122,15 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
                         transfer);
         return mlpio_error_hint(err, "use e.g. --params checkpoint.transfer_size=16M");
     }
+    const char *layout = mlpio_json_string(run->config, "checkpoint.layout", "per_rank");
+    if (strcmp(layout, "shared") == 0 && !(run->backend->caps & MLPIO_IO_CAP_COLLECTIVE)) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                        "checkpoint.layout: the shared layout writes one file with collective "
+                        "I/O, which --io-api %s cannot do (expected mpiio or hdf5)",
+                        run->backend->name);
+        return mlpio_error_hint(err,
+                                "add --io-api mpiio, or drop --params checkpoint.layout=shared");
+    }
     double acc_gb = accelerator_memory_gb(
         mlpio_json_string(run->config, "checkpoint.accelerator_type", "h100"), err);
     if (acc_gb < 0)
@@ -151,7 +162,30 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     /* The reference only requires dropping cached pages when a client wrote less than 3x
      * its memory; mlpio drops them always, and records whether it was required. */
     cJSON_AddBoolToObject(facts, "cache_drop_required", host_written < 3.0 * mem);
+    /* Known from the backend and --odirect: judged before the run as after it. */
+    cJSON_AddStringToObject(facts, "cache_policy", mlpio_ckpt_cache_policy(run));
     return 0;
+}
+
+/* Before the run directory exists: the folder is apart from the results, and the file system
+ * holds every checkpoint the run writes (it never removes one between checkpoints). */
+static int prepare(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const char *folder = mlpio_json_string(run->config, "checkpoint.checkpoint_folder", "");
+    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    if (mlpio_rules_refuse_in_results("checkpoint folder", "--checkpoint-folder", folder, results,
+                                      err) < 0)
+        return -1;
+    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE))
+        return 0;
+    double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
+    double bytes = mlpio_json_number(run->facts, "checkpoint_bytes", 0) * ncw;
+    char what[64];
+    snprintf(what, sizeof(what), "%.0f checkpoint%s", ncw, ncw == 1 ? "" : "s");
+    return mlpio_fsutil_check_space(folder, (uint64_t)bytes, what,
+                                    "free space there, choose another --checkpoint-folder, or "
+                                    "write fewer or smaller checkpoints (-ncw N, --scale F)",
+                                    err);
 }
 
 static void print_rank_table(FILE *out, const struct mlpio_ckpt_model *m, int ranks, double scale)
@@ -251,4 +285,5 @@ const struct mlpio_workload mlpio_workload_checkpointing = {
     .describe = describe,
     .examples = "mpirun -np 8 mlpio checkpointing run --model llama3-8b -cf /lustre/ckpt --closed\n"
                 "mlpio checkpointing datasize --model llama3-70b",
+    .prepare = prepare,
 };

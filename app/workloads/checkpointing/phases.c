@@ -183,7 +183,14 @@ static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i, struct 
         if (rc == 0)
             rc = transfer(c, ph, f, &obj, off, off, n, path, err);
     }
+    bool created = f != NULL;
     rc = finish_file(c, ph, &f, rc, err);
+    /* A partial checkpoint would pass for a whole one to a later reader (and hold the space
+     * the failure ran out of): the file this write created goes. */
+    if (rc < 0 && ph == PHASE_WRITE && created) {
+        struct mlpio_error ignore = {0};
+        (void)mlpio_io_remove(c->run->backend, path, &ignore);
+    }
     free(path);
     free(dir);
     return rc;
@@ -210,7 +217,14 @@ static int shared_file(struct ckpt *c, enum phase ph, int step, struct mlpio_err
                 : 0;
         rc = transfer(c, ph, f, &obj, off, c->shared_base + off, n, path, err);
     }
+    bool created = f != NULL;
     rc = finish_file(c, ph, &f, rc, err);
+    /* A failed write fails on every rank alike (the calls are collective): rank 0 removes the
+     * file they created together. */
+    if (rc < 0 && ph == PHASE_WRITE && created && c->run->ctx->rank == 0) {
+        struct mlpio_error ignore = {0};
+        (void)mlpio_io_remove(c->run->backend, path, &ignore);
+    }
     free(path);
     free(dir);
     return rc;
@@ -229,14 +243,15 @@ static int do_checkpoint(struct ckpt *c, enum phase ph, int step, struct mlpio_e
 /* Before a timed read: evict the files' cached pages so the read comes from storage. */
 static int drop_cached(struct ckpt *c, int step, struct mlpio_error *err)
 {
-    if (c->run->io_options.odirect || c->shared)
-        return 0;
-    if (!(c->run->backend->caps & MLPIO_IO_CAP_DROP_CACHE))
+    if (strcmp(c->cache_policy, "fadvise") != 0)
         return 0;
     char *dir = step_dir(c, step);
     int rc = dir ? 0 : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    for (int i = 0; rc == 0 && i < c->plan.nfiles; i++) {
-        char *path = mlpio_path_join(dir, c->plan.files[i].name);
+    int nfiles = c->shared ? 1 : c->plan.nfiles;
+    /* The shared file is opened by each rank on its own: the cached pages belong to the node,
+     * so every rank evicts its node's copy without a collective call. */
+    for (int i = 0; rc == 0 && i < nfiles; i++) {
+        char *path = mlpio_path_join(dir, c->shared ? "shared_states.pt" : c->plan.files[i].name);
         struct mlpio_io_file *f = NULL;
         rc = mlpio_io_open(c->run->backend, path, MLPIO_IO_READ, &c->run->io_options, &f, err);
         if (rc == 0)
@@ -435,11 +450,11 @@ static void summarize(struct ckpt *c)
     cJSON_AddStringToObject(run->facts, "cache_policy", c->cache_policy);
 }
 
-static const char *cache_policy(const struct mlpio_run *run, bool shared)
+const char *mlpio_ckpt_cache_policy(const struct mlpio_run *run)
 {
     if (run->io_options.odirect)
         return "odirect";
-    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE) || shared)
+    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE))
         return "none";
     return (run->backend->caps & MLPIO_IO_CAP_DROP_CACHE) ? "fadvise" : "none";
 }
@@ -471,7 +486,7 @@ static int setup(struct ckpt *c, struct mlpio_run *run, struct mlpio_error *err)
     c->wait = mlpio_json_number(cfg, "checkpoint.time_between_checkpoints", 0);
     c->ncw = (int)mlpio_json_number(cfg, "checkpoint.num_checkpoints_write", 0);
     c->ncr = (int)mlpio_json_number(cfg, "checkpoint.num_checkpoints_read", 0);
-    c->cache_policy = cache_policy(run, c->shared);
+    c->cache_policy = mlpio_ckpt_cache_policy(run);
     int rc = mlpio_ckpt_model_from_config(cfg, &c->model, err);
     if (rc == 0)
         rc = mlpio_ckpt_plan_rank(&c->model, run->ctx->rank, mlpio_run_scale(run), &c->plan, err);

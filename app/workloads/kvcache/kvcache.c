@@ -11,6 +11,7 @@
 #include "app/params.h"
 #include "app/run.h"
 #include "app/workloads/kvcache/kvcache.h"
+#include "rules/rules.h"
 #include "app/workloads/kvcache/traffic.h"
 
 static const struct mlpio_param_spec params[] = {
@@ -340,6 +341,16 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     return 0;
 }
 
+/* Before the run directory exists: a cache dir that can serve, apart from the results. */
+static int prepare(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const char *dir = mlpio_json_string(run->config, "cache.cache_dir", "kvcache");
+    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    if (mlpio_rules_refuse_in_results("cache dir", "--cache-dir", dir, results, err) < 0)
+        return -1;
+    return mlpio_kvcache_check_cache_dir(dir, err);
+}
+
 static const struct mlpio_command commands[] = {
     {.name = "run",
      .summary = "serve inference users from a tiered KV cache and judge the run",
@@ -379,4 +390,5 @@ const struct mlpio_workload mlpio_workload_kvcache = {
     .examples = "mpirun -np 8 mlpio kvcache run --option 1 --seed 42 --cache-dir /lustre/kv\n"
                 "mlpio kvcache datasize --model llama3.1-8b --cache-dir /lustre/kv",
     .universal_unused = "client-host-memory-in-gb",
+    .prepare = prepare,
 };

@@ -18,6 +18,9 @@ uint64_t mlpio_kvcache_block_bytes(const struct mlpio_run *run);
 double mlpio_kvcache_generation_seconds(const char *mode);
 
 /* The run command (run.c). */
+/* The cache dir exists, is a directory and this user may create files in it (trials.c). */
+int mlpio_kvcache_check_cache_dir(const char *dir, struct mlpio_error *err);
+
 int mlpio_kvcache_run(struct mlpio_run *run, struct mlpio_error *err);
 
 #endif

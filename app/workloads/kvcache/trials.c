@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/config.h"
@@ -127,6 +128,32 @@ static double peak_rss_bytes(void)
     return (double)ru.ru_maxrss * 1024.0;
 }
 
+int mlpio_kvcache_check_cache_dir(const char *dir, struct mlpio_error *err)
+{
+    struct stat st;
+    /* The cache dir must exist: creating a mistyped path would hide the mistake. */
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT)
+            mlpio_error_set(err, MLPIO_ERR_CONFIG, "cache dir %s does not exist", dir);
+        else
+            mlpio_error_errno(err, MLPIO_ERR_IO, errno, "cache dir %s cannot be used", dir);
+        return mlpio_error_hint(err, "create it (mkdir -p %s) or pass --cache-dir DIR", dir);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        mlpio_error_errno(err, MLPIO_ERR_CONFIG, ENOTDIR,
+                          "cache dir %s is not a directory (expected a directory for the "
+                          "storage tier's files, found a %s)",
+                          dir, S_ISREG(st.st_mode) ? "regular file" : "non-directory");
+        return mlpio_error_hint(err, "pass --cache-dir DIR naming a directory on the storage "
+                                     "under test");
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        mlpio_error_errno(err, MLPIO_ERR_IO, errno, "cache dir %s is not writable", dir);
+        return mlpio_error_hint(err, "choose a directory this user can write with --cache-dir");
+    }
+    return 0;
+}
+
 static int setup(struct kv *k, struct mlpio_error *err)
 {
     struct mlpio_run *run = k->run;
@@ -138,15 +165,7 @@ static int setup(struct kv *k, struct mlpio_error *err)
     if (mlpio_bcast_bytes(ctx, k->run_id, sizeof(k->run_id), err) < 0)
         return -1;
     const char *dir = mlpio_json_string(cfg, "cache.cache_dir", "kvcache");
-    /* The cache dir must exist: creating a mistyped path would hide the mistake. */
-    int rc = 0;
-    if (access(dir, F_OK) != 0) {
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "cache dir %s does not exist", dir);
-        rc = mlpio_error_hint(err, "create it (mkdir -p %s) or pass --cache-dir DIR", dir);
-    } else if (access(dir, W_OK | X_OK) != 0) {
-        mlpio_error_errno(err, MLPIO_ERR_IO, errno, "cache dir %s is not writable", dir);
-        rc = mlpio_error_hint(err, "choose a directory this user can write with --cache-dir");
-    }
+    int rc = mlpio_kvcache_check_cache_dir(dir, err);
     if (mlpio_context_agree(ctx, rc, err) < 0)
         return -1;
     char name[96];

@@ -15,6 +15,7 @@
 #include "app/rundir.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/training.h"
+#include "io/fsutil.h"
 #include "report/json_file.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -166,7 +167,9 @@ static int write_one(struct gen *g, struct file_job *j, struct mlpio_error *err)
 {
     struct mlpio_io_file *f = NULL;
     double t0 = MPI_Wtime();
+    bool existed = access(j->path, F_OK) == 0;
     int rc = mlpio_io_open(g->run->backend, j->path, MLPIO_IO_WRITE, &g->run->io_options, &f, err);
+    bool created = rc == 0 && !existed;
     if (rc == 0)
         rc = g->prefill ? write_composed(g, f, err)
                         : g->format->write(f, &j->shape, fill, &j->obj, g->buf, WRITE_PIECE, err);
@@ -185,6 +188,10 @@ static int write_one(struct gen *g, struct file_job *j, struct mlpio_error *err)
     if (rc == 0) {
         mlpio_hist_add(&g->files, MPI_Wtime() - t0);
         g->bytes += size;
+    } else if (created) {
+        /* A partial file would hold the space that ran out and pass for a sample file. */
+        struct mlpio_error ignore = {0};
+        (void)mlpio_io_remove(g->run->backend, j->path, &ignore);
     }
     return rc;
 }
@@ -224,19 +231,46 @@ static int write_all(struct gen *g, uint64_t mine, struct mlpio_error *err)
     return rc;
 }
 
-/* Rank 0: refuse an existing dataset, create train/ and its subfolders. */
-static int prepare_folder(struct gen *g, struct mlpio_error *err)
+static int refuse_existing(const char *folder, struct mlpio_error *err)
 {
-    char *manifest = mlpio_path_join(g->folder, MLPIO_TRAINING_MANIFEST);
+    char *manifest = mlpio_path_join(folder, MLPIO_TRAINING_MANIFEST);
     if (!manifest)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     int exists = access(manifest, F_OK) == 0;
     free(manifest);
     if (exists) {
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s already holds a dataset (%s)", g->folder,
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s already holds a dataset (%s)", folder,
                         MLPIO_TRAINING_MANIFEST);
         return mlpio_error_hint(err, "choose another --data-dir, or remove that dataset first");
     }
+    return 0;
+}
+
+int mlpio_training_datagen_precheck(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const cJSON *cfg = run->config;
+    const char *folder = mlpio_json_string(cfg, "dataset.data_folder", ".");
+    if (refuse_existing(folder, err) < 0)
+        return -1;
+    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE))
+        return 0;
+    /* The samples alone: the formats' headers only add to it. */
+    double files = mlpio_json_number(cfg, "dataset.num_files_train", 1);
+    double bytes = files * mlpio_json_number(cfg, "dataset.num_samples_per_file", 1) *
+                   mlpio_json_number(cfg, "dataset.record_length_bytes", 1) * mlpio_run_scale(run);
+    char what[64];
+    snprintf(what, sizeof(what), "%.0f dataset files", files);
+    return mlpio_fsutil_check_space(folder, (uint64_t)bytes, what,
+                                    "free space there, choose another --data-dir, or generate "
+                                    "fewer files (--params dataset.num_files_train=N)",
+                                    err);
+}
+
+/* Rank 0: refuse an existing dataset, create train/ and its subfolders. */
+static int prepare_folder(struct gen *g, struct mlpio_error *err)
+{
+    if (refuse_existing(g->folder, err) < 0)
+        return -1;
     char dir[4096];
     int rc = 0;
     for (uint64_t s = 0; rc == 0 && s <= g->m.num_subfolders; s++) {

@@ -193,6 +193,18 @@ static int check_dataset(struct reading *rd, struct mlpio_error *err)
                                 run->ctx->size, run->cli->model, run->cli->variant, rd->folder,
                                 want);
     }
+    if (strcmp(rd->m.model, run->cli->model) != 0) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                        "the dataset in %s was made for %s (%s), expected one made for %s",
+                        rd->folder, rd->m.model[0] ? rd->m.model : "an unknown model",
+                        MLPIO_TRAINING_MANIFEST, run->cli->model);
+        return mlpio_error_hint(err,
+                                "run with --model %s, or generate a %s dataset into an empty "
+                                "folder: mpirun -np %d mlpio training datagen --model %s -g %s "
+                                "--data-dir DIR",
+                                rd->m.model[0] ? rd->m.model : "MODEL", run->cli->model,
+                                run->ctx->size, run->cli->model, run->cli->variant);
+    }
     if (strcmp(rd->m.format, rd->format->name) != 0) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "the dataset in %s is %s, the config says %s",
                         rd->folder, rd->m.format, rd->format->name);
@@ -371,6 +383,16 @@ static void summarize(struct reading *rd, const struct results *res, const struc
                  mlpio_train_io_mb_per_second(tp_mean, record),
                  seconds > 0 ? io_bytes / MIB / seconds : 0, mlpio_hist_percentile(load, 50),
                  mlpio_hist_percentile(load, 90), mlpio_hist_percentile(load, 99));
+}
+
+int mlpio_training_run_precheck(struct mlpio_run *run, struct mlpio_error *err)
+{
+    struct reading rd;
+    int rc = setup(&rd, run, err);
+    if (rc == 0)
+        rc = check_dataset(&rd, err);
+    free(rd.units);
+    return rc;
 }
 
 int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err)

@@ -10,6 +10,7 @@
 #include "app/run.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/training.h"
+#include "rules/rules.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -185,6 +186,21 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     return 0;
 }
 
+/* Before the run directory exists: the data folder apart from the results, then what the
+ * command itself can check. */
+static int prepare(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
+    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    if (mlpio_rules_refuse_in_results("data folder", "--data-dir", folder, results, err) < 0)
+        return -1;
+    if (strcmp(run->command->name, "datagen") == 0)
+        return mlpio_training_datagen_precheck(run, err);
+    if (strcmp(run->command->name, "run") == 0)
+        return mlpio_training_run_precheck(run, err);
+    return 0;
+}
+
 static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 {
     if (run->ctx->rank != 0)
@@ -268,4 +284,5 @@ const struct mlpio_workload mlpio_workload_training = {
     .examples = "mlpio training datasize --model unet3d -g h100 -ma 8 -nc 1 -cm 128\n"
                 "mpirun -np 8 mlpio training run --model unet3d --data-dir /lustre/u3d "
                 "--params dataset.num_files_train=28000",
+    .prepare = prepare,
 };

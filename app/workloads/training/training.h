@@ -36,6 +36,11 @@ void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_
 /* The format named by the config's dataset.format, or a config error. */
 const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err);
 
+/* Rank 0, before the run directory exists: what datagen and run can refuse before any I/O (an
+ * existing dataset and free space; a missing, foreign or too small dataset, too few steps). */
+int mlpio_training_datagen_precheck(struct mlpio_run *run, struct mlpio_error *err);
+int mlpio_training_run_precheck(struct mlpio_run *run, struct mlpio_error *err);
+
 int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err);
 int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err);
 
