@@ -4,6 +4,8 @@ source "$(dirname "$0")/lib.sh"
 
 base=(--model tiny-1b --scale 0.01 --allow-invalid-params -rd "$WORK/res")
 small=("${base[@]}" -nu 2 -d 1)
+# The same without a results dir, for cases that name their own.
+own_rd=(--model tiny-1b --scale 0.01 --allow-invalid-params -nu 2 -d 1)
 mkdir -p "$WORK/cache"
 
 expect 2 1 kvcache run --model llama9 --cache-dir "$WORK/cache"
@@ -75,19 +77,19 @@ no_run() {
 }
 
 # Refused before the run: nothing in the results tree.
-expect 2 2 kvcache run "${small[@]}" --cache-dir "$WORK/nowhere" -rd "$WORK/res_pre"
+expect 2 2 kvcache run "${own_rd[@]}" --cache-dir "$WORK/nowhere" -rd "$WORK/res_pre"
 says "cache dir $WORK/nowhere does not exist"
 no_run "$WORK/res_pre"
 # A regular file as cache dir is not a directory (and not a permission problem).
 touch "$WORK/plain"
-expect 2 1 kvcache run "${small[@]}" --cache-dir "$WORK/plain" -rd "$WORK/res_pre"
+expect 2 1 kvcache run "${own_rd[@]}" --cache-dir "$WORK/plain" -rd "$WORK/res_pre"
 says "cache dir $WORK/plain is not a directory"
 says "found a regular file"
 grep -qF "EACCES" "$OUT" "$ERR" && fail "a regular file reported as a permission problem"
 no_run "$WORK/res_pre"
 # A cache dir inside the results dir, even with --allow-invalid-params.
 mkdir -p "$WORK/res_in/kv"
-expect 2 1 kvcache run "${small[@]}" --cache-dir "$WORK/res_in/kv" -rd "$WORK/res_in"
+expect 2 1 kvcache run "${own_rd[@]}" --cache-dir "$WORK/res_in/kv" -rd "$WORK/res_in"
 says "the cache dir $WORK/res_in/kv is inside the results directory $WORK/res_in"
 no_run "$WORK/res_in"
 echo "ok"
