@@ -10,7 +10,7 @@ base=(checkpointing datasize --model llama3-8b)
 # AddressSanitizer reserves its shadow memory beyond any address-space limit; its allocator
 # refuses huge allocations by itself.
 limit=8000000
-if ldd "$MLPIO_BIN" | grep -q libasan; then limit=unlimited; fi
+case "$(ldd "$MLPIO_BIN")" in *libasan*) limit=unlimited ;; esac
 
 # refused WHAT PATH TEXT: the config file PATH is refused with exit 2 and TEXT.
 refused() {
