@@ -41,8 +41,13 @@ void html_tree_run_href(FILE *out, const struct html_tree *t, const cJSON *run);
 /* Same benchmark, model and command. */
 bool html_tree_same_group(const cJSON *a, const cJSON *b);
 
-/* html_cards.c: the figures section of a tree: charts across runs, a card per run. */
-void html_tree_figures(FILE *out, const struct html_tree *t);
+/* true when the run's status is "failed": no verdict, its figures left out of the charts. */
+bool html_tree_failed(const cJSON *run);
+
+/* html_cards.c: the figures of a tree: charts across runs (failed runs left out), and a card
+ * per run. */
+void html_tree_charts(FILE *out, const struct html_tree *t);
+void html_tree_cards(FILE *out, const struct html_tree *t);
 
 /* html_page.c: page frame and shared pieces. */
 void html_page_begin(FILE *out, const char *title);

@@ -23,7 +23,7 @@ BEFORE=$(snapshot "$TREES")
 
 # ---- a complete CLOSED tree -------------------------------------------------------------
 expect 0 1 validate "$TREES/closed"
-says "11 runs (10 CLOSED, 0 OPEN, 0 INVALID, 1 not judged), 6 submission groups, 0 problems"
+says "11 runs (10 CLOSED, 0 OPEN, 0 INVALID, 0 failed, 1 not judged), 6 submission groups, 0 problems"
 says "CLOSED  training unet3d h100 (7 runs)"
 says "CLOSED  kvcache * options (3 runs)"
 says "result: valid (exit 0)"
@@ -140,7 +140,7 @@ expect 0 2 validate "$TREES/closed"
 # ---- real runs ----------------------------------------------------------------------------
 expect 0 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 2 -ncr 2 -cf "$WORK/ckpt" -rd "$WORK/res"
 expect 3 1 validate "$WORK/res"
-says "1 runs (0 CLOSED, 1 OPEN, 0 INVALID, 0 not judged), 1 submission groups, 0 problems"
+says "1 runs (0 CLOSED, 1 OPEN, 0 INVALID, 0 failed, 0 not judged), 1 submission groups, 0 problems"
 expect 0 1 validate --open "$WORK/res"
 # The same run, cut before its end: the log loses "finish", the metadata still says running.
 RUN=$(last_run "$WORK/res")

@@ -763,10 +763,11 @@ static void test_tree_page(void **state)
     char *html = render_tree(doc, NULL);
     assert_page(html);
     assert_charts_well_formed(html, 3);
-    /* Sections in order: INVALID, OPEN, CLOSED, not judged, submissions, problems, figures. */
-    static const char *const order[] = {"id=\"INVALID\"",  "id=\"OPEN\"",        "id=\"CLOSED\"",
-                                        "id=\"unjudged\"", "id=\"submissions\"", "id=\"problems\"",
-                                        "id=\"figures\""};
+    /* Sections in order: figures, INVALID, OPEN, CLOSED, not judged, submissions, problems,
+     * the card of each run. */
+    static const char *const order[] = {"id=\"figures\"",  "id=\"INVALID\"",  "id=\"OPEN\"",
+                                        "id=\"CLOSED\"",   "id=\"unjudged\"", "id=\"submissions\"",
+                                        "id=\"problems\"", "id=\"cards\""};
     for (size_t i = 1; i < sizeof(order) / sizeof(order[0]); i++)
         assert_true(at(html, order[i - 1]) < at(html, order[i]));
     /* Each run is first listed in the section of its verdict. */
