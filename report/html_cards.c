@@ -195,7 +195,7 @@ static void card(FILE *out, const struct html_tree *t, int i)
         fputs("<div><dt>", out);
         html_key(out, f->string);
         fputs("</dt><dd>", out);
-        html_value(out, f);
+        html_figure(out, f->string, f);
         fputs("</dd></div>", out);
     }
     fputs("</dl>", out);

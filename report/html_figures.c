@@ -66,7 +66,7 @@ static void figure_list(FILE *out, const cJSON *m, const cJSON *obj, const char 
         }
         html_key(out, v->string);
         fputs("</dt><dd>", out);
-        html_value(out, v);
+        html_figure(out, v->string, v);
         fputs("</dd></div>", out);
     }
 }
@@ -231,7 +231,10 @@ static void spread_charts(FILE *out, const cJSON *s)
         for (size_t j = i; j < n; j++)
             if (!done[j] && !strcmp(units[j], units[i]))
                 group[k++] = rows[j], done[j] = true;
-        struct mlpio_svg_chart c = {.title = "Spread between ranks (slowest and fastest)",
+        /* The summary keeps the extremes over every (rank, checkpoint) sample, not per-rank
+         * means: both ends may be the same rank, in two checkpoints. */
+        struct mlpio_svg_chart c = {.title = "Spread between ranks: the slowest and the fastest "
+                                             "rank in any one checkpoint",
                                     .x_label = units[i]};
         fputs("<figure>", out);
         mlpio_svg_spread_chart(out, &c, group, k);

@@ -64,6 +64,9 @@ int html_issue_count(const cJSON *issues, const char *level);
 /* A scalar JSON value as text (numbers through mlpio_svg_number, arrays of numbers as a
  * short list), escaped. */
 void html_value(FILE *out, const cJSON *v);
+/* A figure's value: as html_value, but a count of bytes (a key that names bytes) as a whole
+ * number. */
+void html_figure(FILE *out, const char *key, const cJSON *v);
 /* A key made readable: "save_checkpoint_io_mean_GB_per_second" -> "save checkpoint io mean
  * GB/s", into buf (returned); html_key writes it escaped. */
 char *html_key_text(char *buf, size_t len, const char *key);

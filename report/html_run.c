@@ -177,7 +177,7 @@ static void pairs(FILE *out, const cJSON *obj)
         fputs("<div><dt>", out);
         html_esc(out, v->string);
         fputs("</dt><dd>", out);
-        html_value(out, v);
+        html_figure(out, v->string, v);
         fputs("</dd></div>", out);
     }
     fputs("</dl>\n", out);

@@ -215,7 +215,7 @@ static void figures_inline(FILE *out, const cJSON *figures, int max)
         fputs(n > 1 ? "; " : "", out);
         html_key(out, f->string);
         fputs(" ", out);
-        html_value(out, f);
+        html_figure(out, f->string, f);
     }
 }
 

@@ -89,9 +89,11 @@ python3 - "$OUT" <<'PY' || fail "merged tree: runs or problems missing"
 import json, sys
 d = json.load(open(sys.argv[1]))
 c = d["counts"]
-assert c["runs"] == 29 and c["problems"] == 15, c
+assert c["runs"] == 32 and c["problems"] == 15, c
+assert c["closed"] + c["open"] + c["invalid"] + c["failed"] + c["not_judged"] == c["runs"], c
 statuses = sorted(r["status"] for r in d["runs"])
 assert statuses.count("unreadable") == 2 and statuses.count("unfinished") == 1, statuses
+assert statuses.count("failed") == c["failed"] == 1, statuses
 PY
 [ "$(snapshot "$WORK/all")" = "$ALL_BEFORE" ] || fail "validate changed the tree it read"
 
