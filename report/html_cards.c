@@ -22,12 +22,20 @@ struct group_buffers {
     char (*labels)[32];
 };
 
-/* A bar's label: the run id, only its time of day when many bars share the axis. */
+/* Above this many bars a whole run id (YYYYMMDD_HHMMSS) no longer fits under its bar. */
+#define BARS_WHOLE_IDS 3
+
+/* A bar's label: the run id, only its time of day (HHMMSS) when many bars share the axis. */
 static void run_label(char *buf, size_t len, const cJSON *run, size_t bars)
 {
     const char *id = html_tree_or_unknown(html_str(run, "run_id"));
     const char *time = strchr(id, '_');
-    snprintf(buf, len, "%s", bars > 8 && time && time[1] ? time + 1 : id);
+    snprintf(buf, len, "%s", bars > BARS_WHOLE_IDS && time && time[1] ? time + 1 : id);
+}
+
+static const char *run_axis(size_t bars)
+{
+    return bars > BARS_WHOLE_IDS ? "run id (its time, HHMMSS)" : "run id";
 }
 
 /* How many runs of the group of run i are charted: those that did not fail. */
@@ -66,8 +74,8 @@ static bool group_chart(FILE *out, const struct html_tree *t, int i, const char 
              html_tree_or_unknown(html_str(t->run[i], "command")),
              html_key_text(ylabel, sizeof(ylabel), key));
     struct mlpio_svg_chart c = {.title = title,
-                                .x_label =
-                                    n <= GROUP_BARS_MAX ? "run id" : "run (in the order listed)",
+                                .x_label = n <= GROUP_BARS_MAX ? run_axis(total)
+                                                               : "run (in the order listed)",
                                 .y_label = ylabel,
                                 .x_integer = true};
     struct mlpio_svg_series s = {NULL, g->x, g->y, n};
@@ -110,7 +118,7 @@ static bool au_group_chart(FILE *out, const struct html_tree *t, int i, struct g
              html_tree_or_unknown(html_str(t->run[i], "command")));
     snprintf(label, sizeof(label), "minimum %g %%", min);
     struct mlpio_svg_chart c = {.title = title,
-                                .x_label = "run id",
+                                .x_label = run_axis(total),
                                 .y_label = "AU (%)",
                                 .has_threshold = isfinite(min),
                                 .threshold = min,

@@ -607,6 +607,31 @@ static void test_failed_run(void **state)
     cJSON_Delete(doc);
 }
 
+/* The tree page charts the AU of training's runs against the rules' minimum, by run id. */
+static void test_tree_au_chart(void **state)
+{
+    char dir[PATH_MAX];
+    tree_path(dir, "closed");
+    cJSON *doc = scan(dir);
+    char *html = tree_html(*state, doc);
+    const char *chart =
+        strstr(html, "<title>training unet3d run: accelerator utilisation (AU)</title>");
+    assert_non_null(chart);
+    const char *end = strstr(chart, "</svg>");
+    assert_true(chart < strstr(html, "<section id=\"CLOSED\">"));
+    /* Six runs: each labelled with the time of its id, which fits under its bar. */
+    const char *id = strstr(chart, ">012637</text>");
+    assert_true(id && id < end);
+    const char *axis = strstr(chart, ">run id (its time, HHMMSS)</text>");
+    assert_true(axis && axis < end);
+    const char *cut = strstr(chart, "\xe2\x80\xa6</text>"); /* a label cut short */
+    assert_true(!cut || cut > end);
+    const char *min = strstr(chart, ">minimum 90 %</text>");
+    assert_true(min && min < end);
+    free(html);
+    cJSON_Delete(doc);
+}
+
 /* ---- results.csv ---------------------------------------------------------------------------- */
 
 static void test_csv(void **state)
@@ -657,5 +682,7 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_csv);
     tests[n++] =
         (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_failed_run, setup, teardown);
+    tests[n++] =
+        (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_tree_au_chart, setup, teardown);
     return _cmocka_run_group_tests("scan", tests, n, NULL, NULL);
 }
