@@ -74,6 +74,8 @@ static void write_record(struct mlpio_guard *g)
     cJSON_AddStringToObject(exit_status, "hint", hint);
     cJSON_AddStringToObject(exit_status, "record", "written on interruption");
     replace(m, "exit_status", exit_status);
+    /* An interrupted run measured nothing to judge, as app/run.c records a failed run. */
+    replace(m, "verdict", cJSON_CreateNull());
     int failed = mlpio_json_write_atomic(g->metadata_path, m, &err) < 0;
 
     cJSON *s = cJSON_CreateObject();

@@ -43,7 +43,8 @@ const char mlpio_validate_usage[] =
     "     OPEN), and the tree has no problem\n"
     "  1  internal error (out of memory)\n"
     "  2  bad command line, or RESULTS_DIR missing, not a directory or unreadable\n"
-    "  3  a run or group is INVALID (or OPEN, without --open), or the tree has a problem\n";
+    "  3  a run or group is INVALID (or OPEN, without --open), a run failed, or the tree has\n"
+    "     a problem\n";
 
 const char mlpio_reports_usage[] =
     "Usage: mlpio reports reportgen --results-dir DIR [--output-dir OUT]\n"
@@ -57,7 +58,8 @@ const char mlpio_reports_usage[] =
     "                (the union of their names, sorted); a group's path is\n"
     "                <benchmark>/<model>/<group>\n"
     "  results.html  the combined report: one self-contained page (no script, opens offline)\n"
-    "Each file is written atomically (a temporary file renamed over the target).\n"
+    "Each file is written atomically. Reports already in OUT are never replaced: reportgen\n"
+    "refuses, and a new OUT (or the default) is the way to write them again.\n"
     "The results directory is never modified: OUT may not be it or inside it.\n"
     "Without --output-dir, OUT is ./mlpio_reports/<YYYYMMDD_HHMMSS>, a new directory.\n"
     "Needs no mpirun; under mpirun only rank 0 works.\n"
@@ -70,7 +72,8 @@ const char mlpio_reports_usage[] =
     "Exit codes:\n"
     "  0  the reports were written (whatever the verdicts: see 'mlpio validate')\n"
     "  1  internal error\n"
-    "  2  bad command line, results directory missing or unreadable, or OUT inside it\n"
+    "  2  bad command line, results directory missing or unreadable, OUT inside it, or OUT\n"
+    "     holding earlier reports\n"
     "  4  a report could not be written\n";
 
 /* ---- shared ------------------------------------------------------------------------------ */
@@ -135,15 +138,23 @@ static void print_problems(FILE *out, const cJSON *problems, const char *indent)
     }
 }
 
-/* The runs whose verdict is want (NULL: not judged), under a heading when there are any. */
-static void print_runs(FILE *out, const cJSON *runs, const char *want, const char *heading)
+/* The run's row of the listings: its verdict, "failed", or "not judged". */
+static const char *kind_of(const cJSON *run)
+{
+    const char *v = str(run, "verdict");
+    if (v)
+        return v;
+    return !strcmp(text(run, "status"), "failed") ? "failed" : "not judged";
+}
+
+/* The runs of a kind (see kind_of), under a heading when there are any. */
+static void print_runs(FILE *out, const cJSON *runs, const char *kind, const char *heading)
 {
     const cJSON *r;
     int printed = 0;
     cJSON_ArrayForEach(r, runs)
     {
-        const char *v = str(r, "verdict");
-        if (want ? !v || strcmp(v, want) != 0 : v != NULL)
+        if (strcmp(kind_of(r), kind) != 0)
             continue;
         if (!printed++)
             fprintf(out, "\n%s\n", heading);
@@ -152,8 +163,15 @@ static void print_runs(FILE *out, const cJSON *runs, const char *want, const cha
         if (np)
             fprintf(out, ", %d problem%s below", np, np == 1 ? "" : "s");
         fprintf(out, ")\n");
-        if (!want || strcmp(want, "CLOSED") != 0)
+        const cJSON *error = cJSON_GetObjectItem(r, "error");
+        if (!strcmp(kind, "failed")) {
+            fprintf(out, "    exit %g: %s\n", mlpio_json_number(error, "code", -1),
+                    text(error, "error"));
+            if (text(error, "hint")[0])
+                fprintf(out, "            fix: %s\n", text(error, "hint"));
+        } else if (strcmp(kind, "CLOSED") != 0) {
             print_issues(out, cJSON_GetObjectItem(r, "issues"));
+        }
     }
 }
 
@@ -170,27 +188,29 @@ static int worst_code(const cJSON *doc, bool accept_open)
                 return MLPIO_EXIT_RULES;
         }
     }
-    return mlpio_json_number(doc, "counts.problems", 0) > 0 ? MLPIO_EXIT_RULES : MLPIO_EXIT_OK;
+    return mlpio_json_number(doc, "counts.problems", 0) > 0 ||
+                   mlpio_json_number(doc, "counts.failed", 0) > 0
+               ? MLPIO_EXIT_RULES
+               : MLPIO_EXIT_OK;
 }
 
 static void print_validation(FILE *out, const cJSON *doc, int code)
 {
     const cJSON *runs = cJSON_GetObjectItem(doc, "runs"), *g;
-    double n = mlpio_json_number(doc, "counts.runs", 0);
-    double judged = mlpio_json_number(doc, "counts.closed", 0) +
-                    mlpio_json_number(doc, "counts.open", 0) +
-                    mlpio_json_number(doc, "counts.invalid", 0);
     fprintf(out,
-            "%s: %g runs (%g CLOSED, %g OPEN, %g INVALID, %g not judged), %g submission "
-            "groups, %g problems\n",
-            text(doc, "results_dir"), n, mlpio_json_number(doc, "counts.closed", 0),
-            mlpio_json_number(doc, "counts.open", 0), mlpio_json_number(doc, "counts.invalid", 0),
-            n - judged, mlpio_json_number(doc, "counts.submissions", 0),
+            "%s: %g runs (%g CLOSED, %g OPEN, %g INVALID, %g failed, %g not judged), %g "
+            "submission groups, %g problems\n",
+            text(doc, "results_dir"), mlpio_json_number(doc, "counts.runs", 0),
+            mlpio_json_number(doc, "counts.closed", 0), mlpio_json_number(doc, "counts.open", 0),
+            mlpio_json_number(doc, "counts.invalid", 0), mlpio_json_number(doc, "counts.failed", 0),
+            mlpio_json_number(doc, "counts.not_judged", 0),
+            mlpio_json_number(doc, "counts.submissions", 0),
             mlpio_json_number(doc, "counts.problems", 0));
     print_runs(out, runs, "INVALID", "INVALID runs:");
     print_runs(out, runs, "OPEN", "OPEN runs (change these for CLOSED):");
     print_runs(out, runs, "CLOSED", "CLOSED runs:");
-    print_runs(out, runs, NULL, "Runs not judged (commands without rules, or unreadable):");
+    print_runs(out, runs, "failed", "Failed runs (no verdict: they measured nothing to judge):");
+    print_runs(out, runs, "not judged", "Runs not judged (commands without rules, or unreadable):");
     if (cJSON_GetArraySize(cJSON_GetObjectItem(doc, "submissions")) > 0)
         fprintf(out, "\nSubmission groups:\n");
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "submissions"))
@@ -527,6 +547,30 @@ static int write_reports(const char *dir, const cJSON *results, struct mlpio_err
     return rc;
 }
 
+/* Reports of an earlier reportgen in out are kept: a new run of it goes elsewhere. */
+static int check_unused(const char *out, struct mlpio_error *err)
+{
+    static const char *const names[] = {"results.html", "results.json", "results.csv"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char *path = mlpio_path_join(out, names[i]);
+        struct stat st;
+        bool taken = path && lstat(path, &st) == 0;
+        free(path);
+        if (taken) {
+            mlpio_error_set(err, MLPIO_ERR_USAGE,
+                            "output directory %s already holds %s: reportgen does not replace "
+                            "earlier reports",
+                            out, names[i]);
+            return mlpio_error_hint(err,
+                                    "choose a new directory with --output-dir (or leave it out "
+                                    "for a new ./mlpio_reports/<YYYYMMDD_HHMMSS>), or remove "
+                                    "the results.* files of %s first",
+                                    out);
+        }
+    }
+    return 0;
+}
+
 /* The scan of results_dir for reports going to out (NULL: the default directory, not made
  * yet), or NULL with err. */
 static cJSON *scan_for(const char *results_dir, const char *out, struct mlpio_error *err)
@@ -534,7 +578,7 @@ static cJSON *scan_for(const char *results_dir, const char *out, struct mlpio_er
     cJSON *doc = NULL;
     /* The default directory is checked before it is made: it must not land in the tree. */
     if (check_apart(results_dir, out ? out : "mlpio_reports/new", err) != 0 ||
-        mlpio_scan_tree(results_dir, &doc, err) != 0)
+        (out && check_unused(out, err) != 0) || mlpio_scan_tree(results_dir, &doc, err) != 0)
         return NULL;
     return doc;
 }
@@ -596,9 +640,12 @@ static int reportgen(struct mlpio_context *ctx, int argc, char **argv)
         return mlpio_exit_code(err.category);
     }
     mlpio_log(ctx, MLPIO_LOG_QUIET,
-              "%g runs (%g CLOSED, %g OPEN, %g INVALID), %g submission groups, %g problems\n",
+              "%g runs (%g CLOSED, %g OPEN, %g INVALID, %g failed, %g not judged), %g submission "
+              "groups, %g problems\n",
               mlpio_json_number(doc, "counts.runs", 0), mlpio_json_number(doc, "counts.closed", 0),
               mlpio_json_number(doc, "counts.open", 0), mlpio_json_number(doc, "counts.invalid", 0),
+              mlpio_json_number(doc, "counts.failed", 0),
+              mlpio_json_number(doc, "counts.not_judged", 0),
               mlpio_json_number(doc, "counts.submissions", 0),
               mlpio_json_number(doc, "counts.problems", 0));
     mlpio_log(ctx, MLPIO_LOG_QUIET, "wrote %s/results.json, results.csv and results.html\n", dir);

@@ -342,7 +342,9 @@ static void write_report(const struct mlpio_run *run, const struct mlpio_verdict
                                 "verdict: %s\n",
                                 run->workload->name, run->command->name, run->cli->model,
                                 run->run_id, run->ctx->size, code, mlpio_exit_name(code),
-                                v ? mlpio_verdict_name(mlpio_verdict_of(v)) : "not judged");
+                                v      ? mlpio_verdict_name(mlpio_verdict_of(v))
+                                : code ? "none (the run failed)"
+                                       : "not judged");
     static const char *level[] = {"warning", "OPEN", "INVALID"};
     for (int i = 0; v && i < v->count && n < cap; i++) {
         const struct mlpio_issue *is = &v->issues[i];
@@ -375,13 +377,20 @@ static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *
 static int write_record(struct mlpio_run *run, int code, const struct mlpio_error *failure)
 {
     struct mlpio_error err = {0};
-    bool judged = run->command->flags & MLPIO_CMD_JUDGED;
-    struct mlpio_verdict_report *v = judged ? judge(run, &err) : NULL;
-    if (judged && !v)
-        fprintf(run->ctx->err, "mlpio: warning: post-run rules: %s\n", err.message);
-    else if (v)
-        print_verdict(run, v, "run", MLPIO_LOG_VERBOSE);
     cJSON *doc = run->doc;
+    bool judged = run->command->flags & MLPIO_CMD_JUDGED;
+    /* A failed run measured nothing the rules could judge: it has no verdict, only its error. */
+    struct mlpio_verdict_report *v = judged && code == 0 ? judge(run, &err) : NULL;
+    if (judged && code != 0) {
+        cJSON_DeleteItemFromObject(doc, "verdict");
+        cJSON_AddNullToObject(doc, "verdict");
+        mlpio_log(run->ctx, MLPIO_LOG_QUIET, "verdict (run): none, the run failed: %s\n",
+                  failure ? failure->message : mlpio_exit_name(code));
+    } else if (judged && !v) {
+        fprintf(run->ctx->err, "mlpio: warning: post-run rules: %s\n", err.message);
+    } else if (v) {
+        print_verdict(run, v, "run", MLPIO_LOG_VERBOSE);
+    }
     mlpio_json_set_time(doc, "end_time", mlpio_json_now());
     cJSON_DeleteItemFromObject(doc, "status");
     cJSON_AddStringToObject(doc, "status", code == 0 ? "complete" : "failed");

@@ -268,11 +268,16 @@ static struct mlpio_submission_run *submission_runs(const struct walk *w)
 
 static void add_counts(cJSON *doc, const struct walk *w, const cJSON *submissions)
 {
-    double counts[3] = {0}, problems = cJSON_GetArraySize(w->problems);
+    double counts[3] = {0}, failed = 0, unjudged = 0, problems = cJSON_GetArraySize(w->problems);
     for (int i = 0; i < w->count; i++) {
         enum mlpio_verdict v;
+        /* Each run in one count: a verdict, failed, or not judged; they add up to "runs". */
         if (mlpio_verdict_parse(mlpio_json_string(w->runs[i].entry, "verdict", NULL), &v) == 0)
             counts[v]++;
+        else if (!strcmp(mlpio_json_string(w->runs[i].entry, "status", ""), "failed"))
+            failed++;
+        else
+            unjudged++;
         problems += cJSON_GetArraySize(mlpio_json_get_path(w->runs[i].entry, "problems"));
     }
     cJSON *c = cJSON_AddObjectToObject(doc, "counts");
@@ -280,6 +285,8 @@ static void add_counts(cJSON *doc, const struct walk *w, const cJSON *submission
     cJSON_AddNumberToObject(c, "closed", counts[MLPIO_VERDICT_CLOSED]);
     cJSON_AddNumberToObject(c, "open", counts[MLPIO_VERDICT_OPEN]);
     cJSON_AddNumberToObject(c, "invalid", counts[MLPIO_VERDICT_INVALID]);
+    cJSON_AddNumberToObject(c, "failed", failed);
+    cJSON_AddNumberToObject(c, "not_judged", unjudged);
     cJSON_AddNumberToObject(c, "problems", problems);
     cJSON_AddNumberToObject(c, "submissions", cJSON_GetArraySize(submissions));
 }

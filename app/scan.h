@@ -15,10 +15,13 @@
  *
  * The results document (results.json, read by the HTML report and by tools):
  *   {"mlpio_version", "generated": ISO 8601 UTC, "results_dir": absolute path,
- *    "counts": {"runs", "closed", "open", "invalid", "problems", "submissions"},
+ *    "counts": {"runs", "closed", "open", "invalid", "failed", "not_judged", "problems",
+ *               "submissions"} (a run is in one of closed, open, invalid, failed, not_judged),
  *    "runs": [{"path" (relative to results_dir), "benchmark", "model", "command", "run_id",
  *              "status": "success" | "failed" | "running" | "unfinished" | "unreadable",
- *              "verdict": "CLOSED" | "OPEN" | "INVALID" | null (not judged),
+ *              "verdict": "CLOSED" | "OPEN" | "INVALID" | null (not judged; a failed run
+ *                         is never judged: it measured nothing the rules could judge),
+ *              "error": {"code", "error", "hint"} of a failed run (its exit_status), or null,
  *              "recorded_verdict": the verdict in the metadata, or null,
  *              "issues": [{"level", "parameter", "expected", "actual", "message", "hint"}],
  *              "problems": [{"where", "what", "fix"}],

@@ -461,6 +461,23 @@ static void add_or_null(cJSON *o, const char *key, cJSON *value)
         cJSON_AddNullToObject(o, key);
 }
 
+/* Why a failed run failed, from its metadata: {"code", "error", "hint"}. */
+static cJSON *error_of(const cJSON *m)
+{
+    cJSON *e = cJSON_CreateObject();
+    const cJSON *code = mlpio_json_get_path(m, "exit_status.code");
+    if (cJSON_IsNumber(code))
+        cJSON_AddNumberToObject(e, "code", code->valuedouble);
+    else
+        cJSON_AddNullToObject(e, "code");
+    cJSON_AddStringToObject(
+        e, "error",
+        mlpio_json_string(m, "exit_status.error",
+                          m ? "the metadata records no error" : "the metadata cannot be read"));
+    cJSON_AddStringToObject(e, "hint", mlpio_json_string(m, "exit_status.hint", ""));
+    return e;
+}
+
 /* Assemble the entry; takes the documents of s. */
 static cJSON *entry_of(struct run_scan *s, const char *status, const struct mlpio_verdict_report *v)
 {
@@ -490,6 +507,7 @@ static cJSON *entry_of(struct run_scan *s, const char *status, const struct mlpi
     add_string_or_null(e, "recorded_verdict",
                        cJSON_IsString(recorded) ? recorded->valuestring : NULL);
     cJSON_AddItemToObject(e, "issues", issues);
+    add_or_null(e, "error", strcmp(status, "failed") == 0 ? error_of(m) : NULL);
     cJSON_AddItemToObject(e, "problems", s->problems);
     add_or_null(e, "metadata", s->metadata);
     add_or_null(e, "summary", s->summary);
@@ -516,10 +534,13 @@ int mlpio_scan_run(const char *root, const char *rel, struct mlpio_scan_run *out
         snprintf(meta_rel, sizeof(meta_rel), "%s/%s", rel, meta_name);
         s.metadata = read_object(&s, meta_name, &missing);
     }
+    read_events(&s);
+    const char *status = status_of(&s, s.metadata ? meta_rel : rel);
     if (s.metadata) {
         check_identity(&s, meta_rel);
         check_version(&s, meta_rel);
-        v = judge(&s, meta_rel);
+        /* A failed run is listed with its error, not judged on what it never measured. */
+        v = strcmp(status, "failed") != 0 ? judge(&s, meta_rel) : NULL;
         const char *recorded = mlpio_json_string(s.metadata, "verdict.verdict", NULL);
         const char *now = v ? mlpio_verdict_name(mlpio_verdict_of(v)) : NULL;
         if (recorded && now && strcmp(recorded, now) != 0) {
@@ -530,8 +551,6 @@ int mlpio_scan_run(const char *root, const char *rel, struct mlpio_scan_run *out
         }
         mlpio_scan_preset(s.metadata, out->preset, sizeof(out->preset));
     }
-    read_events(&s);
-    const char *status = status_of(&s, s.metadata ? meta_rel : rel);
     s.summary = read_object(&s, "summary.json", &missing);
     if (missing && strcmp(status, "unfinished") != 0) {
         char where[PATH_MAX];

@@ -26,10 +26,11 @@ int mlpio_html_write_run(const char *run_dir, struct mlpio_error *err) MLPIO_WUR
 
 /* Write the combined page of a results tree to path, atomically, from the results document
  * of the scanner ({"mlpio_version", "generated", "results_dir", "counts", "runs",
- * "submissions", "problems"}): the counts, the runs grouped by verdict (INVALID, OPEN with
- * each issue's hint, CLOSED, then those not judged), the submissions, the problems, then one
- * card of figures per run with a small chart. Missing members are shown as absent, never
- * an error. 0, or -1 with err set. */
+ * "submissions", "problems"}): the counts (one card per verdict, failed and not judged, adding
+ * up to the runs), the charts across runs (failed runs left out), the runs grouped by verdict
+ * (INVALID, OPEN with each issue's hint, CLOSED), the failed runs with their error, those not
+ * judged, the submissions, the problems, then one card of figures per run with a small chart.
+ * Missing members are shown as absent, never an error. 0, or -1 with err set. */
 int mlpio_html_write_tree(const char *path, const cJSON *results,
                           struct mlpio_error *err) MLPIO_WUR;
 

@@ -1,6 +1,7 @@
 /* mlpio HTML report: the figures of a results tree. For each benchmark, model and command
- * with several runs, a chart of its figures across the runs; then one card per run with its
- * figures and one small chart (the full charts are in the run's own page).
+ * with several runs, a chart of its figures across the runs (training: its AU, always); then
+ * one card per run with its figures and one small chart (the full charts are in the run's own
+ * page). Failed runs are in no chart: their card shows their error.
  */
 #include "report/html_impl.h"
 
@@ -18,21 +19,46 @@
 struct group_buffers {
     double *x, *y;
     struct mlpio_svg_bar *bars;
-    char (*labels)[12];
+    char (*labels)[32];
 };
+
+/* Above this many bars a whole run id (YYYYMMDD_HHMMSS) no longer fits under its bar. */
+#define BARS_WHOLE_IDS 3
+
+/* A bar's label: the run id, only its time of day (HHMMSS) when many bars share the axis. */
+static void run_label(char *buf, size_t len, const cJSON *run, size_t bars)
+{
+    const char *id = html_tree_or_unknown(html_str(run, "run_id"));
+    const char *time = strchr(id, '_');
+    snprintf(buf, len, "%s", bars > BARS_WHOLE_IDS && time && time[1] ? time + 1 : id);
+}
+
+static const char *run_axis(size_t bars)
+{
+    return bars > BARS_WHOLE_IDS ? "run id (its time, HHMMSS)" : "run id";
+}
+
+/* How many runs of the group of run i are charted: those that did not fail. */
+static size_t group_size(const struct html_tree *t, int i)
+{
+    size_t n = 0;
+    for (int j = i; j < t->nruns; j++)
+        n += html_tree_same_group(t->run[j], t->run[i]) && !html_tree_failed(t->run[j]);
+    return n;
+}
 
 /* The figure key across the runs of the group of run i, if it varies: bars for a few runs, a
  * line for many. */
 static bool group_chart(FILE *out, const struct html_tree *t, int i, const char *key,
                         struct group_buffers *g)
 {
-    size_t n = 0;
+    size_t n = 0, total = group_size(t, i);
     double lo = INFINITY, hi = -INFINITY;
     for (int j = i; j < t->nruns; j++) {
-        if (!html_tree_same_group(t->run[j], t->run[i]))
+        if (!html_tree_same_group(t->run[j], t->run[i]) || html_tree_failed(t->run[j]))
             continue;
         double v = html_num(cJSON_GetObjectItemCaseSensitive(t->run[j], "figures"), key);
-        snprintf(g->labels[n], sizeof(g->labels[n]), "%zu", n + 1);
+        run_label(g->labels[n], sizeof(g->labels[n]), t->run[j], total);
         g->x[n] = (double)n + 1, g->y[n] = v;
         g->bars[n] = (struct mlpio_svg_bar){g->labels[n], v};
         n++;
@@ -48,7 +74,8 @@ static bool group_chart(FILE *out, const struct html_tree *t, int i, const char 
              html_tree_or_unknown(html_str(t->run[i], "command")),
              html_key_text(ylabel, sizeof(ylabel), key));
     struct mlpio_svg_chart c = {.title = title,
-                                .x_label = "run (in the order listed)",
+                                .x_label = n <= GROUP_BARS_MAX ? run_axis(total)
+                                                               : "run (in the order listed)",
                                 .y_label = ylabel,
                                 .x_integer = true};
     struct mlpio_svg_series s = {NULL, g->x, g->y, n};
@@ -61,8 +88,50 @@ static bool group_chart(FILE *out, const struct html_tree *t, int i, const char 
     return true;
 }
 
-/* For each benchmark/model/command with several runs, the first two figures that differ
- * between its runs. */
+/* Training: the AU of each run of the group of run i against the minimum the rules set,
+ * whether or not it varies (what a training run is judged on), when there are several. */
+static bool au_group_chart(FILE *out, const struct html_tree *t, int i, struct group_buffers *g)
+{
+    static const char key[] = "train_au_mean_percentage";
+    size_t n = 0, total = group_size(t, i);
+    double min = NAN;
+    for (int j = i; j < t->nruns && n < GROUP_BARS_MAX; j++) {
+        if (!html_tree_same_group(t->run[j], t->run[i]) || html_tree_failed(t->run[j]))
+            continue;
+        double v = html_num(cJSON_GetObjectItemCaseSensitive(t->run[j], "figures"), key);
+        if (!isfinite(v))
+            continue;
+        const cJSON *config = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(t->run[j], "metadata"), "config");
+        if (!isfinite(min))
+            min = html_num(cJSON_GetObjectItemCaseSensitive(config, "metric"), "au") * 100;
+        run_label(g->labels[n], sizeof(g->labels[n]), t->run[j], total);
+        g->bars[n] = (struct mlpio_svg_bar){g->labels[n], v};
+        n++;
+    }
+    if (n < 2) /* one run's AU is its card's chart, per epoch */
+        return false;
+    char title[200], label[64];
+    snprintf(title, sizeof(title), "%s %s %s: accelerator utilisation (AU)",
+             html_tree_or_unknown(html_str(t->run[i], "benchmark")),
+             html_tree_or_unknown(html_str(t->run[i], "model")),
+             html_tree_or_unknown(html_str(t->run[i], "command")));
+    snprintf(label, sizeof(label), "minimum %g %%", min);
+    struct mlpio_svg_chart c = {.title = title,
+                                .x_label = run_axis(total),
+                                .y_label = "AU (%)",
+                                .has_threshold = isfinite(min),
+                                .threshold = min,
+                                .threshold_label = label,
+                                .below_is_bad = true};
+    fputs("<figure>", out);
+    mlpio_svg_bar_chart(out, &c, g->bars, n);
+    fputs("</figure>\n", out);
+    return true;
+}
+
+/* For each benchmark/model/command, training's AU; with several runs, the first two figures
+ * that differ between its runs. Failed runs are left out: they measured nothing. */
 static void group_charts(FILE *out, const struct html_tree *t)
 {
     size_t n = (size_t)t->nruns;
@@ -75,11 +144,16 @@ static void group_charts(FILE *out, const struct html_tree *t)
             first = !html_tree_same_group(t->run[j], t->run[i]);
         if (!first)
             continue;
-        /* The figures to compare: those of the group's first run that has some. */
+        const char *bench = html_str(t->run[i], "benchmark");
+        bool training = bench && !strcmp(bench, "training");
+        if (training && charts < GROUP_CHARTS_MAX && au_group_chart(out, t, i, &g))
+            charts++;
+        /* The figures to compare: those of the group's first charted run that has some. */
         const cJSON *figures = NULL;
         for (int j = i; j < t->nruns && !figures; j++) {
             const cJSON *f = cJSON_GetObjectItemCaseSensitive(t->run[j], "figures");
-            if (html_tree_same_group(t->run[j], t->run[i]) && cJSON_GetArraySize(f) > 0)
+            if (html_tree_same_group(t->run[j], t->run[i]) && !html_tree_failed(t->run[j]) &&
+                cJSON_GetArraySize(f) > 0)
                 figures = f;
         }
         int drawn = 0;
@@ -88,6 +162,8 @@ static void group_charts(FILE *out, const struct html_tree *t)
         {
             if (drawn == 2 || charts == GROUP_CHARTS_MAX)
                 break;
+            if (training && !strcmp(f->string, "train_au_mean_percentage"))
+                continue; /* charted above */
             if (cJSON_IsNumber(f) && group_chart(out, t, i, f->string, &g))
                 drawn++, charts++;
         }
@@ -107,7 +183,17 @@ static void card(FILE *out, const struct html_tree *t, int i)
     html_tree_run_name(out, run);
     fputs("</div><div class=\"path\">", out);
     html_esc(out, html_str(run, "path"));
-    fputs("</div><dl class=\"figs\">", out);
+    fputs("</div>", out);
+    if (html_tree_failed(run)) {
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(run, "error");
+        fputs("<p class=\"note bad\">Failed: ", out);
+        html_esc(out, html_tree_or_unknown(html_str(error, "error")));
+        fputs(" No figures: the run measured nothing to chart.</p><a href=\"", out);
+        html_tree_run_href(out, t, run);
+        fputs("\">full report</a></div>\n", out);
+        return;
+    }
+    fputs("<dl class=\"figs\">", out);
     int n = 0;
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(run, "figures"))
@@ -117,7 +203,7 @@ static void card(FILE *out, const struct html_tree *t, int i)
         fputs("<div><dt>", out);
         html_key(out, f->string);
         fputs("</dt><dd>", out);
-        html_value(out, f);
+        html_figure(out, f->string, f);
         fputs("</dd></div>", out);
     }
     fputs("</dl>", out);
@@ -132,11 +218,16 @@ static void card(FILE *out, const struct html_tree *t, int i)
     fputs("\">full report</a></div>\n", out);
 }
 
-void html_tree_figures(FILE *out, const struct html_tree *t)
+void html_tree_charts(FILE *out, const struct html_tree *t)
 {
     fputs("<div class=\"charts\">", out);
     group_charts(out, t);
-    fputs("</div>\n<div class=\"cards\">\n", out);
+    fputs("</div>\n", out);
+}
+
+void html_tree_cards(FILE *out, const struct html_tree *t)
+{
+    fputs("<div class=\"cards\">\n", out);
     for (int i = 0; i < t->nruns; i++)
         card(out, t, i);
     fputs("</div>\n", out);

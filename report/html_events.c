@@ -206,9 +206,11 @@ int html_throughput_charts(FILE *out, const cJSON *events)
             group[k++] =
                 (struct mlpio_svg_series){set->s[j].phase, set->s[j].x, set->s[j].y, set->s[j].n};
         }
-        struct mlpio_svg_chart c = {.title = "Throughput over time, by phase",
-                                    .x_label = "time since start (s)",
-                                    .y_label = set->s[i].unit};
+        /* One chart per unit, each with its own title. */
+        char title[96];
+        snprintf(title, sizeof(title), "Throughput over time, by phase (%s)", set->s[i].unit);
+        struct mlpio_svg_chart c = {
+            .title = title, .x_label = "time since start (s)", .y_label = set->s[i].unit};
         fputs("<figure>", out);
         mlpio_svg_line_chart(out, &c, group, k);
         fputs("</figure>\n", out);

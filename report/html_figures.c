@@ -31,17 +31,30 @@ bool html_is_histogram(const cJSON *v)
     return cJSON_IsObject(v) && html_num(v, "count") > 0 && isfinite(html_num(v, "p50"));
 }
 
+/* A pass or fail of the workload's own (training's "AU ... success") says nothing of a run
+ * the rules found INVALID, or of one that failed: the verdict is what counts. */
+static bool judged_apart(const cJSON *m, const cJSON *s, const char *key)
+{
+    if (strcmp(key, "train_au_meet_expectation") != 0)
+        return false;
+    const char *status = html_str(m, "status");
+    const char *verdict = m ? html_str(cJSON_GetObjectItemCaseSensitive(m, "verdict"), "verdict")
+                            : html_str(s, "verdict");
+    return (status && !strcmp(status, "failed")) || !verdict || !strcmp(verdict, "INVALID");
+}
+
 /* Scalars of obj and, one level down, of its objects (not histograms, which are charted). */
-static void figure_list(FILE *out, const cJSON *obj, const char *prefix)
+static void figure_list(FILE *out, const cJSON *m, const cJSON *obj, const char *prefix)
 {
     const cJSON *v;
     cJSON_ArrayForEach(v, obj)
     {
-        if (!v->string || (!prefix && shown_elsewhere(v->string)))
+        if (!v->string ||
+            (!prefix && (shown_elsewhere(v->string) || judged_apart(m, obj, v->string))))
             continue;
         if (cJSON_IsObject(v)) {
             if (!prefix && !html_is_histogram(v) && !cJSON_IsObject(v->child))
-                figure_list(out, v, v->string);
+                figure_list(out, m, v, v->string);
             continue;
         }
         if (cJSON_IsArray(v) && cJSON_IsObject(v->child))
@@ -53,7 +66,7 @@ static void figure_list(FILE *out, const cJSON *obj, const char *prefix)
         }
         html_key(out, v->string);
         fputs("</dt><dd>", out);
-        html_value(out, v);
+        html_figure(out, v->string, v);
         fputs("</dd></div>", out);
     }
 }
@@ -218,7 +231,10 @@ static void spread_charts(FILE *out, const cJSON *s)
         for (size_t j = i; j < n; j++)
             if (!done[j] && !strcmp(units[j], units[i]))
                 group[k++] = rows[j], done[j] = true;
-        struct mlpio_svg_chart c = {.title = "Spread between ranks (slowest and fastest)",
+        /* The summary keeps the extremes over every (rank, checkpoint) sample, not per-rank
+         * means: both ends may be the same rank, in two checkpoints. */
+        struct mlpio_svg_chart c = {.title = "Spread between ranks: the slowest and the fastest "
+                                             "rank in any one checkpoint",
                                     .x_label = units[i]};
         fputs("<figure>", out);
         mlpio_svg_spread_chart(out, &c, group, k);
@@ -378,7 +394,7 @@ void html_run_figures(FILE *out, const cJSON *m, const cJSON *s, const cJSON *ev
 {
     if (s) {
         fputs("<dl class=\"figs\">", out);
-        figure_list(out, s, NULL);
+        figure_list(out, m, s, NULL);
         fputs("</dl>\n", out);
         if (html_str(s, "units")) {
             fputs("<p class=\"muted\">Units: ", out);

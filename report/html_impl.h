@@ -41,8 +41,13 @@ void html_tree_run_href(FILE *out, const struct html_tree *t, const cJSON *run);
 /* Same benchmark, model and command. */
 bool html_tree_same_group(const cJSON *a, const cJSON *b);
 
-/* html_cards.c: the figures section of a tree: charts across runs, a card per run. */
-void html_tree_figures(FILE *out, const struct html_tree *t);
+/* true when the run's status is "failed": no verdict, its figures left out of the charts. */
+bool html_tree_failed(const cJSON *run);
+
+/* html_cards.c: the figures of a tree: charts across runs (failed runs left out), and a card
+ * per run. */
+void html_tree_charts(FILE *out, const struct html_tree *t);
+void html_tree_cards(FILE *out, const struct html_tree *t);
 
 /* html_page.c: page frame and shared pieces. */
 void html_page_begin(FILE *out, const char *title);
@@ -59,6 +64,9 @@ int html_issue_count(const cJSON *issues, const char *level);
 /* A scalar JSON value as text (numbers through mlpio_svg_number, arrays of numbers as a
  * short list), escaped. */
 void html_value(FILE *out, const cJSON *v);
+/* A figure's value: as html_value, but a count of bytes (a key that names bytes) as a whole
+ * number. */
+void html_figure(FILE *out, const char *key, const cJSON *v);
 /* A key made readable: "save_checkpoint_io_mean_GB_per_second" -> "save checkpoint io mean
  * GB/s", into buf (returned); html_key writes it escaped. */
 char *html_key_text(char *buf, size_t len, const char *key);

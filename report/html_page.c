@@ -203,6 +203,15 @@ static void number(FILE *out, double v)
         fprintf(out, "%.4g", v);
 }
 
+void html_figure(FILE *out, const char *key, const cJSON *v)
+{
+    /* Bytes are whole: an average or a share of them is shown rounded. */
+    if (cJSON_IsNumber(v) && key && strstr(key, "bytes") && isfinite(v->valuedouble))
+        fprintf(out, "%.0f", v->valuedouble == 0 ? 0.0 : round(v->valuedouble));
+    else
+        html_value(out, v);
+}
+
 void html_value(FILE *out, const cJSON *v)
 {
     if (cJSON_IsNumber(v)) {

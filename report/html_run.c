@@ -82,12 +82,22 @@ static void verdict_section(FILE *out, const cJSON *m, const cJSON *s)
         verdict = html_str(s, "verdict");
     const cJSON *issues = cJSON_GetObjectItemCaseSensitive(v, "issues");
     int ninvalid = html_issue_count(issues, "invalid"), nopen = html_issue_count(issues, "open");
-    bool known = verdict && (!strcmp(verdict, "INVALID") || !strcmp(verdict, "OPEN") ||
-                             !strcmp(verdict, "CLOSED"));
+    const char *status = html_str(m, "status");
+    /* Whatever an older mlpio recorded, a failed run measured nothing the rules can judge. */
+    bool failed = status && !strcmp(status, "failed");
+    bool known =
+        !failed && verdict &&
+        (!strcmp(verdict, "INVALID") || !strcmp(verdict, "OPEN") || !strcmp(verdict, "CLOSED"));
     fputs("<section id=\"verdict\"><h2>Verdict</h2>\n", out);
     fprintf(out, "<div class=\"verdict v-%s\"><span class=\"big\">", known ? verdict : "none");
-    html_esc(out, known ? verdict : "not judged");
+    html_esc(out, known ? verdict : failed ? "none" : "not judged");
     fputs("</span> ", out);
+    if (failed) {
+        fputs("The run failed, so there is no verdict: the measurements it would be judged on "
+              "never happened (the error is below).</div>\n</section>\n",
+              out);
+        return;
+    }
     if (!known)
         fputs("mlpio judges the runs of measuring commands; this one has no verdict.", out);
     else if (!strcmp(verdict, "INVALID"))
@@ -167,7 +177,7 @@ static void pairs(FILE *out, const cJSON *obj)
         fputs("<div><dt>", out);
         html_esc(out, v->string);
         fputs("</dt><dd>", out);
-        html_value(out, v);
+        html_figure(out, v->string, v);
         fputs("</dd></div>", out);
     }
     fputs("</dl>\n", out);

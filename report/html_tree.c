@@ -21,11 +21,20 @@ const char *html_tree_verdict_of(const cJSON *run)
     return html_str(run, "verdict");
 }
 
+bool html_tree_failed(const cJSON *run)
+{
+    const char *status = html_str(run, "status");
+    return status && !strcmp(status, "failed");
+}
+
+/* v NULL: not judged (and not failed: those are listed apart). */
 static bool verdict_is(const cJSON *run, const char *v)
 {
     const char *have = html_tree_verdict_of(run);
     return v ? have && !strcmp(have, v)
-             : !have || (strcmp(have, "INVALID") && strcmp(have, "OPEN") && strcmp(have, "CLOSED"));
+             : !html_tree_failed(run) &&
+                   (!have ||
+                    (strcmp(have, "INVALID") && strcmp(have, "OPEN") && strcmp(have, "CLOSED")));
 }
 
 void html_tree_run_name(FILE *out, const cJSON *run)
@@ -206,7 +215,7 @@ static void figures_inline(FILE *out, const cJSON *figures, int max)
         fputs(n > 1 ? "; " : "", out);
         html_key(out, f->string);
         fputs(" ", out);
-        html_value(out, f);
+        html_figure(out, f->string, f);
     }
 }
 
@@ -242,6 +251,39 @@ static void runs_table(FILE *out, const struct html_tree *t, const char *verdict
             html_esc(out, html_str(t->run[i], "recorded_verdict")
                               ? html_str(t->run[i], "recorded_verdict")
                               : "none");
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</tbody></table></section>\n", out);
+}
+
+/* Failed runs, apart: they have no verdict and no figures to chart, only their error. */
+static void failed_section(FILE *out, const struct html_tree *t)
+{
+    int n = 0;
+    for (int i = 0; i < t->nruns; i++)
+        n += html_tree_failed(t->run[i]);
+    if (n == 0)
+        return;
+    section_begin(out, "failed", "Failed", n);
+    fputs("<p>These runs stopped on an error: they have no verdict, and their figures are "
+          "left out of the charts.</p><table><thead><tr><th>run</th><th>where</th>"
+          "<th>error</th><th>how to fix it</th></tr></thead><tbody>\n",
+          out);
+    for (int i = 0; i < t->nruns; i++) {
+        if (!html_tree_failed(t->run[i]))
+            continue;
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(t->run[i], "error");
+        fputs("<tr><td>", out);
+        html_tree_run_name(out, t->run[i]);
+        fputs("</td><td>", out);
+        run_links(out, t, i);
+        double code = html_num(error, "code");
+        fputs("</td><td>", out);
+        if (isfinite(code))
+            fprintf(out, "exit %.0f: ", code);
+        html_esc(out, html_tree_or_unknown(html_str(error, "error")));
+        fputs("</td><td class=\"fix\">", out);
+        html_esc(out, html_str(error, "hint"));
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody></table></section>\n", out);
@@ -346,10 +388,12 @@ static void counts(FILE *out, const struct html_tree *t)
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(t->doc, "counts");
     static const struct {
         const char *key, *label, *cls, *anchor;
-    } boxes[] = {{"runs", "runs", "", "figures"},
+    } boxes[] = {{"runs", "runs", "", "cards"},
                  {"invalid", "INVALID", "c-INVALID", "INVALID"},
                  {"open", "OPEN", "c-OPEN", "OPEN"},
                  {"closed", "CLOSED", "c-CLOSED", "CLOSED"},
+                 {"failed", "failed", "c-INVALID", "failed"},
+                 {"not_judged", "not judged", "", "unjudged"},
                  {"submissions", "submissions", "", "submissions"},
                  {"problems", "problems", "", "problems"}};
     fputs("<div class=\"counts\">", out);
@@ -393,6 +437,9 @@ void html_tree_page(FILE *out, const cJSON *doc)
     html_esc(out, html_str(doc, "mlpio_version") ? html_str(doc, "mlpio_version") : "");
     fputs("</p></header>\n", out);
     counts(out, &t);
+    fputs("<section id=\"figures\"><h2>Figures</h2>\n", out);
+    html_tree_charts(out, &t);
+    fputs("</section>\n", out);
     verdict_section(out, &t, "INVALID", "INVALID",
                     "These runs cannot be submitted in either division. Change what the "
                     "INVALID rows say first; the OPEN rows are what then stands between the "
@@ -401,13 +448,14 @@ void html_tree_page(FILE *out, const cJSON *doc)
                     "Valid in the OPEN division. The last column says what to change to reach "
                     "CLOSED.");
     runs_table(out, &t, "CLOSED", "CLOSED", "CLOSED", "These runs meet every CLOSED rule.");
+    failed_section(out, &t);
     runs_table(out, &t, NULL, "unjudged", "Not judged",
                "No verdict: runs of commands that are not judged (such as datagen), or whose "
                "files could not be read (see the problems).");
     submissions_section(out, &t);
     problems_section(out, &t);
-    fprintf(out, "<section id=\"figures\"><h2>Figures (%d runs)</h2>\n", t.nruns);
-    html_tree_figures(out, &t);
+    fprintf(out, "<section id=\"cards\"><h2>Each run (%d)</h2>\n", t.nruns);
+    html_tree_cards(out, &t);
     fputs("</section>\n", out);
     html_page_end(out);
     free(t.run);

@@ -144,7 +144,7 @@ check "$BROKEN/report.html" 1 "$order
 assert 'id=\"no-summary\"' in dom and '1 of' in dom and 'lines were skipped' in dom
 assert r['title'] != 'pwned' and '&lt;script&gt;document.title' in dom, r['title']"
 check "$WORK/tree.html" 3 "
-i = [dom.index(x) for x in ('id=\"INVALID\"', 'id=\"OPEN\"', 'id=\"CLOSED\"', 'id=\"figures\"')]
+i = [dom.index(x) for x in ('id=\"figures\"', 'id=\"INVALID\"', 'id=\"OPEN\"', 'id=\"CLOSED\"', 'id=\"cards\"')]
 assert i == sorted(i), i
 assert dom.count('class=\"card\"') == 5 and 'summary.json' in dom"
 

@@ -24,11 +24,15 @@ assert set(d) == {"mlpio_version", "generated", "results_dir", "counts", "runs",
                   "problems"}, sorted(d)
 assert d["results_dir"] == tree, d["results_dir"]
 assert d["generated"].endswith("Z") and d["generated"][10] == "T"
-assert set(d["counts"]) == {"runs", "closed", "open", "invalid", "problems", "submissions"}
+assert set(d["counts"]) == {"runs", "closed", "open", "invalid", "failed", "not_judged",
+                            "problems", "submissions"}
 assert d["counts"]["runs"] == len(d["runs"])
+c = d["counts"]
+assert c["closed"] + c["open"] + c["invalid"] + c["failed"] + c["not_judged"] == c["runs"], c
 assert d["counts"]["submissions"] == len(d["submissions"])
 keys = {"path", "benchmark", "model", "command", "run_id", "status", "verdict",
-        "recorded_verdict", "issues", "problems", "metadata", "summary", "events", "figures"}
+        "recorded_verdict", "issues", "problems", "metadata", "summary", "events", "figures",
+        "error"}
 verdicts = {"CLOSED", "OPEN", "INVALID", None}
 n_problems = len(d["problems"])
 for r in d["runs"]:
@@ -36,6 +40,9 @@ for r in d["runs"]:
     assert not r["path"].startswith("/") and os.path.isdir(os.path.join(tree, r["path"]))
     assert r["status"] in {"success", "failed", "running", "unfinished", "unreadable"}
     assert r["verdict"] in verdicts and r["recorded_verdict"] in verdicts
+    # A failed run is not judged, and says why it failed.
+    assert (r["error"] is not None) == (r["status"] == "failed"), r["path"]
+    assert r["status"] != "failed" or (r["verdict"] is None and r["error"]["error"]), r["path"]
     for i in r["issues"]:
         assert set(i) == {"level", "parameter", "expected", "actual", "message", "hint"}
     for p in r["problems"]:
@@ -73,7 +80,7 @@ PY
 
 # ---- a complete tree --------------------------------------------------------------------
 expect 0 1 reports reportgen --results-dir "$TREES/closed" --output-dir "$WORK/out"
-says "11 runs (10 CLOSED, 0 OPEN, 0 INVALID), 6 submission groups, 0 problems"
+says "11 runs (10 CLOSED, 0 OPEN, 0 INVALID, 0 failed, 1 not judged), 6 submission groups, 0 problems"
 says "wrote $WORK/out/results.json, results.csv and results.html"
 check_reports "$WORK/out" "$TREES/closed"
 python3 - "$WORK/out/results.json" <<'PY' || fail "closed tree: verdicts or figures wrong"
@@ -88,9 +95,19 @@ assert k["trials"] == 3 and k["tokens_per_second"] > 0, k
 dg = [r for r in d["runs"] if r["command"] == "datagen"][0]
 assert dg["verdict"] is None and dg["figures"]["datagen_files"] == 21, dg["figures"]
 PY
-# Again into the same directory: replaced whole, nothing left behind.
-expect 0 1 reports reportgen -rd "$TREES/scaled" -o "$WORK/out"
-check_reports "$WORK/out" "$TREES/scaled"
+# Again into the same directory: refused, the earlier reports kept as they were.
+OUT_BEFORE=$(snapshot "$WORK/out")
+expect 2 1 reports reportgen -rd "$TREES/scaled" -o "$WORK/out"
+says "already holds results.html: reportgen does not replace earlier reports"
+says "choose a new directory with --output-dir"
+[ "$(snapshot "$WORK/out")" = "$OUT_BEFORE" ] || fail "a refused reportgen changed earlier reports"
+check_reports "$WORK/out" "$TREES/closed"
+# Any one of the three files left from earlier is enough to refuse.
+mkdir "$WORK/out-csv" && touch "$WORK/out-csv/results.csv"
+expect 2 1 reports reportgen -rd "$TREES/scaled" -o "$WORK/out-csv"
+says "already holds results.csv"
+expect 0 1 reports reportgen -rd "$TREES/scaled" -o "$WORK/out-scaled"
+check_reports "$WORK/out-scaled" "$TREES/scaled"
 
 # ---- every fixture tree merged: malformed runs are reported, not fatal ----------------------
 mkdir "$WORK/all"

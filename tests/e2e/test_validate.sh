@@ -23,7 +23,7 @@ BEFORE=$(snapshot "$TREES")
 
 # ---- a complete CLOSED tree -------------------------------------------------------------
 expect 0 1 validate "$TREES/closed"
-says "11 runs (10 CLOSED, 0 OPEN, 0 INVALID, 1 not judged), 6 submission groups, 0 problems"
+says "11 runs (10 CLOSED, 0 OPEN, 0 INVALID, 0 failed, 1 not judged), 6 submission groups, 0 problems"
 says "CLOSED  training unet3d h100 (7 runs)"
 says "CLOSED  kvcache * options (3 runs)"
 says "result: valid (exit 0)"
@@ -89,9 +89,11 @@ python3 - "$OUT" <<'PY' || fail "merged tree: runs or problems missing"
 import json, sys
 d = json.load(open(sys.argv[1]))
 c = d["counts"]
-assert c["runs"] == 29 and c["problems"] == 15, c
+assert c["runs"] == 32 and c["problems"] == 15, c
+assert c["closed"] + c["open"] + c["invalid"] + c["failed"] + c["not_judged"] == c["runs"], c
 statuses = sorted(r["status"] for r in d["runs"])
 assert statuses.count("unreadable") == 2 and statuses.count("unfinished") == 1, statuses
+assert statuses.count("failed") == c["failed"] == 1, statuses
 PY
 [ "$(snapshot "$WORK/all")" = "$ALL_BEFORE" ] || fail "validate changed the tree it read"
 
@@ -140,7 +142,7 @@ expect 0 2 validate "$TREES/closed"
 # ---- real runs ----------------------------------------------------------------------------
 expect 0 1 checkpointing run "${CKPT_SMALL[@]}" -ncw 2 -ncr 2 -cf "$WORK/ckpt" -rd "$WORK/res"
 expect 3 1 validate "$WORK/res"
-says "1 runs (0 CLOSED, 1 OPEN, 0 INVALID, 0 not judged), 1 submission groups, 0 problems"
+says "1 runs (0 CLOSED, 1 OPEN, 0 INVALID, 0 failed, 0 not judged), 1 submission groups, 0 problems"
 expect 0 1 validate --open "$WORK/res"
 # The same run, cut before its end: the log loses "finish", the metadata still says running.
 RUN=$(last_run "$WORK/res")

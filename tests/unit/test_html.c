@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "report/html.h"
+#include "report/json_file.h"
 #include "report/svg.h"
 #include "support/files.h"
 
@@ -537,6 +538,113 @@ static void test_run_page_kvcache(void **state)
     free(html);
 }
 
+/* The page of a run of a fixture tree (tests/fixtures/trees), from its three files. */
+static char *render_fixture(const char *tree, const char *rel, const char *benchmark)
+{
+    char dir[PATH_MAX], path[PATH_MAX * 2], name[128];
+    struct mlpio_error err = {0};
+    fixture_path(dir, sizeof(dir), "trees", tree);
+    snprintf(name, sizeof(name), "%s_%s_metadata.json", benchmark, strrchr(rel, '/') + 1);
+    snprintf(path, sizeof(path), "%s/%s/%s", dir, rel, name);
+    cJSON *m = mlpio_json_read_file(path, &err);
+    snprintf(path, sizeof(path), "%s/%s/summary.json", dir, rel);
+    cJSON *s = mlpio_json_read_file(path, &err);
+    assert_non_null(m);
+    assert_non_null(s);
+    snprintf(path, sizeof(path), "%s/%s/events.jsonl", dir, rel);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    cJSON *events = cJSON_CreateArray();
+    char line[8192];
+    while (fgets(line, sizeof(line), f))
+        cJSON_AddItemToArray(events, parse(line));
+    fclose(f);
+    struct buf b;
+    assert_int_equal(mlpio_html_render_run(buf_open(&b), m, s, events, &err), 0);
+    buf_text(&b);
+    cJSON_Delete(m);
+    cJSON_Delete(s);
+    cJSON_Delete(events);
+    return b.text;
+}
+
+/* Every figure whose name says bytes is a whole number on the page. */
+static void assert_whole_bytes(const char *html)
+{
+    int seen = 0;
+    for (const char *dt = strstr(html, "<dt>"); dt; dt = strstr(dt + 1, "<dt>")) {
+        const char *end = strstr(dt, "</dt>"), *b = strstr(dt, "bytes");
+        if (!b || b > end)
+            continue;
+        const char *dd = strstr(end, "<dd>") + 4, *dd_end = strstr(dd, "</dd>");
+        seen++;
+        for (const char *p = dd; p < dd_end; p++)
+            if (*p == '.')
+                fail_msg("fractional bytes: %.*s", (int)(dd_end - dt), dt);
+    }
+    assert_true(seen > 0);
+}
+
+/* Pages of real runs: bytes are whole, the spread chart says what its ends are, and the
+ * workload's own AU "success" is not shown under an INVALID verdict. */
+static void test_fixture_pages(void **state)
+{
+    char *kv =
+        render_fixture("closed", "kvcache/llama3.1-70b-instruct/run/20261122_013211", "kvcache");
+    assert_non_null(strstr(kv, "working_set_bytes_per_rank</dt><dd>29755078</dd>"));
+    assert_whole_bytes(kv);
+    free(kv);
+    char *ckpt =
+        render_fixture("closed", "checkpointing/llama3-8b/run/20261122_012705", "checkpointing");
+    assert_whole_bytes(ckpt);
+    assert_non_null(strstr(ckpt, "<title>Spread between ranks: the slowest and the fastest rank in "
+                                 "any one checkpoint</title>"));
+    free(ckpt);
+    char *closed = render_fixture("closed", "training/unet3d/run/20261122_012652", "training");
+    assert_non_null(strstr(closed, "v-CLOSED"));
+    assert_non_null(strstr(closed, "train au meet expectation"));
+    free(closed);
+    char *invalid = render_fixture("scaled", "training/unet3d/run/20261122_011719", "training");
+    assert_non_null(strstr(invalid, "v-INVALID"));
+    assert_null(strstr(invalid, "train au meet expectation"));
+    assert_null(strstr(invalid, ">success<"));
+    free(invalid);
+}
+
+/* Each chart of a page has its own title: training's samples/s and its bytes read over time
+ * are two charts of throughput over time, one per unit, named by it. */
+static void test_chart_titles_distinct(void **state)
+{
+    cJSON *events = parse(train_events);
+    for (int i = 1; i <= 3; i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "{\"timestamp\":%d,\"name\":\"progress\",\"context\":{\"phase\":\"read\","
+                 "\"done\":%d,\"total\":4294967296,\"unit\":\"bytes\",\"elapsed\":%d}}",
+                 1000 + i, i << 30, i);
+        cJSON_AddItemToArray(events, parse(text));
+    }
+    char *text = cJSON_PrintUnformatted(events);
+    char *html = render_run(train_metadata, train_summary, text);
+    free(text);
+    cJSON_Delete(events);
+    assert_non_null(strstr(html, "<title>Throughput over time, by phase (samples/s)</title>"));
+    assert_non_null(strstr(html, "<title>Throughput over time, by phase (GB/s)</title>"));
+    int charts = 0;
+    for (const char *a = strstr(html, "<svg "); a; a = strstr(a + 1, "<svg ")) {
+        const char *t = strstr(a, "<title>") + 7;
+        size_t len = (size_t)(strstr(t, "</title>") - t);
+        charts++;
+        for (const char *b = strstr(a + 1, "<svg "); b; b = strstr(b + 1, "<svg ")) {
+            const char *u = strstr(b, "<title>") + 7;
+            if (strncmp(t, u, len) == 0 && u[len] == '<')
+                fail_msg("two charts titled %.*s", (int)len, t);
+        }
+    }
+    assert_true(charts >= 4);
+    free(html);
+}
+
 static void test_run_page_missing_summary(void **state)
 {
     char *html = render_run(ckpt_metadata, NULL, ckpt_events);
@@ -763,10 +871,11 @@ static void test_tree_page(void **state)
     char *html = render_tree(doc, NULL);
     assert_page(html);
     assert_charts_well_formed(html, 3);
-    /* Sections in order: INVALID, OPEN, CLOSED, not judged, submissions, problems, figures. */
-    static const char *const order[] = {"id=\"INVALID\"",  "id=\"OPEN\"",        "id=\"CLOSED\"",
-                                        "id=\"unjudged\"", "id=\"submissions\"", "id=\"problems\"",
-                                        "id=\"figures\""};
+    /* Sections in order: figures, INVALID, OPEN, CLOSED, not judged, submissions, problems,
+     * the card of each run. */
+    static const char *const order[] = {"id=\"figures\"",  "id=\"INVALID\"",  "id=\"OPEN\"",
+                                        "id=\"CLOSED\"",   "id=\"unjudged\"", "id=\"submissions\"",
+                                        "id=\"problems\"", "id=\"cards\""};
     for (size_t i = 1; i < sizeof(order) / sizeof(order[0]); i++)
         assert_true(at(html, order[i - 1]) < at(html, order[i]));
     /* Each run is first listed in the section of its verdict. */
@@ -846,6 +955,8 @@ int main(void)
         cmocka_unit_test(test_run_page_training),
         cmocka_unit_test(test_run_page_kvcache),
         cmocka_unit_test(test_run_page_missing_summary),
+        cmocka_unit_test(test_fixture_pages),
+        cmocka_unit_test(test_chart_titles_distinct),
         cmocka_unit_test(test_odd_documents),
         cmocka_unit_test(test_write_run),
         cmocka_unit_test(test_tree_page),

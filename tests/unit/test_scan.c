@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "app/reports.h"
+#include "app/params.h"
 #include "app/scan.h"
+#include "report/html.h"
 #include "report/json_file.h"
 #include "support/files.h"
 
@@ -129,6 +131,8 @@ static const struct tree_case tree_cases[] = {
      "recorded the verdict CLOSED, the rules now judge it OPEN"},
     {"unjudgeable", 1, 0, 0, 0, 1, 1, "checkpointing/llama3-8b/run/20260101_000011", "success",
      NULL, "OPEN", NULL, "checkpointing_20260101_000011_metadata.json", "\"world_size\""},
+    {"failed", 3, 0, 2, 0, 0, 1, "checkpointing/llama3-8b/run/20261207_110039", "failed", NULL,
+     NULL, NULL, NULL, NULL},
     {"moved-run", 1, 0, 1, 0, 1, 1, "checkpointing/llama3-70b/run/20260101_000012", "success",
      "OPEN", "OPEN", NULL, "checkpointing_20260101_000012_metadata.json",
      "the metadata says model \"llama3-8b\", the directory says \"llama3-70b\""},
@@ -510,6 +514,124 @@ static void test_generate(void **state)
     assert_false(path_exists(inside));
 }
 
+/* ---- failed runs ------------------------------------------------------------------------- */
+
+#define FAILED_RUN "checkpointing/llama3-8b/run/20261207_110039"
+
+/* The page of the tree at dir, as reportgen writes it. */
+static char *tree_html(const struct scratch *s, const cJSON *doc)
+{
+    char path[PATH_MAX];
+    struct mlpio_error err = {0};
+    path_join(path, s->dir, "tree.html");
+    if (mlpio_html_write_tree(path, doc, &err) != 0)
+        fail_msg("%s", err.message);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    char *text = malloc((size_t)st.st_size + 1);
+    FILE *f = fopen(path, "r");
+    assert_non_null(text);
+    assert_non_null(f);
+    assert_int_equal(fread(text, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+    text[st.st_size] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* The number on the tree page's card labelled label ("<b>N</b>label</a>"). */
+static int card_count(const char *html, const char *label)
+{
+    char tail[64];
+    snprintf(tail, sizeof(tail), "</b>%s</a>", label);
+    const char *end = strstr(html, tail), *b = end;
+    if (!end)
+        fail_msg("no card \"%s\"", label);
+    while (b > html && b[-1] != '>')
+        b--;
+    return atoi(b);
+}
+
+/* A failed run is listed apart with its error: no verdict (the rules would judge its config
+ * OPEN), in a count of its own that adds up with the others, and in no chart. */
+static void test_failed_run(void **state)
+{
+    char dir[PATH_MAX];
+    tree_path(dir, "failed");
+    cJSON *doc = scan(dir);
+    const cJSON *r = run_at(doc, FAILED_RUN);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "verdict")));
+    const cJSON *error = cJSON_GetObjectItem(r, "error");
+    assert_int_equal(mlpio_json_number(error, "code", -1), 4);
+    assert_non_null(strstr(str(error, "error"), "Is a directory (EISDIR)"));
+    assert_non_null(strstr(str(error, "hint"), "give the path of a file"));
+    assert_true(cJSON_IsNull(
+        cJSON_GetObjectItem(run_at(doc, "checkpointing/llama3-8b/run/20261207_110036"), "error")));
+    assert_int_equal(count(doc, "failed"), 1);
+    assert_int_equal(count(doc, "not_judged"), 0);
+    assert_int_equal(count(doc, "closed") + count(doc, "open") + count(doc, "invalid") +
+                         count(doc, "failed") + count(doc, "not_judged"),
+                     count(doc, "runs"));
+
+    char *html = tree_html(*state, doc);
+    /* The cards add up to the runs. */
+    assert_int_equal(card_count(html, "runs"), 3);
+    assert_int_equal(card_count(html, "INVALID") + card_count(html, "OPEN") +
+                         card_count(html, "CLOSED") + card_count(html, "failed") +
+                         card_count(html, "not judged"),
+                     3);
+    assert_int_equal(card_count(html, "failed"), 1);
+    /* Listed apart with its error, after the figures. */
+    const char *failed = strstr(html, "<section id=\"failed\">");
+    assert_non_null(failed);
+    assert_true(strstr(html, "<section id=\"figures\">") < failed);
+    const char *listed = strstr(failed, "20261207_110039");
+    assert_non_null(listed);
+    assert_true(listed < strstr(failed, "</section>"));
+    assert_non_null(strstr(failed, "exit 4: rank 1: open of"));
+    /* The two runs that completed are compared, by run id; the failed one is in no chart. */
+    const char *figures = strstr(html, "<section id=\"figures\">");
+    const char *charts_end = strstr(figures, "</section>");
+    const char *chart = strstr(figures, "<svg ");
+    assert_non_null(chart);
+    assert_true(chart < charts_end);
+    assert_non_null(strstr(chart, ">20261207_110036</text>"));
+    assert_non_null(strstr(chart, ">run id</text>"));
+    for (const char *p = strstr(html, "<svg "); p; p = strstr(p + 1, "<svg ")) {
+        const char *end = strstr(p, "</svg>");
+        const char *hit = strstr(p, "20261207_110039");
+        assert_true(!hit || hit > end);
+    }
+    /* Its card shows the error, not figures. */
+    assert_non_null(strstr(html, "Failed: rank 1: open of"));
+    free(html);
+    cJSON_Delete(doc);
+}
+
+/* The tree page charts the AU of training's runs against the rules' minimum, by run id. */
+static void test_tree_au_chart(void **state)
+{
+    char dir[PATH_MAX];
+    tree_path(dir, "closed");
+    cJSON *doc = scan(dir);
+    char *html = tree_html(*state, doc);
+    const char *chart =
+        strstr(html, "<title>training unet3d run: accelerator utilisation (AU)</title>");
+    assert_non_null(chart);
+    const char *end = strstr(chart, "</svg>");
+    assert_true(chart < strstr(html, "<section id=\"CLOSED\">"));
+    /* Six runs: each labelled with the time of its id, which fits under its bar. */
+    const char *id = strstr(chart, ">012637</text>");
+    assert_true(id && id < end);
+    const char *axis = strstr(chart, ">run id (its time, HHMMSS)</text>");
+    assert_true(axis && axis < end);
+    const char *cut = strstr(chart, "\xe2\x80\xa6</text>"); /* a label cut short */
+    assert_true(!cut || cut > end);
+    const char *min = strstr(chart, ">minimum 90 %</text>");
+    assert_true(min && min < end);
+    free(html);
+    cJSON_Delete(doc);
+}
+
 /* ---- results.csv ---------------------------------------------------------------------------- */
 
 static void test_csv(void **state)
@@ -558,5 +680,9 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_wrong_level);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_generate, setup, teardown);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_csv);
+    tests[n++] =
+        (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_failed_run, setup, teardown);
+    tests[n++] =
+        (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_tree_au_chart, setup, teardown);
     return _cmocka_run_group_tests("scan", tests, n, NULL, NULL);
 }
