@@ -310,7 +310,7 @@ static void record(struct ckpt *c, enum phase ph, int k, double duration, double
     if (k == 0 || hi.v > r->rank_max)
         r->rank_max = hi.v, r->rank_max_at = hi.rank;
     r->count = k + 1;
-    mlpio_log(ctx, MLPIO_LOG_NORMAL, "  %-5s %2d/%-2d %10.3f GiB in %8.3f s  %9.3f GB/s\n",
+    mlpio_log(ctx, MLPIO_LOG_NORMAL, "  %-5s %2d/%-2d %10.3f GB in %8.3f s  %9.3f GB/s\n",
               phase_name[ph], k + 1, ph == PHASE_WRITE ? c->ncw : c->ncr,
               (double)c->job_bytes / GIB, duration, gibps);
     cJSON *ev = cJSON_CreateObject();
@@ -463,7 +463,7 @@ static void what_if(const struct ckpt *c)
 {
     const struct mlpio_context *ctx = c->run->ctx;
     mlpio_log(ctx, MLPIO_LOG_QUIET,
-              "what-if: %d ranks would write %d and read %d checkpoints of %.3f GiB each in %s\n"
+              "what-if: %d ranks would write %d and read %d checkpoints of %.3f GB each in %s\n"
               "  backend %s%s, transfer %zu bytes, fsync %s, layout %s, cache %s\n"
               "  rank 0 files per checkpoint (global_epoch1_step<k>/):\n",
               ctx->size, c->ncw, c->ncr, (double)c->job_bytes / GIB, c->folder,
@@ -545,7 +545,7 @@ int mlpio_checkpointing_run(struct mlpio_run *run, struct mlpio_error *err)
         return 0;
     }
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
-              "checkpointing %s: %d ranks, %.3f GiB per checkpoint, %d writes, %d reads\n",
+              "checkpointing %s: %d ranks, %.3f GB per checkpoint, %d writes, %d reads\n",
               run->cli->model, run->ctx->size, (double)c.job_bytes / GIB, c.ncw, c.ncr);
     int rc = run_phase(&c, PHASE_WRITE, err);
     if (rc == 0)
