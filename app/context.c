@@ -3,7 +3,11 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 /* mlpio_context_agree_idle: poll without pause this long, then nap between polls, the nap
  * doubling up to a ceiling (which bounds how late a rank sees the others arrive). */
@@ -62,14 +66,40 @@ void mlpio_log_debug(const struct mlpio_context *ctx, const char *fmt, ...)
     fflush(ctx->err);
 }
 
+/* mpirun forwards a rank's stdout and stderr through two pipes (or a pseudo-terminal) that it
+ * reads in no set order: what was printed is flushed and, for a short while at most, waited
+ * for until the reader has taken it, so that a message on stderr cannot overtake it. */
+static void drain_output(FILE *out)
+{
+    if (!out)
+        return;
+    fflush(out);
+    int fd = fileno(out);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return;
+    if (isatty(fd)) {
+        tcdrain(fd);
+        return;
+    }
+    if (!S_ISFIFO(st.st_mode))
+        return;
+    const struct timespec nap = {0, 1000000};
+    for (int i = 0; i < 200; i++) {
+        int queued = 0;
+        if (ioctl(fd, FIONREAD, &queued) != 0 || queued == 0)
+            return;
+        nanosleep(&nap, NULL);
+    }
+}
+
 void mlpio_log_error(const struct mlpio_context *ctx, const struct mlpio_error *e)
 {
     if (ctx->rank != 0 || !ctx->err)
         return;
     /* Whatever went to stdout comes first, and the error reaches stderr in one write: under
      * a launcher that merges the streams of many ranks nothing lands inside it. */
-    if (ctx->out)
-        fflush(ctx->out);
+    drain_output(ctx->out);
     char text[sizeof(e->message) + sizeof(e->hint) + 32];
     int n = snprintf(text, sizeof(text), "mlpio: error: %s\n",
                      e->message[0] ? e->message : "unknown error");
