@@ -620,8 +620,8 @@ static void test_chart_titles_distinct(void **state)
         char text[256];
         snprintf(text, sizeof(text),
                  "{\"timestamp\":%d,\"name\":\"progress\",\"context\":{\"phase\":\"read\","
-                 "\"done\":%d,\"total\":4294967296,\"unit\":\"bytes\",\"elapsed\":%d}}",
-                 1000 + i, i << 30, i);
+                 "\"done\":%lld,\"total\":4294967296,\"unit\":\"bytes\",\"elapsed\":%d}}",
+                 1000 + i, (long long)i << 30, i);
         cJSON_AddItemToArray(events, parse(text));
     }
     char *text = cJSON_PrintUnformatted(events);
