@@ -2,6 +2,7 @@
 #include "io/error.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,4 +162,14 @@ const char *mlpio_errcat_name(enum mlpio_errcat cat)
         return "internal";
     }
     return "unknown";
+}
+
+int mlpio_error_short_read(struct mlpio_error *err, const char *path, uint64_t got, size_t len,
+                           uint64_t off)
+{
+    mlpio_error_set(err, MLPIO_ERR_IO,
+                    "%s is shorter than expected: read %" PRIu64 " of %zu bytes at offset %" PRIu64,
+                    path, got, len, off);
+    return mlpio_error_hint(err, "the file is smaller than the data set or checkpoint says; it "
+                                 "was truncated or written with other parameters: write it again");
 }

@@ -9,6 +9,7 @@
 #define MLPIO_ERROR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum mlpio_errcat {
     MLPIO_ERR_NONE = 0,
@@ -72,6 +73,11 @@ int mlpio_error_prefix(struct mlpio_error *err, const char *fmt, ...) MLPIO_PRIN
 
 /* Symbolic name of an errno value ("ENOSPC"), or "E?" if unknown. */
 const char *mlpio_errno_name(int errnum);
+
+/* A read that found the file shorter than expected: got of len bytes at off of path.
+ * Returns -1 (MLPIO_ERR_IO, with the hint to write the file again). */
+int mlpio_error_short_read(struct mlpio_error *err, const char *path, uint64_t got, size_t len,
+                           uint64_t off);
 
 /* Short lower-case name of a category ("io", "config"). */
 const char *mlpio_errcat_name(enum mlpio_errcat cat);

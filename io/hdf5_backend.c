@@ -360,16 +360,6 @@ static int beyond_offsets(struct mlpio_error *err, const char *op, size_t len, u
                            op, len, off, path);
 }
 
-static int short_read(struct mlpio_error *err, const char *path, uint64_t got, size_t len,
-                      uint64_t off)
-{
-    mlpio_error_set(err, MLPIO_ERR_IO,
-                    "%s is shorter than expected: read %" PRIu64 " of %zu bytes at offset %" PRIu64,
-                    path, got, len, off);
-    return mlpio_error_hint(err, "the file is smaller than the data set or checkpoint says; it "
-                                 "was truncated or written with other parameters: write it again");
-}
-
 static int write_at_locked(struct mlpio_io_file *f, const void *buf, size_t len, uint64_t off,
                            struct mlpio_error *err)
 {
@@ -425,7 +415,8 @@ static int read_at_locked(struct mlpio_io_file *f, void *buf, size_t len, uint64
         if (beyond)
             return beyond_offsets(err, "read", len, off, f->path);
         if (past)
-            return short_read(err, f->path, off >= hf->extent ? 0 : hf->extent - off, len, off);
+            return mlpio_error_short_read(err, f->path, off >= hf->extent ? 0 : hf->extent - off,
+                                          len, off);
         if (len == 0)
             return 0;
         return data_xfer(hf, buf, len, off, false, false, err);
@@ -436,7 +427,8 @@ static int read_at_locked(struct mlpio_io_file *f, void *buf, size_t len, uint64
     if (beyond)
         return beyond_offsets(err, "collective read", len, off, f->path);
     if (past)
-        return short_read(err, f->path, off >= hf->extent ? 0 : hf->extent - off, len, off);
+        return mlpio_error_short_read(err, f->path, off >= hf->extent ? 0 : hf->extent - off, len,
+                                      off);
     return rc;
 }
 

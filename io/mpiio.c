@@ -164,16 +164,6 @@ static int mpiio_open(const char *path, enum mlpio_io_mode mode,
     return 0;
 }
 
-static int short_read(struct mlpio_error *err, const char *path, size_t got, size_t len,
-                      uint64_t off)
-{
-    mlpio_error_set(err, MLPIO_ERR_IO,
-                    "%s is shorter than expected: read %zu of %zu bytes at offset %" PRIu64, path,
-                    got, len, off);
-    return mlpio_error_hint(err, "the file is smaller than the data set or checkpoint says; it "
-                                 "was truncated or written with other parameters: write it again");
-}
-
 static int beyond_offsets(struct mlpio_error *err, const char *op, size_t len, uint64_t off,
                           const char *dir, const char *path)
 {
@@ -227,7 +217,7 @@ static int collective_xfer(struct mpiio_file *mf, void *buf, size_t len, uint64_
     if (got >= count)
         return 0;
     if (!writing)
-        return short_read(err, path, (size_t)got, len, off);
+        return mlpio_error_short_read(err, path, (size_t)got, len, off);
     /* A collective cannot be retried by one rank alone. */
     mlpio_error_set(err, MLPIO_ERR_IO,
                     "%s of %zu bytes at offset %" PRIu64 " to %s stored only %d bytes", op, len,
@@ -264,7 +254,7 @@ static int xfer(struct mlpio_io_file *f, void *buf, size_t len, uint64_t off, bo
             got = 0;
         if (got <= 0) {
             if (!writing)
-                return short_read(err, f->path, done, len, off);
+                return mlpio_error_short_read(err, f->path, done, len, off);
             mlpio_error_set(err, MLPIO_ERR_IO,
                             "write of %zu bytes at offset %" PRIu64 " to %s stored nothing", left,
                             pos, f->path);

@@ -41,16 +41,6 @@ static int io_errno(struct mlpio_error *err, int e, const char *op, size_t len, 
     return mlpio_fsutil_hint(err, e, path, reading);
 }
 
-static int short_read(struct mlpio_error *err, const char *path, size_t got, size_t len,
-                      uint64_t off)
-{
-    mlpio_error_set(err, MLPIO_ERR_IO,
-                    "%s is shorter than expected: read %zu of %zu bytes at offset %" PRIu64, path,
-                    got, len, off);
-    return mlpio_error_hint(err, "the file is smaller than the data set or checkpoint says; it "
-                                 "was truncated or written with other parameters: write it again");
-}
-
 /* pwrite len bytes of buf at off on fd. With stop_unaligned, return early (0) as soon as a short
  * transfer leaves the position unaligned, which O_DIRECT cannot continue from; *done says how
  * far it got. */
@@ -152,7 +142,7 @@ static int read_direct(struct posix_file *pf, char *buf, size_t len, uint64_t of
                 return -1;
             done += part;
             if (eof)
-                return short_read(err, path, done, len, off);
+                return mlpio_error_short_read(err, path, done, len, off);
             continue;
         }
         /* Unaligned remainder: read the whole aligned block holding pos and copy out. */
@@ -167,7 +157,7 @@ static int read_direct(struct posix_file *pf, char *buf, size_t len, uint64_t of
         if (pread_loop(pf->fd, pf->bounce, MLPIO_IO_ALIGN, block, true, path, &got, &eof, err) != 0)
             return -1;
         if (got <= skip)
-            return short_read(err, path, done, len, off);
+            return mlpio_error_short_read(err, path, done, len, off);
         size_t n = got - skip < left ? got - skip : left;
         memcpy(buf + done, (char *)pf->bounce + skip, n);
         done += n; /* a block cut short by the end of file fails on the next turn */
@@ -205,7 +195,7 @@ static int posix_read_at(struct mlpio_io_file *f, void *buf, size_t len, uint64_
     bool eof = false;
     if (pread_loop(pf->fd, buf, len, off, false, f->path, &done, &eof, err) != 0)
         return -1;
-    return eof ? short_read(err, f->path, done, len, off) : 0;
+    return eof ? mlpio_error_short_read(err, f->path, done, len, off) : 0;
 }
 
 static int posix_sync(struct mlpio_io_file *f, struct mlpio_error *err)
