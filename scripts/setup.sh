@@ -9,6 +9,7 @@ packages=(
     libhdf5-openmpi-dev hdf5-tools
     libcjson-dev libsodium-dev libcmocka-dev
     fio python3-numpy python3-h5py
+    bsdutils # script(1): tests/e2e/test_progress.sh runs mlpio on a pseudo-terminal
     chromium # tests/e2e/test_html.sh renders the HTML reports in it
 )
 

@@ -2,7 +2,9 @@
 # Progress: on a terminal rank 0 redraws one line in place; piped, stdout carries no progress
 # line; progress events reach the event log either way.
 source "$(dirname "$0")/lib.sh"
-command -v script >/dev/null || { echo "note: no script(1) to make a terminal; skipped"; exit 0; }
+# script(1) comes with bsdutils, which scripts/setup.sh installs; without it the test is
+# reported as skipped (exit 77), never as passed.
+command -v script >/dev/null || { echo "script(1) is missing: install bsdutils (scripts/setup.sh)" >&2; exit 77; }
 ckpt=(checkpointing run "${CKPT_SMALL[@]}" -ncw 3 -ncr 3 -cf "$WORK/ck")
 
 # A pseudo-terminal (script -c runs the command with its stdout on a pty).
