@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* mlpio_context_agree_idle: poll without pause this long, then nap between polls, the nap
+/* mlpio_context_wait_idle: poll without pause this long, then nap between polls, the nap
  * doubling up to a ceiling (which bounds how late a rank sees the others arrive). */
 #define IDLE_SPIN_SECONDS 100e-6
 #define IDLE_NAP_MIN_NS 20000
@@ -130,24 +130,32 @@ int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_er
     return -1;
 }
 
-int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlpio_error *err)
+int mlpio_context_wait_idle(MPI_Request *req, struct mlpio_error *err)
 {
-    if (ctx->size == 1)
-        return mlpio_context_agree(ctx, rc, err);
-    int failed = rc != 0, any = 0, done = 0;
-    MPI_Request req;
-    if (MPI_Iallreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx->comm, &req) != MPI_SUCCESS)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Iallreduce failed while agreeing");
+    int done = 0;
     double t0 = MPI_Wtime();
     long nap = IDLE_NAP_MIN_NS;
     while (!done) {
-        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Test failed while agreeing");
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Test failed while waiting");
         if (!done && MPI_Wtime() - t0 > IDLE_SPIN_SECONDS) {
             nanosleep(&(struct timespec){0, nap}, NULL);
             nap = nap * 2 < IDLE_NAP_MAX_NS ? nap * 2 : IDLE_NAP_MAX_NS;
         }
     }
+    return 0;
+}
+
+int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlpio_error *err)
+{
+    if (ctx->size == 1)
+        return mlpio_context_agree(ctx, rc, err);
+    int failed = rc != 0, any = 0;
+    MPI_Request req;
+    if (MPI_Iallreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx->comm, &req) != MPI_SUCCESS)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Iallreduce failed while agreeing");
+    if (mlpio_context_wait_idle(&req, err) < 0)
+        return -1;
     /* Only a failure costs the full agreement, which shares the failing rank's error. */
     return any ? mlpio_context_agree(ctx, rc, err) : 0;
 }

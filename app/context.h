@@ -56,4 +56,8 @@ int mlpio_context_agree(const struct mlpio_context *ctx, int rc, struct mlpio_er
  * waits on other ranks' I/O, not for timing barriers that must release ranks together. */
 int mlpio_context_agree_idle(const struct mlpio_context *ctx, int rc, struct mlpio_error *err);
 
+/* Complete a non-blocking MPI request the same way: polled for 100 us, then between naps of
+ * at most 200 us. Returns 0, or -1 with err when MPI_Test fails. */
+int mlpio_context_wait_idle(MPI_Request *req, struct mlpio_error *err);
+
 #endif

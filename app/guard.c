@@ -209,20 +209,6 @@ void mlpio_guard_closed(struct mlpio_guard *g)
     pthread_mutex_unlock(&g->lock);
 }
 
-bool mlpio_guard_await(struct mlpio_guard *g, double seconds)
-{
-    if (!g)
-        return false;
-    struct timespec deadline;
-    deadline_after(&deadline, seconds);
-    pthread_mutex_lock(&g->lock);
-    while (!g->fired && pthread_cond_timedwait(&g->changed, &g->lock, &deadline) != ETIMEDOUT)
-        ;
-    bool fired = g->fired;
-    pthread_mutex_unlock(&g->lock);
-    return fired;
-}
-
 void mlpio_guard_stop(struct mlpio_guard **gp)
 {
     if (!gp || !*gp)

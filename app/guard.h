@@ -48,9 +48,6 @@ bool mlpio_guard_fired(const struct mlpio_guard *g);
 /* The main thread has written the record (under the lock): the guard has nothing to do. */
 void mlpio_guard_closed(struct mlpio_guard *g);
 
-/* Wait up to seconds for the guard to have written the record; true if it has. */
-bool mlpio_guard_await(struct mlpio_guard *g, double seconds);
-
 /* Stop the thread (waiting for a record being written) and free; accepts NULL and *g NULL. */
 void mlpio_guard_stop(struct mlpio_guard **g);
 

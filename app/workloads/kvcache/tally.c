@@ -2,9 +2,8 @@
 #include "app/workloads/kvcache/tally.h"
 
 #include <string.h>
-#include <time.h>
 
-#define NAP_NS 1000000L /* between tests once this rank is done: 1 ms, no busy core */
+#include "app/context.h"
 
 void mlpio_kv_tally_init(struct mlpio_kv_tally *t, MPI_Comm comm, double every)
 {
@@ -61,12 +60,13 @@ int mlpio_kv_tally_tick(struct mlpio_kv_tally *t, uint64_t completed, uint64_t i
 int mlpio_kv_tally_finish(struct mlpio_kv_tally *t, uint64_t completed, struct mlpio_error *err)
 {
     for (;;) {
-        int flag = 0;
-        while (t->pending) {
-            if (test(t, &flag, err) < 0)
+        if (t->pending) {
+            if (mlpio_context_wait_idle(&t->req, err) < 0) {
+                mlpio_error_prefix(err, "the job's request counts");
                 return -1;
-            if (!flag)
-                nanosleep(&(struct timespec){0, NAP_NS}, NULL);
+            }
+            t->pending = false;
+            t->have = true;
         }
         /* Every rank sees the same sums: all stop after the same reduction. */
         if (t->have && t->sum[MLPIO_KV_TALLY_DONE] == (uint64_t)t->size)
