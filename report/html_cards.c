@@ -38,12 +38,18 @@ static const char *run_axis(size_t bars)
     return bars > BARS_WHOLE_IDS ? "run id (its time, HHMMSS)" : "run id";
 }
 
-/* How many runs of the group of run i are charted: those that did not fail. */
+/* Whether run j is charted with the group of run i: same group, and it did not fail. */
+static bool charted_with(const struct html_tree *t, int j, int i)
+{
+    return html_tree_same_group(t->run[j], t->run[i]) && !html_tree_failed(t->run[j]);
+}
+
+/* How many runs of the group of run i are charted. */
 static size_t group_size(const struct html_tree *t, int i)
 {
     size_t n = 0;
     for (int j = i; j < t->nruns; j++)
-        n += html_tree_same_group(t->run[j], t->run[i]) && !html_tree_failed(t->run[j]);
+        n += charted_with(t, j, i);
     return n;
 }
 
@@ -55,7 +61,7 @@ static bool group_chart(FILE *out, const struct html_tree *t, int i, const char 
     size_t n = 0, total = group_size(t, i);
     double lo = INFINITY, hi = -INFINITY;
     for (int j = i; j < t->nruns; j++) {
-        if (!html_tree_same_group(t->run[j], t->run[i]) || html_tree_failed(t->run[j]))
+        if (!charted_with(t, j, i))
             continue;
         double v = html_num(cJSON_GetObjectItemCaseSensitive(t->run[j], "figures"), key);
         run_label(g->labels[n], sizeof(g->labels[n]), t->run[j], total);
@@ -96,7 +102,7 @@ static bool au_group_chart(FILE *out, const struct html_tree *t, int i, struct g
     size_t n = 0, total = group_size(t, i);
     double min = NAN;
     for (int j = i; j < t->nruns && n < GROUP_BARS_MAX; j++) {
-        if (!html_tree_same_group(t->run[j], t->run[i]) || html_tree_failed(t->run[j]))
+        if (!charted_with(t, j, i))
             continue;
         double v = html_num(cJSON_GetObjectItemCaseSensitive(t->run[j], "figures"), key);
         if (!isfinite(v))
@@ -152,8 +158,7 @@ static void group_charts(FILE *out, const struct html_tree *t)
         const cJSON *figures = NULL;
         for (int j = i; j < t->nruns && !figures; j++) {
             const cJSON *f = cJSON_GetObjectItemCaseSensitive(t->run[j], "figures");
-            if (html_tree_same_group(t->run[j], t->run[i]) && !html_tree_failed(t->run[j]) &&
-                cJSON_GetArraySize(f) > 0)
+            if (charted_with(t, j, i) && cJSON_GetArraySize(f) > 0)
                 figures = f;
         }
         int drawn = 0;
