@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/cli.h"
 #include "app/params.h"
 #include "report/json_file.h"
 

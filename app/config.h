@@ -8,10 +8,11 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#include "app/cli.h"
 #include "app/context.h"
 #include "app/workload.h"
 #include "io/error.h"
+
+struct mlpio_cli;
 
 /* The largest --config-file read: a configuration is a few KiB; this refuses by mistake
  * a data file given in its place before it is read into memory. */

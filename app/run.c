@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/cli.h"
 #include "app/config.h"
 #include "app/rundir.h"
 #include "io/path.h"
@@ -18,7 +19,7 @@
 
 double mlpio_run_scale(const struct mlpio_run *run)
 {
-    return run->cli->scale;
+    return run->opts->scale;
 }
 
 char *mlpio_path_absolute(const char *path)
@@ -36,20 +37,20 @@ char *mlpio_path_absolute(const char *path)
 
 void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context)
 {
-    if (run->ctx->rank != 0 || !run->events) {
+    if (run->ctx->rank != 0 || !run->rec.events) {
         cJSON_Delete(context);
         return;
     }
     struct mlpio_error err = {0};
-    mlpio_guard_lock(run->guard);
+    mlpio_guard_lock(run->rec.guard);
     /* Once the guard has written "finish", nothing may follow it. */
-    if (!mlpio_guard_fired(run->guard) &&
-        mlpio_eventlog_append(run->events, name, context, &err) < 0) {
+    if (!mlpio_guard_fired(run->rec.guard) &&
+        mlpio_eventlog_append(run->rec.events, name, context, &err) < 0) {
         fprintf(run->ctx->err, "mlpio: warning: event log: %s (later events are skipped)\n",
                 err.message);
-        mlpio_eventlog_close(&run->events);
+        mlpio_eventlog_close(&run->rec.events);
     }
-    mlpio_guard_unlock(run->guard);
+    mlpio_guard_unlock(run->rec.guard);
     cJSON_Delete(context);
 }
 
@@ -60,7 +61,7 @@ int mlpio_run_configview(struct mlpio_run *run, struct mlpio_error *err)
     cJSON *view = cJSON_CreateObject();
     cJSON_AddItemToObject(view, "config", cJSON_Duplicate(run->config, 1));
     cJSON_AddItemToObject(view, "overrides",
-                          cJSON_Duplicate(cJSON_GetObjectItem(run->doc, "overrides"), 1));
+                          cJSON_Duplicate(cJSON_GetObjectItem(run->rec.doc, "overrides"), 1));
     char *text = cJSON_Print(view);
     cJSON_Delete(view);
     if (!text)
@@ -99,9 +100,8 @@ static cJSON *build_info(void)
 }
 
 /* Rank 0: the run description the rules judge and the metadata file stores. */
-static cJSON *build_doc(struct mlpio_run *run, cJSON *overrides)
+static cJSON *build_doc(struct mlpio_run *run, const struct mlpio_cli *cli, cJSON *overrides)
 {
-    const struct mlpio_cli *cli = run->cli;
     cJSON *doc = cJSON_CreateObject();
     if (!doc)
         return NULL;
@@ -119,8 +119,8 @@ static cJSON *build_doc(struct mlpio_run *run, cJSON *overrides)
     cJSON_AddItemToObject(doc, "options", options);
     cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(run->config, 1));
     cJSON_AddItemToObject(doc, "overrides", overrides);
-    cJSON_AddItemToObject(doc, "cluster", mlpio_cluster_to_json(run->cluster));
-    run->facts = cJSON_AddObjectToObject(doc, "facts");
+    cJSON_AddItemToObject(doc, "cluster", mlpio_cluster_to_json(run->rec.cluster));
+    run->rec.facts = cJSON_AddObjectToObject(doc, "facts");
     cJSON_AddItemToObject(doc, "build", build_info());
     return doc;
 }
@@ -143,12 +143,12 @@ static struct mlpio_verdict_report *judge(struct mlpio_run *run, struct mlpio_er
         mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "benchmark", "a benchmark with rules",
                           run->workload->name, "", "no rules are defined for %s",
                           run->workload->name);
-    } else if (check(run->doc, v, err) < 0) {
+    } else if (check(run->rec.doc, v, err) < 0) {
         mlpio_verdict_destroy(&v);
         return NULL;
     }
-    cJSON_DeleteItemFromObject(run->doc, "verdict");
-    cJSON_AddItemToObject(run->doc, "verdict", mlpio_verdict_to_json(v));
+    cJSON_DeleteItemFromObject(run->rec.doc, "verdict");
+    cJSON_AddItemToObject(run->rec.doc, "verdict", mlpio_verdict_to_json(v));
     return v;
 }
 
@@ -180,12 +180,12 @@ static int admit(const struct mlpio_run *run, const struct mlpio_verdict_report 
                  struct mlpio_error *err)
 {
     enum mlpio_verdict verdict = mlpio_verdict_of(v);
-    if (run->cli->division == MLPIO_DIVISION_CLOSED && verdict != MLPIO_VERDICT_CLOSED) {
+    if (run->opts->closed && verdict != MLPIO_VERDICT_CLOSED) {
         mlpio_error_set(err, MLPIO_ERR_RULES, "--closed was given but this run would be %s",
                         mlpio_verdict_name(verdict));
         return mlpio_error_hint(err, "fix the issues listed above, or run with --open");
     }
-    if (verdict == MLPIO_VERDICT_INVALID && !run->cli->allow_invalid) {
+    if (verdict == MLPIO_VERDICT_INVALID && !run->opts->allow_invalid) {
         mlpio_error_set(err, MLPIO_ERR_RULES, "this run would be INVALID");
         return mlpio_error_hint(err, "fix the issues listed above, or pass "
                                      "--allow-invalid-params to run anyway");
@@ -196,8 +196,8 @@ static int admit(const struct mlpio_run *run, const struct mlpio_verdict_report 
 static char *metadata_path(const struct mlpio_run *run)
 {
     char name[128];
-    snprintf(name, sizeof(name), "%s_%s_metadata.json", run->workload->name, run->run_id);
-    return mlpio_path_join(run->run_dir, name);
+    snprintf(name, sizeof(name), "%s_%s_metadata.json", run->workload->name, run->rec.run_id);
+    return mlpio_path_join(run->rec.run_dir, name);
 }
 
 static int write_metadata(const struct mlpio_run *run, struct mlpio_error *err)
@@ -205,25 +205,25 @@ static int write_metadata(const struct mlpio_run *run, struct mlpio_error *err)
     char *path = metadata_path(run);
     if (!path)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    int rc = mlpio_json_write_atomic(path, run->doc, err);
+    int rc = mlpio_json_write_atomic(path, run->rec.doc, err);
     free(path);
     return rc;
 }
 
 static int draw_salt(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const struct mlpio_cli *cli = run->cli;
+    const struct mlpio_run_options *opts = run->opts;
     int rc = 0;
-    if (cli->has_seed)
-        mlpio_data_salt_from_seed(cli->seed + (uint64_t)run->loop, &run->salt);
+    if (opts->has_seed)
+        mlpio_data_salt_from_seed(opts->seed + (uint64_t)run->loop, &run->io.salt);
     else if (run->ctx->rank == 0)
-        rc = mlpio_data_salt_random(&run->salt, err);
+        rc = mlpio_data_salt_random(&run->io.salt, err);
     if (mlpio_context_agree(run->ctx, rc, err) < 0)
         return -1;
-    if (!cli->has_seed &&
-        mlpio_bcast_bytes(run->ctx, run->salt.bytes, sizeof(run->salt.bytes), err) < 0)
+    if (!opts->has_seed &&
+        mlpio_bcast_bytes(run->ctx, run->io.salt.bytes, sizeof(run->io.salt.bytes), err) < 0)
         return -1;
-    mlpio_data_rank_key(&run->salt, (uint64_t)run->ctx->rank, &run->key);
+    mlpio_data_rank_key(&run->io.salt, (uint64_t)run->ctx->rank, &run->io.key);
     return 0;
 }
 
@@ -232,11 +232,11 @@ static void start_guard(struct mlpio_run *run)
 {
     struct mlpio_error err = {0};
     char *meta = metadata_path(run);
-    char *summary = mlpio_path_join(run->run_dir, "summary.json");
+    char *summary = mlpio_path_join(run->rec.run_dir, "summary.json");
     if (meta && summary)
-        run->guard =
-            mlpio_guard_start(meta, summary, run->doc, &run->events, MLPIO_GUARD_GRACE, &err);
-    if (!run->guard)
+        run->rec.guard = mlpio_guard_start(meta, summary, run->rec.doc, &run->rec.events,
+                                           MLPIO_GUARD_GRACE, &err);
+    if (!run->rec.guard)
         fprintf(run->ctx->err, "mlpio: warning: %s\n",
                 err.message[0] ? err.message : "out of memory starting the interruption guard");
     free(meta);
@@ -246,25 +246,25 @@ static void start_guard(struct mlpio_run *run)
 /* Rank 0: run directory, metadata marked "running", the first events. */
 static int open_run(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const struct mlpio_cli *cli = run->cli;
-    char *results = mlpio_path_absolute(cli->results_dir);
+    const struct mlpio_run_options *opts = run->opts;
+    char *results = mlpio_path_absolute(opts->results_dir);
     if (!results)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot resolve %s", cli->results_dir);
-    run->run_dir = mlpio_rundir_create(results, run->workload->name, cli->model, run->command->name,
-                                       time(NULL), run->run_id, err);
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot resolve %s", opts->results_dir);
+    run->rec.run_dir = mlpio_rundir_create(results, run->workload->name, opts->model,
+                                           run->command->name, time(NULL), run->rec.run_id, err);
     free(results);
-    if (!run->run_dir)
+    if (!run->rec.run_dir)
         return -1;
     char hex[65];
-    mlpio_data_salt_to_hex(&run->salt, hex);
-    cJSON *doc = run->doc;
+    mlpio_data_salt_to_hex(&run->io.salt, hex);
+    cJSON *doc = run->rec.doc;
     cJSON_DeleteItemFromObject(doc, "run_id");
-    cJSON_AddStringToObject(doc, "run_id", run->run_id);
+    cJSON_AddStringToObject(doc, "run_id", run->rec.run_id);
     cJSON_DeleteItemFromObject(doc, "run_dir");
-    cJSON_AddStringToObject(doc, "run_dir", run->run_dir);
+    cJSON_AddStringToObject(doc, "run_dir", run->rec.run_dir);
     cJSON_DeleteItemFromObject(doc, "seed");
-    if (cli->has_seed)
-        cJSON_AddNumberToObject(doc, "seed", (double)(cli->seed + (uint64_t)run->loop));
+    if (opts->has_seed)
+        cJSON_AddNumberToObject(doc, "seed", (double)(opts->seed + (uint64_t)run->loop));
     else
         cJSON_AddNullToObject(doc, "seed");
     cJSON_DeleteItemFromObject(doc, "salt");
@@ -276,16 +276,16 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
     cJSON_AddStringToObject(doc, "status", "running");
     if (write_metadata(run, err) < 0)
         return -1;
-    char *events = mlpio_path_join(run->run_dir, "events.jsonl");
-    run->events = events ? mlpio_eventlog_open(events, err) : NULL;
+    char *events = mlpio_path_join(run->rec.run_dir, "events.jsonl");
+    run->rec.events = events ? mlpio_eventlog_open(events, err) : NULL;
     free(events);
-    if (!run->events)
+    if (!run->rec.events)
         return -1;
     cJSON *start = cJSON_CreateObject();
     cJSON_AddStringToObject(start, "benchmark", run->workload->name);
     cJSON_AddStringToObject(start, "command", run->command->name);
-    cJSON_AddStringToObject(start, "model", cli->model);
-    cJSON_AddStringToObject(start, "run_id", run->run_id);
+    cJSON_AddStringToObject(start, "model", opts->model);
+    cJSON_AddStringToObject(start, "run_id", run->rec.run_id);
     cJSON_AddNumberToObject(start, "world_size", run->ctx->size);
     cJSON_AddStringToObject(start, "mlpio_version", MLPIO_VERSION);
     mlpio_run_event(run, "start", start);
@@ -295,7 +295,7 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
                           cJSON_Duplicate(cJSON_GetObjectItem(doc, "overrides"), 1));
     mlpio_run_event(run, "config", config);
     mlpio_run_event(run, "cluster", cJSON_Duplicate(cJSON_GetObjectItem(doc, "cluster"), 1));
-    mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "run directory: %s\n", run->run_dir);
+    mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "run directory: %s\n", run->rec.run_dir);
     start_guard(run);
     return 0;
 }
@@ -303,17 +303,17 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
 static cJSON *summary_doc(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
                           int code)
 {
-    cJSON *s = run->summary ? cJSON_Duplicate(run->summary, 1) : cJSON_CreateObject();
+    cJSON *s = run->rec.summary ? cJSON_Duplicate(run->rec.summary, 1) : cJSON_CreateObject();
     cJSON_AddStringToObject(s, "benchmark", run->workload->name);
-    cJSON_AddStringToObject(s, "model", run->cli->model);
+    cJSON_AddStringToObject(s, "model", run->opts->model);
     cJSON_AddStringToObject(s, "command", run->command->name);
-    cJSON_AddStringToObject(s, "run_id", run->run_id);
+    cJSON_AddStringToObject(s, "run_id", run->rec.run_id);
     cJSON_AddNumberToObject(s, "num_accelerators", run->ctx->size);
-    cJSON_AddNumberToObject(s, "num_hosts", run->cluster ? run->cluster->num_hosts : 0);
+    cJSON_AddNumberToObject(s, "num_hosts", run->rec.cluster ? run->rec.cluster->num_hosts : 0);
     cJSON *mem = cJSON_AddArrayToObject(s, "host_memory_GB");
     cJSON *cpu = cJSON_AddArrayToObject(s, "host_cpu_count");
-    for (int i = 0; run->cluster && i < run->cluster->num_hosts; i++) {
-        const struct mlpio_host_info *h = &run->cluster->hosts[i].info;
+    for (int i = 0; run->rec.cluster && i < run->rec.cluster->num_hosts; i++) {
+        const struct mlpio_host_info *h = &run->rec.cluster->hosts[i].info;
         cJSON_AddItemToArray(mem, cJSON_CreateNumber((double)h->mem_total_bytes / (1 << 30)));
         cJSON_AddItemToArray(cpu, cJSON_CreateNumber(h->cpu_count));
     }
@@ -329,7 +329,7 @@ static cJSON *summary_doc(const struct mlpio_run *run, const struct mlpio_verdic
 static void write_report(const struct mlpio_run *run, const struct mlpio_verdict_report *v,
                          int code, struct mlpio_error *err)
 {
-    size_t cap = 4096 + (run->report_text ? strlen(run->report_text) : 0);
+    size_t cap = 4096 + (run->rec.report_text ? strlen(run->rec.report_text) : 0);
     for (int i = 0; v && i < v->count; i++)
         cap += strlen(v->issues[i].message) + strlen(v->issues[i].hint) +
                strlen(v->issues[i].parameter) + strlen(v->issues[i].expected) +
@@ -340,8 +340,8 @@ static void write_report(const struct mlpio_run *run, const struct mlpio_verdict
     size_t n = (size_t)snprintf(text, cap,
                                 "mlpio %s %s  model %s  run %s\nranks %d  exit %d (%s)\n"
                                 "verdict: %s\n",
-                                run->workload->name, run->command->name, run->cli->model,
-                                run->run_id, run->ctx->size, code, mlpio_exit_name(code),
+                                run->workload->name, run->command->name, run->opts->model,
+                                run->rec.run_id, run->ctx->size, code, mlpio_exit_name(code),
                                 v      ? mlpio_verdict_name(mlpio_verdict_of(v))
                                 : code ? "none (the run failed)"
                                        : "not judged");
@@ -352,9 +352,9 @@ static void write_report(const struct mlpio_run *run, const struct mlpio_verdict
                               level[is->level], is->parameter, is->message, is->expected,
                               is->actual, is->hint[0] ? "; fix: " : "", is->hint);
     }
-    if (run->report_text && n < cap)
-        snprintf(text + n, cap - n, "\n%s", run->report_text);
-    char *path = mlpio_path_join(run->run_dir, "report.txt");
+    if (run->rec.report_text && n < cap)
+        snprintf(text + n, cap - n, "\n%s", run->rec.report_text);
+    char *path = mlpio_path_join(run->rec.run_dir, "report.txt");
     if (path && mlpio_file_write_atomic(path, text, strlen(text), err) < 0)
         fprintf(run->ctx->err, "mlpio: warning: %s\n", err->message);
     free(path);
@@ -367,17 +367,17 @@ static int write_record(struct mlpio_run *run, int code, const struct mlpio_erro
 static int close_run(struct mlpio_run *run, int code, const struct mlpio_error *failure)
 {
     /* The record is written whole before the guard may write its own. */
-    mlpio_guard_lock(run->guard);
+    mlpio_guard_lock(run->rec.guard);
     code = write_record(run, code, failure);
-    mlpio_guard_closed(run->guard);
-    mlpio_guard_unlock(run->guard);
+    mlpio_guard_closed(run->rec.guard);
+    mlpio_guard_unlock(run->rec.guard);
     return code;
 }
 
 static int write_record(struct mlpio_run *run, int code, const struct mlpio_error *failure)
 {
     struct mlpio_error err = {0};
-    cJSON *doc = run->doc;
+    cJSON *doc = run->rec.doc;
     bool judged = run->command->flags & MLPIO_CMD_JUDGED;
     /* A failed run measured nothing the rules could judge: it has no verdict, only its error. */
     struct mlpio_verdict_report *v = judged && code == 0 ? judge(run, &err) : NULL;
@@ -406,7 +406,7 @@ static int write_record(struct mlpio_run *run, int code, const struct mlpio_erro
     cJSON_AddItemToObject(doc, "exit_status", exit_status);
 
     cJSON *summary = summary_doc(run, v, code);
-    char *path = mlpio_path_join(run->run_dir, "summary.json");
+    char *path = mlpio_path_join(run->rec.run_dir, "summary.json");
     int rc = 0;
     if (!path || mlpio_json_write_atomic(path, summary, &err) < 0)
         rc = -1;
@@ -420,8 +420,8 @@ static int write_record(struct mlpio_run *run, int code, const struct mlpio_erro
         if (code == 0)
             code = mlpio_exit_code(err.category);
     }
-    if (run->report_text)
-        mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "\n%s", run->report_text);
+    if (run->rec.report_text)
+        mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "\n%s", run->rec.report_text);
     cJSON *finish = cJSON_CreateObject();
     cJSON_AddNumberToObject(finish, "exit_code", code);
     cJSON_AddStringToObject(finish, "status", mlpio_exit_name(code));
@@ -430,23 +430,23 @@ static int write_record(struct mlpio_run *run, int code, const struct mlpio_erro
     mlpio_run_event(run, "finish", finish);
     /* The page is drawn from the files just written, as any later reader would see them. */
     struct mlpio_error herr = {0};
-    if (mlpio_html_write_run(run->run_dir, &herr) < 0)
+    if (mlpio_html_write_run(run->rec.run_dir, &herr) < 0)
         fprintf(run->ctx->err, "mlpio: warning: report.html not written: %s\n", herr.message);
-    mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "results: %s\n", run->run_dir);
+    mlpio_log(run->ctx, MLPIO_LOG_NORMAL, "results: %s\n", run->rec.run_dir);
     mlpio_verdict_destroy(&v);
     return code;
 }
 
 static void reset_loop(struct mlpio_run *run)
 {
-    mlpio_guard_stop(&run->guard);
-    mlpio_eventlog_close(&run->events);
-    free(run->run_dir);
-    run->run_dir = NULL;
-    cJSON_Delete(run->summary);
-    run->summary = NULL;
-    free(run->report_text);
-    run->report_text = NULL;
+    mlpio_guard_stop(&run->rec.guard);
+    mlpio_eventlog_close(&run->rec.events);
+    free(run->rec.run_dir);
+    run->rec.run_dir = NULL;
+    cJSON_Delete(run->rec.summary);
+    run->rec.summary = NULL;
+    free(run->rec.report_text);
+    run->rec.report_text = NULL;
 }
 
 /* Collective: the workload's pre-run checks on rank 0, before any run directory exists. */
@@ -462,13 +462,13 @@ static int measure(struct mlpio_run *run, struct mlpio_error *err)
 {
     const struct mlpio_context *ctx = run->ctx;
     int code = 0;
-    for (run->loop = 0; run->loop < run->cli->loops && code == 0; run->loop++) {
+    for (run->loop = 0; run->loop < run->opts->loops && code == 0; run->loop++) {
         if (draw_salt(run, err) < 0)
             return fail(run, err);
         int rc = ctx->rank == 0 ? open_run(run, err) : 0;
         if (mlpio_context_agree(ctx, rc, err) < 0) {
             code = mlpio_exit_code(err->category);
-            if (ctx->rank == 0 && run->run_dir)
+            if (ctx->rank == 0 && run->rec.run_dir)
                 close_run(run, code, err);
             reset_loop(run);
             return fail(run, err);
@@ -502,7 +502,24 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
     struct mlpio_error err = {0};
     memset(&run, 0, sizeof(run));
     run.ctx = ctx;
-    run.cli = cli;
+    struct mlpio_run_options opts = {
+        .model = cli->model,
+        .variant = cli->variant,
+        .results_dir = cli->results_dir,
+        .io_api = cli->io_api,
+        .closed = cli->division == MLPIO_DIVISION_CLOSED,
+        .allow_invalid = cli->allow_invalid,
+        .what_if = cli->what_if,
+        .verify = cli->verify,
+        .odirect = cli->odirect,
+        .loops = cli->loops,
+        .has_seed = cli->has_seed,
+        .seed = cli->seed,
+        .scale = cli->scale,
+        .client_memory_gb = cli->client_memory_gb,
+        .settings = cli->settings,
+    };
+    run.opts = &opts;
     run.workload = cli->workload;
     run.command = cli->command;
     ctx->level = cli->level;
@@ -510,9 +527,9 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         print_help(ctx, cli);
         return MLPIO_EXIT_OK;
     }
-    run.backend = mlpio_io_find(cli->io_api);
-    run.io_options.odirect = cli->odirect;
-    run.io_options.comm = ctx->comm;
+    run.io.backend = mlpio_io_find(cli->io_api);
+    run.io.options.odirect = cli->odirect;
+    run.io.options.comm = ctx->comm;
 
     int code = MLPIO_EXIT_OK;
     cJSON *overrides = NULL;
@@ -526,19 +543,19 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         code = fail(&run, &err);
         goto out;
     }
-    rc = mlpio_cluster_collect(ctx->comm, "/", &run.cluster, &run.host_ranks, &err);
+    rc = mlpio_cluster_collect(ctx->comm, "/", &run.rec.cluster, &run.host_ranks, &err);
     if (mlpio_context_agree(ctx, rc, &err) < 0) {
         code = fail(&run, &err);
         goto out;
     }
     if (ctx->rank == 0) {
-        run.doc = build_doc(&run, overrides);
+        run.rec.doc = build_doc(&run, cli, overrides);
         overrides = NULL;
-        rc = run.doc ? 0 : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
+        rc = run.rec.doc ? 0 : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
         if (rc == 0 && run.workload->describe)
-            rc = run.workload->describe(&run, run.facts, &err);
+            rc = run.workload->describe(&run, run.rec.facts, &err);
         if (rc == 0) /* describe may have resolved paths: store what will really run */
-            cJSON_ReplaceItemInObject(run.doc, "config", cJSON_Duplicate(run.config, 1));
+            cJSON_ReplaceItemInObject(run.rec.doc, "config", cJSON_Duplicate(run.config, 1));
     }
     if (mlpio_context_agree(ctx, rc, &err) < 0 || mlpio_config_bcast(ctx, &run.config, &err) < 0) {
         code = fail(&run, &err);
@@ -579,8 +596,8 @@ out:
     mlpio_verdict_destroy(&verdict);
     cJSON_Delete(overrides);
     cJSON_Delete(run.config);
-    cJSON_Delete(run.doc);
-    mlpio_cluster_destroy(&run.cluster);
+    cJSON_Delete(run.rec.doc);
+    mlpio_cluster_destroy(&run.rec.cluster);
     reset_loop(&run);
     return code;
 }

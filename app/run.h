@@ -14,8 +14,8 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "app/cli.h"
 #include "app/cluster.h"
 #include "app/context.h"
 #include "app/datagen.h"
@@ -24,30 +24,61 @@
 #include "app/workload.h"
 #include "io/io.h"
 
-struct mlpio_run {
-    struct mlpio_context *ctx;
-    const struct mlpio_cli *cli;
-    const struct mlpio_workload *workload;
-    const struct mlpio_command *command;
-    cJSON *config; /* merged configuration, on every rank */
-    cJSON *doc;    /* rank 0: the run description, stored as *_metadata.json */
-    cJSON *facts;  /* rank 0: doc's "facts" object (borrowed) */
+/* What the command line asked of the run: the same on every rank, read-only. */
+struct mlpio_run_options {
+    const char *model;
+    const char *variant;     /* MLPIO_OPT_VARIANT value, or NULL */
+    const char *results_dir; /* as given */
+    const char *io_api;
+    bool closed;        /* --closed: refused unless the rules say CLOSED */
+    bool allow_invalid; /* --allow-invalid-params */
+    bool what_if, verify, odirect;
+    int loops;
+    bool has_seed;
+    uint64_t seed;
+    double scale;
+    double client_memory_gb; /* 0 = measure */
+    const cJSON *settings;   /* MLPIO_OPT_SETTING values as strings, by option name */
+};
+
+/* The storage a run uses and the keys of the data it writes: every rank. */
+struct mlpio_run_io {
     const struct mlpio_io_backend *backend;
-    struct mlpio_io_options io_options;
+    struct mlpio_io_options options;
     struct mlpio_data_salt salt;
     struct mlpio_data_rank_key key; /* this rank's data key */
-    struct mlpio_cluster *cluster;  /* rank 0 */
-    int host_ranks;                 /* ranks on this rank's host, every rank */
-    char *run_dir;                  /* rank 0, measuring commands only */
-    char run_id[32];                /* YYYYMMDD_HHMMSS */
-    struct mlpio_eventlog *events;  /* rank 0; used under guard's lock */
-    struct mlpio_guard *guard;      /* rank 0: finishes the record if the ranks cannot */
-    cJSON *summary;                 /* rank 0: metrics the workload fills in */
-    char *report_text;              /* rank 0: human summary the workload fills in */
+};
+
+/* What rank 0 keeps of the run: its description, results and log. Empty on other ranks. */
+struct mlpio_run_record {
+    cJSON *doc;                    /* the run description, stored as *_metadata.json */
+    cJSON *facts;                  /* doc's "facts" object (borrowed) */
+    struct mlpio_cluster *cluster; /* one record per host */
+    char *run_dir;                 /* measuring commands only */
+    char run_id[32];               /* YYYYMMDD_HHMMSS */
+    struct mlpio_eventlog *events; /* used under guard's lock */
+    struct mlpio_guard *guard;     /* finishes the record if the ranks cannot */
+    cJSON *summary;                /* metrics the workload fills in */
+    char *report_text;             /* human summary the workload fills in */
+};
+
+struct mlpio_run {
+    struct mlpio_context *ctx;
+    const struct mlpio_workload *workload;
+    const struct mlpio_command *command;
+    const struct mlpio_run_options *opts;
+    cJSON *config; /* merged configuration, on every rank (rank 0's describe may complete it) */
+    /* The workload's typed settings (workload->settings_size bytes), filled from config by its
+     * parameter table (mlpio_params_settings), on every rank. */
+    const void *settings;
+    struct mlpio_run_io io;
+    int host_ranks; /* ranks on this rank's host, every rank */
     int loop;
+    struct mlpio_run_record rec; /* rank 0 */
 };
 
 /* Run the parsed command; returns the exit code (the same on every rank). Collective. */
+struct mlpio_cli;
 int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli);
 
 /* Rank 0: append an event to the run's log (no-op elsewhere or without a log). Takes

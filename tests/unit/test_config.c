@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/cli.h"
 #include "app/config.h"
 #include "support/files.h"
 

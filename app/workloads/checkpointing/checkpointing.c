@@ -91,11 +91,11 @@ static double accelerator_memory_gb(const char *type, struct mlpio_error *err)
 /* Memory of the smallest client host: declared (--client-host-memory-in-gb) or measured. */
 static double client_memory_bytes(const struct mlpio_run *run)
 {
-    if (run->cli->client_memory_gb > 0)
-        return run->cli->client_memory_gb * GIB;
+    if (run->opts->client_memory_gb > 0)
+        return run->opts->client_memory_gb * GIB;
     double least = 0;
-    for (int i = 0; run->cluster && i < run->cluster->num_hosts; i++) {
-        double m = (double)run->cluster->hosts[i].info.mem_total_bytes;
+    for (int i = 0; run->rec.cluster && i < run->rec.cluster->num_hosts; i++) {
+        double m = (double)run->rec.cluster->hosts[i].info.mem_total_bytes;
         if (i == 0 || m < least)
             least = m;
     }
@@ -115,7 +115,7 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     mlpio_json_set_path(run->config, "checkpoint.checkpoint_folder", cJSON_CreateString(abs));
     free(abs);
     double transfer = mlpio_json_number(run->config, "checkpoint.transfer_size", 0);
-    if (run->cli->odirect && (uint64_t)transfer % 4096 != 0) {
+    if (run->opts->odirect && (uint64_t)transfer % 4096 != 0) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "checkpoint.transfer_size: expected a multiple of 4096 with --odirect, "
                         "got %.0f",
@@ -123,11 +123,11 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
         return mlpio_error_hint(err, "use e.g. --params checkpoint.transfer_size=16M");
     }
     const char *layout = mlpio_json_string(run->config, "checkpoint.layout", "per_rank");
-    if (strcmp(layout, "shared") == 0 && !(run->backend->caps & MLPIO_IO_CAP_COLLECTIVE)) {
+    if (strcmp(layout, "shared") == 0 && !(run->io.backend->caps & MLPIO_IO_CAP_COLLECTIVE)) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "checkpoint.layout: the shared layout writes one file with collective "
                         "I/O, which --io-api %s cannot do (expected mpiio or hdf5)",
-                        run->backend->name);
+                        run->io.backend->name);
         return mlpio_error_hint(err,
                                 "add --io-api mpiio, or drop --params checkpoint.layout=shared");
     }
@@ -146,9 +146,9 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
         mlpio_ckpt_plan_free(&p);
     }
     int ranks_per_host = 0;
-    for (int i = 0; run->cluster && i < run->cluster->num_hosts; i++)
-        if (run->cluster->hosts[i].ranks > ranks_per_host)
-            ranks_per_host = run->cluster->hosts[i].ranks;
+    for (int i = 0; run->rec.cluster && i < run->rec.cluster->num_hosts; i++)
+        if (run->rec.cluster->hosts[i].ranks > ranks_per_host)
+            ranks_per_host = run->rec.cluster->hosts[i].ranks;
     double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
     double host_written = (double)rank_max * ranks_per_host * ncw;
     double mem = client_memory_bytes(run);
@@ -172,14 +172,14 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
     const char *folder = mlpio_json_string(run->config, "checkpoint.checkpoint_folder", "");
-    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("checkpoint folder", "--checkpoint-folder", folder, results,
                                       err) < 0)
         return -1;
-    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE))
+    if (!(run->io.backend->caps & MLPIO_IO_CAP_STORAGE))
         return 0;
     double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
-    double bytes = mlpio_json_number(run->facts, "checkpoint_bytes", 0) * ncw;
+    double bytes = mlpio_json_number(run->rec.facts, "checkpoint_bytes", 0) * ncw;
     char what[64];
     snprintf(what, sizeof(what), "%.0f checkpoint%s", ncw, ncw == 1 ? "" : "s");
     return mlpio_fsutil_check_space(folder, (uint64_t)bytes, what,
@@ -220,9 +220,9 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     double scale = mlpio_run_scale(run);
     int world = run->ctx->size;
     int job = (int)mlpio_ckpt_job_ranks(&m);
-    const cJSON *f = run->facts;
+    const cJSON *f = run->rec.facts;
     fprintf(out, "model %s: %llu parameters, TP %lld x PP %lld x DP %lld (ZeRO-%lld) = %d ranks\n",
-            run->cli->model, (unsigned long long)mlpio_ckpt_total_params(&m), (long long)m.tp,
+            run->opts->model, (unsigned long long)mlpio_ckpt_total_params(&m), (long long)m.tp,
             (long long)m.pp, (long long)m.dp, (long long)m.zero, job);
     fprintf(out, "full checkpoint (%d ranks): %.2f GiB\n", job,
             mlpio_json_number(f, "checkpoint_bytes_full", 0) / GIB);
@@ -238,7 +238,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     fprintf(out,
             "client memory %.1f GiB (%s): busiest host writes %.3f GiB, %s 3x memory "
             "(%.1f GiB)\n",
-            mem / GIB, run->cli->client_memory_gb > 0 ? "declared" : "measured", written / GIB,
+            mem / GIB, run->opts->client_memory_gb > 0 ? "declared" : "measured", written / GIB,
             written < 3 * mem ? "less than" : "at least", 3 * mem / GIB);
     fprintf(out, "  -> %s\n",
             written < 3 * mem ? "reads could come from the page cache: mlpio drops cached "

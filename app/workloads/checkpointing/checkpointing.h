@@ -4,7 +4,7 @@
 
 #include "app/run.h"
 
-/* The write/read phases (phases.c). Collective; fills run->summary and run->report_text on
+/* The write/read phases (phases.c). Collective; fills run->rec.summary and run->rec.report_text on
  * rank 0. Under --what-if prints the plan and touches nothing. */
 int mlpio_checkpointing_run(struct mlpio_run *run, struct mlpio_error *err);
 

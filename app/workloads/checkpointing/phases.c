@@ -96,7 +96,7 @@ static int transfer(struct ckpt *c, enum phase ph, struct mlpio_io_file *f,
     if (rc == 0 && n > 0)
         op_done(c, n, MPI_Wtime() - t0);
     uint64_t bad;
-    if (rc == 0 && ph == PHASE_READ && c->run->cli->verify &&
+    if (rc == 0 && ph == PHASE_READ && c->run->opts->verify &&
         mlpio_data_verify(obj, data_off, c->buf, n, &bad) < 0) {
         mlpio_error_set(err, MLPIO_ERR_VERIFY,
                         "rank %d: data read from %s differs from what was written, first at "
@@ -110,12 +110,12 @@ static int transfer(struct ckpt *c, enum phase ph, struct mlpio_io_file *f,
 static int open_file(struct ckpt *c, enum phase ph, const char *path, struct mlpio_data_object *obj,
                      bool collective, struct mlpio_io_file **f, struct mlpio_error *err)
 {
-    struct mlpio_io_options o = c->run->io_options;
+    struct mlpio_io_options o = c->run->io.options;
     o.fill = fill_from_object;
     o.fill_arg = obj;
     o.collective = collective;
-    return mlpio_io_open(c->run->backend, path, ph == PHASE_WRITE ? MLPIO_IO_WRITE : MLPIO_IO_READ,
-                         &o, f, err);
+    return mlpio_io_open(c->run->io.backend, path,
+                         ph == PHASE_WRITE ? MLPIO_IO_WRITE : MLPIO_IO_READ, &o, f, err);
 }
 
 static int check_size(struct mlpio_io_file *f, const char *path, uint64_t expected,
@@ -155,7 +155,7 @@ static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i, struct 
     char object[160];
     snprintf(object, sizeof(object), "global_epoch1_step%d/%s", step, file->name);
     struct mlpio_data_object obj;
-    mlpio_data_object_init(&obj, &c->run->key, object);
+    mlpio_data_object_init(&obj, &c->run->io.key, object);
     struct mlpio_io_file *f = NULL;
     int rc = path ? open_file(c, ph, path, &obj, false, &f, err)
                   : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
@@ -189,7 +189,7 @@ static int per_rank_file(struct ckpt *c, enum phase ph, int step, int i, struct 
      * the failure ran out of): the file this write created goes. */
     if (rc < 0 && ph == PHASE_WRITE && created) {
         struct mlpio_error ignore = {0};
-        (void)mlpio_io_remove(c->run->backend, path, &ignore);
+        (void)mlpio_io_remove(c->run->io.backend, path, &ignore);
     }
     free(path);
     free(dir);
@@ -204,7 +204,7 @@ static int shared_file(struct ckpt *c, enum phase ph, int step, struct mlpio_err
     char object[96];
     snprintf(object, sizeof(object), "global_epoch1_step%d/shared", step);
     struct mlpio_data_object obj;
-    mlpio_data_object_init(&obj, &c->run->key, object);
+    mlpio_data_object_init(&obj, &c->run->io.key, object);
     struct mlpio_io_file *f = NULL;
     int rc = path ? open_file(c, ph, path, &obj, true, &f, err)
                   : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
@@ -223,7 +223,7 @@ static int shared_file(struct ckpt *c, enum phase ph, int step, struct mlpio_err
      * file they created together. */
     if (rc < 0 && ph == PHASE_WRITE && created && c->run->ctx->rank == 0) {
         struct mlpio_error ignore = {0};
-        (void)mlpio_io_remove(c->run->backend, path, &ignore);
+        (void)mlpio_io_remove(c->run->io.backend, path, &ignore);
     }
     free(path);
     free(dir);
@@ -253,7 +253,7 @@ static int drop_cached(struct ckpt *c, int step, struct mlpio_error *err)
     for (int i = 0; rc == 0 && i < nfiles; i++) {
         char *path = mlpio_path_join(dir, c->shared ? "shared_states.pt" : c->plan.files[i].name);
         struct mlpio_io_file *f = NULL;
-        rc = mlpio_io_open(c->run->backend, path, MLPIO_IO_READ, &c->run->io_options, &f, err);
+        rc = mlpio_io_open(c->run->io.backend, path, MLPIO_IO_READ, &c->run->io.options, &f, err);
         if (rc == 0)
             rc = mlpio_io_drop_cache(f, err);
         mlpio_io_close(&f, NULL);
@@ -268,7 +268,7 @@ static int make_step_dir(struct ckpt *c, int step, struct mlpio_error *err)
     int rc = 0;
     if (c->run->ctx->rank == 0) {
         char *dir = step_dir(c, step);
-        rc = dir ? mlpio_io_mkdirs(c->run->backend, dir, err)
+        rc = dir ? mlpio_io_mkdirs(c->run->io.backend, dir, err)
                  : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
         if (rc < 0)
             mlpio_error_hint(err, "choose a writable checkpoint folder with --checkpoint-folder");
@@ -434,29 +434,29 @@ static void summarize(struct ckpt *c)
     cJSON_AddNumberToObject(s, "num_checkpoints_read", c->ncr);
     cJSON_AddStringToObject(s, "cache_policy", c->cache_policy);
     cJSON_AddStringToObject(s, "layout", c->shared ? "shared" : "per_rank");
-    cJSON_AddStringToObject(s, "io_api", run->backend->name);
+    cJSON_AddStringToObject(s, "io_api", run->io.backend->name);
     cJSON_AddNumberToObject(s, "transfer_size", (double)c->transfer);
     cJSON_AddStringToObject(s, "units", "GB = 2^30 bytes, as in the MLPerf Storage reference");
-    run->summary = s;
+    run->rec.summary = s;
     char w[512], r[512];
     size_t len = 2048;
-    run->report_text = malloc(len);
-    if (run->report_text)
-        snprintf(run->report_text, len, "checkpoint: %.3f GB over %d ranks (%s, %s)\n%s%s",
-                 (double)c->job_bytes / GIB, run->ctx->size, run->backend->name, c->cache_policy,
+    run->rec.report_text = malloc(len);
+    if (run->rec.report_text)
+        snprintf(run->rec.report_text, len, "checkpoint: %.3f GB over %d ranks (%s, %s)\n%s%s",
+                 (double)c->job_bytes / GIB, run->ctx->size, run->io.backend->name, c->cache_policy,
                  phase_text(c, PHASE_WRITE, "save", w, sizeof(w)),
                  phase_text(c, PHASE_READ, "load", r, sizeof(r)));
-    cJSON_DeleteItemFromObject(run->facts, "cache_policy");
-    cJSON_AddStringToObject(run->facts, "cache_policy", c->cache_policy);
+    cJSON_DeleteItemFromObject(run->rec.facts, "cache_policy");
+    cJSON_AddStringToObject(run->rec.facts, "cache_policy", c->cache_policy);
 }
 
 const char *mlpio_ckpt_cache_policy(const struct mlpio_run *run)
 {
-    if (run->io_options.odirect)
+    if (run->io.options.odirect)
         return "odirect";
-    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE))
+    if (!(run->io.backend->caps & MLPIO_IO_CAP_STORAGE))
         return "none";
-    return (run->backend->caps & MLPIO_IO_CAP_DROP_CACHE) ? "fadvise" : "none";
+    return (run->io.backend->caps & MLPIO_IO_CAP_DROP_CACHE) ? "fadvise" : "none";
 }
 
 static void what_if(const struct ckpt *c)
@@ -467,8 +467,9 @@ static void what_if(const struct ckpt *c)
               "  backend %s%s, transfer %zu bytes, fsync %s, layout %s, cache %s\n"
               "  rank 0 files per checkpoint (global_epoch1_step<k>/):\n",
               ctx->size, c->ncw, c->ncr, (double)c->job_bytes / GIB, c->folder,
-              c->run->backend->name, c->run->io_options.odirect ? " (O_DIRECT)" : "", c->transfer,
-              c->fsync ? "on" : "off", c->shared ? "shared" : "per_rank", c->cache_policy);
+              c->run->io.backend->name, c->run->io.options.odirect ? " (O_DIRECT)" : "",
+              c->transfer, c->fsync ? "on" : "off", c->shared ? "shared" : "per_rank",
+              c->cache_policy);
     for (int i = 0; i < c->plan.nfiles; i++)
         mlpio_log(ctx, MLPIO_LOG_QUIET, "    %-56s %14llu bytes\n", c->plan.files[i].name,
                   (unsigned long long)c->plan.files[i].bytes);
@@ -493,7 +494,7 @@ static int setup(struct ckpt *c, struct mlpio_run *run, struct mlpio_error *err)
     if (rc == 0 && !(c->buf = mlpio_io_buffer_alloc(c->transfer)))
         rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot allocate a %zu-byte buffer",
                              c->transfer);
-    if (rc == 0 && !c->shared && c->ncw > 0 && !run->cli->what_if &&
+    if (rc == 0 && !c->shared && c->ncw > 0 && !run->opts->what_if &&
         !(c->prefill = mlpio_prefill_create(c->transfer, 2, err)))
         rc = -1;
     for (int ph = 0; rc == 0 && ph < 2; ph++) {
@@ -539,14 +540,14 @@ int mlpio_checkpointing_run(struct mlpio_run *run, struct mlpio_error *err)
         teardown(&c);
         return -1;
     }
-    if (run->cli->what_if) {
+    if (run->opts->what_if) {
         what_if(&c);
         teardown(&c);
         return 0;
     }
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
               "checkpointing %s: %d ranks, %.3f GB per checkpoint, %d writes, %d reads\n",
-              run->cli->model, run->ctx->size, (double)c.job_bytes / GIB, c.ncw, c.ncr);
+              run->opts->model, run->ctx->size, (double)c.job_bytes / GIB, c.ncw, c.ncr);
     int rc = run_phase(&c, PHASE_WRITE, err);
     if (rc == 0)
         rc = run_phase(&c, PHASE_READ, err);

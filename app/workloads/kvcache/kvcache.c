@@ -275,8 +275,8 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     cJSON_AddNumberToObject(facts, "dram_bytes_per_rank", gpu + cpu);
 
     /* Budgets are real allocations: refuse what a host cannot hold. */
-    for (int h = 0; run->cluster && h < run->cluster->num_hosts; h++) {
-        const struct mlpio_cluster_host *host = &run->cluster->hosts[h];
+    for (int h = 0; run->rec.cluster && h < run->rec.cluster->num_hosts; h++) {
+        const struct mlpio_cluster_host *host = &run->rec.cluster->hosts[h];
         double need = (gpu + cpu) * host->ranks;
         double have = (double)(host->info.mem_available_bytes ? host->info.mem_available_bytes
                                                               : host->info.mem_total_bytes);
@@ -300,14 +300,14 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     (void)err;
     if (run->ctx->rank != 0)
         return 0;
-    const cJSON *f = run->facts, *cfg = run->config;
+    const cJSON *f = run->rec.facts, *cfg = run->config;
     FILE *out = run->ctx->out;
     double block = mlpio_json_number(f, "block_bytes", 0);
     fprintf(out,
             "model %s: %.0f bytes of KV cache per token\n"
             "block: %.0f tokens = %.0f bytes (%.2f MiB), one %s per block\n"
             "request context sizes (uniform(ctx/4, ctx) of each template):\n",
-            run->cli->model, mlpio_json_number(f, "bytes_per_token", 0),
+            run->opts->model, mlpio_json_number(f, "bytes_per_token", 0),
             mlpio_json_number(cfg, "cache.block_tokens", 0), block, block / 1048576.0,
             strcmp(mlpio_json_string(cfg, "cache.layout", "objects"), "objects") == 0
                 ? "file"
@@ -345,7 +345,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
     const char *dir = mlpio_json_string(run->config, "cache.cache_dir", "kvcache");
-    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("cache dir", "--cache-dir", dir, results, err) < 0)
         return -1;
     return mlpio_kvcache_check_cache_dir(dir, err);

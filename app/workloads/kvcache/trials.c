@@ -161,7 +161,7 @@ static int setup(struct kv *k, struct mlpio_error *err)
     const struct mlpio_context *ctx = run->ctx;
     memset(k->run_id, 0, sizeof(k->run_id));
     if (ctx->rank == 0)
-        snprintf(k->run_id, sizeof(k->run_id), "%s", run->run_id);
+        snprintf(k->run_id, sizeof(k->run_id), "%s", run->rec.run_id);
     if (mlpio_bcast_bytes(ctx, k->run_id, sizeof(k->run_id), err) < 0)
         return -1;
     const char *dir = mlpio_json_string(cfg, "cache.cache_dir", "kvcache");
@@ -180,8 +180,9 @@ static int setup(struct kv *k, struct mlpio_error *err)
         (uint64_t)(mlpio_json_number(cfg, "cache.gpu_mem_gb", 0) * MLPIO_KV_GIB);
     cc->capacity[MLPIO_KV_CPU] =
         (uint64_t)(mlpio_json_number(cfg, "cache.cpu_mem_gb", 0) * MLPIO_KV_GIB);
-    double cap =
-        ctx->rank == 0 ? mlpio_json_number(run->facts, "storage_capacity_bytes_per_rank", 0) : 0;
+    double cap = ctx->rank == 0
+                     ? mlpio_json_number(run->rec.facts, "storage_capacity_bytes_per_rank", 0)
+                     : 0;
     MPI_Bcast(&cap, 1, MPI_DOUBLE, 0, ctx->comm);
     cc->capacity[MLPIO_KV_STORAGE] = cap >= 1 ? (uint64_t)cap : 1;
     cc->page_bytes = (size_t)mlpio_json_number(cfg, "cache.page_size", 262144);
@@ -193,18 +194,18 @@ static int setup(struct kv *k, struct mlpio_error *err)
                      ? MLPIO_KV_LAYOUT_SEGMENTS
                      : MLPIO_KV_LAYOUT_OBJECTS;
     cc->segment_bytes = (uint64_t)mlpio_json_number(cfg, "cache.segment_size", 1073741824.0);
-    cc->backend = run->backend;
-    cc->io_options = run->io_options;
+    cc->backend = run->io.backend;
+    cc->io_options = run->io.options;
     cc->transfer_bytes = (size_t)mlpio_json_number(cfg, "cache.transfer_size", 4194304);
-    memcpy(cc->key.bytes, run->key.bytes, sizeof(cc->key.bytes));
-    cc->verify = run->cli->verify;
+    memcpy(cc->key.bytes, run->io.key.bytes, sizeof(cc->key.bytes));
+    cc->verify = run->opts->verify;
 
     struct mlpio_kv_engine_config *ec = &k->engine_cfg;
     memset(ec, 0, sizeof(*ec));
     struct mlpio_kv_traffic_config *t = &ec->traffic;
-    t->seed = run->cli->has_seed ? run->cli->seed + (uint64_t)run->loop : 0;
-    if (!run->cli->has_seed) /* unseeded: traffic from the run's random salt */
-        memcpy(&t->seed, run->salt.bytes, sizeof(t->seed));
+    t->seed = run->opts->has_seed ? run->opts->seed + (uint64_t)run->loop : 0;
+    if (!run->opts->has_seed) /* unseeded: traffic from the run's random salt */
+        memcpy(&t->seed, run->io.salt.bytes, sizeof(t->seed));
     t->rank = (uint32_t)ctx->rank;
     t->block_tokens = (uint32_t)mlpio_json_number(cfg, "cache.block_tokens", 128);
     t->block_bytes = mlpio_kvcache_block_bytes(run);
@@ -623,7 +624,7 @@ static void write_summary(struct kv *k)
     struct mlpio_run *run = k->run;
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "benchmark", "kvcache");
-    cJSON_AddStringToObject(s, "model", run->cli->model);
+    cJSON_AddStringToObject(s, "model", run->opts->model);
     cJSON_AddStringToObject(s, "performance_profile", k->profile);
     cJSON_AddNumberToObject(s, "ranks", run->ctx->size);
     cJSON_AddNumberToObject(s, "users_per_rank", k->engine_cfg.users);
@@ -665,7 +666,7 @@ static void write_summary(struct kv *k)
     cJSON_AddStringToObject(a, "result", result);
     cJSON_AddItemToObject(s, "trials", k->trial_list);
     k->trial_list = NULL;
-    run->summary = s;
+    run->rec.summary = s;
 
     char latency_line[256] = "";
     if (!latency)
@@ -683,10 +684,10 @@ static void write_summary(struct kv *k)
              "kvcache %s, %s profile: %s over %d trial(s)\n%s"
              "  %.1f tokens/s (wall), %.2f requests/s, hit rate %.1f %%\n"
              "  storage read %.3f GB/s (P95 %.1f ms), write %.3f GB/s (P95 %.1f ms)\n%s",
-             run->cli->model, k->profile, result, k->done, latency_line, k->agg_tokens / n,
+             run->opts->model, k->profile, result, k->done, latency_line, k->agg_tokens / n,
              k->agg_requests / n, 100.0 * k->agg_hit / n, k->agg_read_bw / n, 1e3 * k->agg_read_p95,
              k->agg_write_bw / n, 1e3 * k->agg_write_p95, drain_line);
-    run->report_text = strdup(text);
+    run->rec.report_text = strdup(text);
 }
 
 /* --what-if: what the trials would do, from the same settings; nothing is created. */
@@ -694,7 +695,7 @@ static void what_if(const struct mlpio_run *run)
 {
     if (run->ctx->rank != 0)
         return;
-    const cJSON *cfg = run->config, *f = run->facts;
+    const cJSON *cfg = run->config, *f = run->rec.facts;
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
               "what-if: %d trial(s) of %g s, %d rank(s) x %.0f users, %.0f requests moving data "
               "at once per rank, generation %s\n"
@@ -717,7 +718,7 @@ static void what_if(const struct mlpio_run *run)
 
 int mlpio_kvcache_run(struct mlpio_run *run, struct mlpio_error *err)
 {
-    if (run->cli->what_if) {
+    if (run->opts->what_if) {
         what_if(run);
         return 0;
     }
@@ -731,8 +732,8 @@ int mlpio_kvcache_run(struct mlpio_run *run, struct mlpio_error *err)
         rc = one_trial(&k, t, err);
     if (run->ctx->rank == 0 && k.trial_list) {
         write_summary(&k);
-        cJSON_DeleteItemFromObject(run->facts, "cache_policy");
-        cJSON_AddStringToObject(run->facts, "cache_policy",
+        cJSON_DeleteItemFromObject(run->rec.facts, "cache_policy");
+        cJSON_AddStringToObject(run->rec.facts, "cache_policy",
                                 k.cache_policy ? k.cache_policy : "none");
     }
     /* The rank folder goes with the cache; remove the run folder too when it is empty. */

@@ -168,7 +168,8 @@ static int write_one(struct gen *g, struct file_job *j, struct mlpio_error *err)
     struct mlpio_io_file *f = NULL;
     double t0 = MPI_Wtime();
     bool existed = access(j->path, F_OK) == 0;
-    int rc = mlpio_io_open(g->run->backend, j->path, MLPIO_IO_WRITE, &g->run->io_options, &f, err);
+    int rc =
+        mlpio_io_open(g->run->io.backend, j->path, MLPIO_IO_WRITE, &g->run->io.options, &f, err);
     bool created = rc == 0 && !existed;
     if (rc == 0)
         rc = g->prefill ? write_composed(g, f, err)
@@ -191,7 +192,7 @@ static int write_one(struct gen *g, struct file_job *j, struct mlpio_error *err)
     } else if (created) {
         /* A partial file would hold the space that ran out and pass for a sample file. */
         struct mlpio_error ignore = {0};
-        (void)mlpio_io_remove(g->run->backend, j->path, &ignore);
+        (void)mlpio_io_remove(g->run->io.backend, j->path, &ignore);
     }
     return rc;
 }
@@ -252,7 +253,7 @@ int mlpio_training_datagen_precheck(struct mlpio_run *run, struct mlpio_error *e
     const char *folder = mlpio_json_string(cfg, "dataset.data_folder", ".");
     if (refuse_existing(folder, err) < 0)
         return -1;
-    if (!(run->backend->caps & MLPIO_IO_CAP_STORAGE))
+    if (!(run->io.backend->caps & MLPIO_IO_CAP_STORAGE))
         return 0;
     /* The samples alone: the formats' headers only add to it. */
     double files = mlpio_json_number(cfg, "dataset.num_files_train", 1);
@@ -278,7 +279,7 @@ static int prepare_folder(struct gen *g, struct mlpio_error *err)
             snprintf(dir, sizeof(dir), "%s/train", g->folder);
         else
             snprintf(dir, sizeof(dir), "%s/train/%" PRIu64, g->folder, s);
-        rc = mlpio_io_mkdirs(g->run->backend, dir, err);
+        rc = mlpio_io_mkdirs(g->run->io.backend, dir, err);
     }
     if (rc < 0)
         mlpio_error_hint(err, "choose a writable data folder with --data-dir");
@@ -314,7 +315,7 @@ static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
     if (!(g->format = mlpio_training_format(cfg, err)))
         return -1;
     struct mlpio_training_manifest *m = &g->m;
-    snprintf(m->model, sizeof(m->model), "%s", run->cli->model);
+    snprintf(m->model, sizeof(m->model), "%s", run->opts->model);
     snprintf(m->format, sizeof(m->format), "%s", g->format->name);
     m->num_files = (uint64_t)mlpio_json_number(cfg, "dataset.num_files_train", 1);
     m->num_subfolders = (uint64_t)mlpio_json_number(cfg, "dataset.num_subfolders_train", 0);
@@ -322,10 +323,10 @@ static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
     m->record_length = mlpio_json_number(cfg, "dataset.record_length_bytes", 1);
     m->record_stdev = mlpio_json_number(cfg, "dataset.record_length_bytes_stdev", 0);
     m->scale = mlpio_run_scale(run);
-    m->shape_seed = run->cli->has_seed ? run->cli->seed : 0;
+    m->shape_seed = run->opts->has_seed ? run->opts->seed : 0;
     m->ranks = run->ctx->size;
-    m->salt = run->salt;
-    if (run->cli->what_if)
+    m->salt = run->io.salt;
+    if (run->opts->what_if)
         return 0;
     if (g->format->compose && spare_core(run))
         return (g->prefill = mlpio_prefill_create(WRITE_PIECE, WRITE_DEPTH, err)) ? 0 : -1;
@@ -350,10 +351,10 @@ static void summarize(struct gen *g, double seconds, uint64_t total, uint64_t fi
     cJSON_AddNumberToObject(s, "num_files_train", (double)g->m.num_files);
     cJSON_AddNumberToObject(s, "num_samples_per_file", g->m.samples_per_file);
     cJSON_AddStringToObject(s, "units", "MB = 2^20 bytes");
-    run->summary = s;
+    run->rec.summary = s;
     size_t len = 512;
-    if ((run->report_text = malloc(len)))
-        snprintf(run->report_text, len,
+    if ((run->rec.report_text = malloc(len)))
+        snprintf(run->rec.report_text, len,
                  "datagen: %" PRIu64 " %s files, %.1f MB in %.3f s = %.1f MB/s over %d ranks\n"
                  "  per file: p50 %.3f s, p99 %.3f s\n",
                  files, g->format->name, (double)total / MIB, seconds, mbps, run->ctx->size,
@@ -368,7 +369,7 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
     if (mlpio_context_agree(ctx, rc, err) < 0)
         goto out;
     uint64_t mine = mlpio_train_datagen_count(g.m.num_files, ctx->rank, ctx->size);
-    if (run->cli->what_if) {
+    if (run->opts->what_if) {
         mlpio_log(ctx, MLPIO_LOG_QUIET,
                   "what-if: %d ranks would write %" PRIu64 " %s files (%" PRIu64
                   " on rank 0) in %s/train, %" PRIu64 " subfolders\n",

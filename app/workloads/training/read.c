@@ -97,12 +97,12 @@ static int read_unit(void *arg, int thread, uint32_t u, struct mlpio_error *err)
     struct sample_check s = {.sample_bytes = shape.sample_bytes,
                              .index = UINT32_MAX,
                              .path = path,
-                             .verify = rd->run->cli->verify};
+                             .verify = rd->run->opts->verify};
     mlpio_training_file_object(&rd->m, index, name, &s.obj);
     struct mlpio_io_file *f = NULL;
     uint64_t size = 0;
     struct mlpio_format_shape found;
-    int rc = mlpio_io_open(rd->run->backend, path, MLPIO_IO_READ, &rd->io, &f, err);
+    int rc = mlpio_io_open(rd->run->io.backend, path, MLPIO_IO_READ, &rd->io, &f, err);
     if (rc < 0 && err->source == MLPIO_SRC_ERRNO && err->cause == ENOENT)
         mlpio_error_hint(err, "the dataset is incomplete: run 'mlpio training datagen' again "
                               "into an empty --data-dir");
@@ -190,20 +190,20 @@ static int check_dataset(struct reading *rd, struct mlpio_error *err)
         return mlpio_error_hint(err,
                                 "generate it first: mpirun -np %d mlpio training datagen --model "
                                 "%s -g %s --data-dir %s --params dataset.num_files_train=%" PRIu64,
-                                run->ctx->size, run->cli->model, run->cli->variant, rd->folder,
+                                run->ctx->size, run->opts->model, run->opts->variant, rd->folder,
                                 want);
     }
-    if (strcmp(rd->m.model, run->cli->model) != 0) {
+    if (strcmp(rd->m.model, run->opts->model) != 0) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "the dataset in %s was made for %s (%s), expected one made for %s",
                         rd->folder, rd->m.model[0] ? rd->m.model : "an unknown model",
-                        MLPIO_TRAINING_MANIFEST, run->cli->model);
+                        MLPIO_TRAINING_MANIFEST, run->opts->model);
         return mlpio_error_hint(err,
                                 "run with --model %s, or generate a %s dataset into an empty "
                                 "folder: mpirun -np %d mlpio training datagen --model %s -g %s "
                                 "--data-dir DIR",
-                                rd->m.model[0] ? rd->m.model : "MODEL", run->cli->model,
-                                run->ctx->size, run->cli->model, run->cli->variant);
+                                rd->m.model[0] ? rd->m.model : "MODEL", run->opts->model,
+                                run->ctx->size, run->opts->model, run->opts->variant);
     }
     if (strcmp(rd->m.format, rd->format->name) != 0) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "the dataset in %s is %s, the config says %s",
@@ -221,7 +221,7 @@ static int check_dataset(struct reading *rd, struct mlpio_error *err)
                                 "generate a dataset of that size into an empty folder: mpirun -np "
                                 "%d mlpio training datagen --model %s -g %s --data-dir DIR "
                                 "--params dataset.num_files_train=%" PRIu64,
-                                run->ctx->size, run->cli->model, run->cli->variant, want);
+                                run->ctx->size, run->opts->model, run->opts->variant, want);
     }
     return 0;
 }
@@ -238,8 +238,8 @@ static int setup(struct reading *rd, struct mlpio_run *run, struct mlpio_error *
     rd->epochs = (int)mlpio_json_number(cfg, "train.epochs", 1);
     rd->compute_time = mlpio_json_number(cfg, "train.computation_time", 0);
     rd->au_min = mlpio_json_number(cfg, "metric.au", 0.9);
-    rd->io = run->io_options;
-    rd->io.odirect = run->io_options.odirect || mlpio_json_bool(cfg, "reader.odirect", false);
+    rd->io = run->io.options;
+    rd->io.odirect = run->io.options.odirect || mlpio_json_bool(cfg, "reader.odirect", false);
     struct mlpio_train_reading *r = &rd->r;
     r->num_files = (uint64_t)mlpio_json_number(cfg, "dataset.num_files_train", 1);
     r->samples_per_file = (uint32_t)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1);
@@ -250,17 +250,17 @@ static int setup(struct reading *rd, struct mlpio_run *run, struct mlpio_error *
                     : MLPIO_TRAIN_LOADER_PYTORCH;
     r->file_shuffle = strcmp(mlpio_json_string(cfg, "reader.file_shuffle", "off"), "seed") == 0;
     r->sample_shuffle = strcmp(mlpio_json_string(cfg, "reader.sample_shuffle", "off"), "seed") == 0;
-    r->seed = run->cli->has_seed ? run->cli->seed : 0;
+    r->seed = run->opts->has_seed ? run->opts->seed : 0;
     if (!(rd->format = mlpio_training_format(cfg, err)) || mlpio_train_reading_check(r, err) < 0)
         return -1;
     /* Read threads may not call MPI (mlpio asks for MPI_THREAD_FUNNELED). */
-    if (!(run->backend->caps & MLPIO_IO_CAP_THREADS)) {
+    if (!(run->io.backend->caps & MLPIO_IO_CAP_THREADS)) {
         mlpio_error_set(err, MLPIO_ERR_UNSUPPORTED,
                         "--io-api %s cannot serve the training reader's threads: it calls MPI, "
                         "which only the main thread may",
-                        run->backend->name);
+                        run->io.backend->name);
         return mlpio_error_hint(err, "read with --io-api posix (datagen may use %s)",
-                                run->backend->name);
+                                run->io.backend->name);
     }
     rd->steps = mlpio_train_steps_per_epoch(r);
     if (rd->steps < 3) {
@@ -370,15 +370,15 @@ static void summarize(struct reading *rd, const struct results *res, const struc
     cJSON_AddNumberToObject(s, "batch_size", rd->r.batch_size);
     cJSON_AddStringToObject(s, "format", rd->format->name);
     cJSON_AddStringToObject(s, "units", "MB = 2^20 bytes");
-    run->summary = s;
+    run->rec.summary = s;
     size_t len = 1024;
-    if ((run->report_text = malloc(len)))
-        snprintf(run->report_text, len,
+    if ((run->rec.report_text = malloc(len)))
+        snprintf(run->rec.report_text, len,
                  "training %s: %d epochs x %" PRIu64 " steps, batch %" PRIu32 ", %d ranks\n"
                  "  AU %.2f %% (stdev %.2f; minimum %.0f %%: %s)\n"
                  "  throughput %.2f samples/s, %.2f MB/s (measured %.2f MB/s read)\n"
                  "  step load time: p50 %.4f s, p90 %.4f s, p99 %.4f s\n",
-                 run->cli->model, rd->epochs, rd->steps, rd->r.batch_size, run->ctx->size, au_mean,
+                 run->opts->model, rd->epochs, rd->steps, rd->r.batch_size, run->ctx->size, au_mean,
                  au_sd, rd->au_min * 100, pass ? "success" : "fail", tp_mean,
                  mlpio_train_io_mb_per_second(tp_mean, record),
                  seconds > 0 ? io_bytes / MIB / seconds : 0, mlpio_hist_percentile(load, 50),
@@ -404,11 +404,11 @@ int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err)
     double *compute = NULL;
     mlpio_hist_init(&res.load);
     int rc = setup(&rd, run, err);
-    if (rc == 0 && ctx->rank == 0 && !run->cli->what_if)
+    if (rc == 0 && ctx->rank == 0 && !run->opts->what_if)
         rc = check_dataset(&rd, err);
     if ((rc = mlpio_context_agree(ctx, rc, err)) < 0)
         goto out;
-    if (run->cli->what_if) {
+    if (run->opts->what_if) {
         mlpio_log(ctx, MLPIO_LOG_QUIET,
                   "what-if: %d ranks would read %" PRIu64 " files from %s for %d epochs of %" PRIu64
                   " steps (batch %" PRIu32 ", %d read threads, prefetch %d, compute %.4f s)\n",
@@ -435,7 +435,7 @@ int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err)
         goto out;
     mlpio_log(ctx, MLPIO_LOG_NORMAL,
               "training %s: %d ranks, %" PRIu64 " files, %d epochs of %" PRIu64 " steps\n",
-              run->cli->model, ctx->size, rd.r.num_files, rd.epochs, rd.steps);
+              run->opts->model, ctx->size, rd.r.num_files, rd.epochs, rd.steps);
     if (ctx->rank == 0)
         note_binding(&rd);
     double start = MPI_Wtime();

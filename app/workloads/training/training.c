@@ -109,7 +109,7 @@ static const struct mlpio_cli_option options[] = {
 static int setting(const struct mlpio_run *run, const char *name, long dflt, long *out,
                    struct mlpio_error *err)
 {
-    const char *text = mlpio_json_string(run->cli->settings, name, NULL);
+    const char *text = mlpio_json_string(run->opts->settings, name, NULL);
     if (!text) {
         *out = dflt;
         return 0;
@@ -132,16 +132,16 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
     long clients = 0;
     if (setting(run, "num-client-hosts", 0, &clients, err) < 0)
         return -1;
-    uint64_t declared = (uint64_t)(run->cli->client_memory_gb * GIB);
+    uint64_t declared = (uint64_t)(run->opts->client_memory_gb * GIB);
     /* Declared hosts (-nc with -cm) stand for the clients of the real run; otherwise the hosts
      * of this job are measured (and a declared size replaces a smaller measurement). */
     bool declared_hosts = clients > 0 && declared > 0;
-    int nhosts = declared_hosts ? (int)clients : run->cluster->num_hosts;
+    int nhosts = declared_hosts ? (int)clients : run->rec.cluster->num_hosts;
     uint64_t *mem = calloc((size_t)nhosts, sizeof(uint64_t));
     if (!mem)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     for (int i = 0; !declared_hosts && i < nhosts; i++)
-        mem[i] = run->cluster->hosts[i].info.mem_total_bytes;
+        mem[i] = run->rec.cluster->hosts[i].info.mem_total_bytes;
     int rc = mlpio_train_datasize(
         mem, nhosts, declared, (int)accelerators,
         (int)mlpio_json_number(cfg, "reader.batch_size", 1),
@@ -191,7 +191,7 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
     const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
-    const char *results = mlpio_json_string(run->doc, "options.results_dir", "");
+    const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("data folder", "--data-dir", folder, results, err) < 0)
         return -1;
     if (strcmp(run->command->name, "datagen") == 0)
@@ -205,7 +205,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 {
     if (run->ctx->rank != 0)
         return 0;
-    const cJSON *f = run->facts;
+    const cJSON *f = run->rec.facts;
     FILE *out = run->ctx->out;
     uint64_t files = (uint64_t)mlpio_json_number(f, "datasize_num_files", 0);
     uint64_t sub = (uint64_t)mlpio_json_number(f, "datasize_num_subfolders", 0);
@@ -217,7 +217,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             "num_files_train:              %" PRIu64 "\n"
             "num_subfolders_train:         %" PRIu64 "%s\n"
             "total bytes on storage:       %.0f (%.2f GiB)\n",
-            run->cli->model, run->cli->variant, acc,
+            run->opts->model, run->opts->variant, acc,
             mlpio_json_number(f, "datasize_total_memory_bytes", 0) / GIB,
             (uint64_t)mlpio_json_number(f, "datasize_files_mem", 0),
             (uint64_t)mlpio_json_number(f, "datasize_files_step", 0), files, sub,
@@ -234,8 +234,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             "next:\n  mpirun -np %ld mlpio training datagen --model %s -g %s --data-dir %s "
             "--params %s\n  mpirun -np %ld mlpio training run --model %s -g %s --data-dir %s "
             "--params %s\n",
-            acc, run->cli->model, run->cli->variant, dir, sizing, acc, run->cli->model,
-            run->cli->variant, dir, sizing);
+            acc, run->opts->model, run->opts->variant, dir, sizing, acc, run->opts->model,
+            run->opts->variant, dir, sizing);
     (void)err;
     return 0;
 }
