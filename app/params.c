@@ -431,3 +431,68 @@ bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt)
     const cJSON *v = mlpio_json_get_path(root, dotted);
     return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
+
+static bool field_fits(enum mlpio_param_type type, enum mlpio_param_field field)
+{
+    switch (type) {
+    case MLPIO_PARAM_INT:
+        return field == MLPIO_FIELD_I64 || field == MLPIO_FIELD_DOUBLE;
+    case MLPIO_PARAM_SIZE:
+        return field == MLPIO_FIELD_U64;
+    case MLPIO_PARAM_NUMBER:
+        return field == MLPIO_FIELD_DOUBLE;
+    case MLPIO_PARAM_BOOL:
+        return field == MLPIO_FIELD_BOOL;
+    case MLPIO_PARAM_STRING:
+    case MLPIO_PARAM_ENUM:
+        return field == MLPIO_FIELD_TEXT;
+    }
+    return false;
+}
+
+int mlpio_params_settings(const struct mlpio_param_spec *specs, int n, const cJSON *config,
+                          void *settings, struct mlpio_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        const struct mlpio_param_spec *spec = &specs[i];
+        if (spec->field == MLPIO_FIELD_NONE)
+            continue;
+        char want[160];
+        mlpio_params_describe(spec, want, sizeof(want));
+        if (!field_fits(spec->type, spec->field))
+            return mlpio_error_set(err, MLPIO_ERR_INTERNAL,
+                                   "%s: its settings field has a C type that cannot hold %s",
+                                   spec->key, want);
+        const cJSON *v = mlpio_json_get_path(config, spec->key);
+        bool text = spec->field == MLPIO_FIELD_TEXT;
+        bool flag = spec->field == MLPIO_FIELD_BOOL;
+        if (!v || (text && !cJSON_IsString(v)) || (flag && !cJSON_IsBool(v)) ||
+            (!text && !flag && !cJSON_IsNumber(v))) {
+            mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s: expected %s in the configuration, got %s",
+                            spec->key, want, v ? "another type" : "nothing");
+            return mlpio_error_hint(err, "give it in --config-file or with --params %s=VALUE",
+                                    spec->key);
+        }
+        char *at = (char *)settings + spec->offset;
+        switch (spec->field) {
+        case MLPIO_FIELD_I64:
+            *(int64_t *)(void *)at = (int64_t)v->valuedouble;
+            break;
+        case MLPIO_FIELD_U64:
+            *(uint64_t *)(void *)at = (uint64_t)v->valuedouble;
+            break;
+        case MLPIO_FIELD_DOUBLE:
+            *(double *)(void *)at = v->valuedouble;
+            break;
+        case MLPIO_FIELD_BOOL:
+            *(bool *)(void *)at = cJSON_IsTrue(v);
+            break;
+        case MLPIO_FIELD_TEXT:
+            *(const char **)(void *)at = v->valuestring;
+            break;
+        case MLPIO_FIELD_NONE:
+            break;
+        }
+    }
+    return 0;
+}

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "io/error.h"
 
@@ -20,6 +22,16 @@ enum mlpio_param_type {
     MLPIO_PARAM_BOOL,   /* true/false (text: true/false/yes/no/1/0/on/off) */
     MLPIO_PARAM_STRING, /* any non-empty string */
     MLPIO_PARAM_ENUM,   /* one of choices ("a|b|c") */
+};
+
+/* The C type of the settings field a parameter fills (see MLPIO_AT). */
+enum mlpio_param_field {
+    MLPIO_FIELD_NONE = 0, /* the parameter has no field: it is only checked */
+    MLPIO_FIELD_I64,      /* int64_t: INT */
+    MLPIO_FIELD_U64,      /* uint64_t: SIZE */
+    MLPIO_FIELD_DOUBLE,   /* double: NUMBER (or INT) */
+    MLPIO_FIELD_BOOL,     /* bool: BOOL */
+    MLPIO_FIELD_TEXT,     /* const char *, borrowed from the config: STRING, ENUM */
 };
 
 struct mlpio_param_spec {
@@ -33,7 +45,21 @@ struct mlpio_param_spec {
      * (any value but the model's own), a condition shown as is ("if false", "above 2"), or
      * NULL when no value of it alone makes a run INVALID (it may still make it OPEN). */
     const char *invalid;
+    /* Where mlpio_params_settings stores the value in the workload's settings struct: written
+     * MLPIO_AT(struct type, member), which also records the member's C type (a member of a
+     * type the parser does not know fails to compile). Left out: no field. */
+    size_t offset;
+    enum mlpio_param_field field;
 };
+
+#define MLPIO_PARAM_FIELD_OF(x)                                                                    \
+    _Generic((x),                                                                              \
+        int64_t: MLPIO_FIELD_I64,                                                              \
+        uint64_t: MLPIO_FIELD_U64,                                                             \
+        double: MLPIO_FIELD_DOUBLE,                                                            \
+        bool: MLPIO_FIELD_BOOL,                                                                \
+        const char *: MLPIO_FIELD_TEXT)
+#define MLPIO_AT(type, member) offsetof(type, member), MLPIO_PARAM_FIELD_OF(((type *)0)->member)
 
 #define MLPIO_PARAM_IF_CHANGED "if changed"
 
@@ -64,6 +90,14 @@ int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,
  * (leaves are compared; objects listed in ignore_prefixes, e.g. "reference", are skipped). */
 int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJSON *config,
                           const char *const *ignore_prefixes, struct mlpio_error *err);
+
+/* Fill a workload's typed settings from a validated config: every spec with a field gets the
+ * config's value at its key. The config is the only source: there are no defaults here, so a
+ * key the config lacks (or of the wrong type) is an error naming it, and a field whose C type
+ * does not fit the spec's type is an internal error. Text fields borrow the config's strings:
+ * parse again after the config changes. 0, or -1 with err set. */
+int mlpio_params_settings(const struct mlpio_param_spec *specs, int n, const cJSON *config,
+                          void *settings, struct mlpio_error *err);
 
 /* Describe what a spec accepts ("an integer from 1 to 100", "one of posix|mpiio"). */
 void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len);

@@ -11,6 +11,7 @@
 
 #include "app/cli.h"
 #include "app/config.h"
+#include "app/params.h"
 #include "app/rundir.h"
 #include "io/path.h"
 #include "report/html.h"
@@ -449,6 +450,12 @@ static void reset_loop(struct mlpio_run *run)
     run->rec.report_text = NULL;
 }
 
+static int parse_settings(struct mlpio_run *run, void *settings, struct mlpio_error *err)
+{
+    const struct mlpio_workload *w = run->workload;
+    return mlpio_params_settings(w->params, w->nparams, run->config, settings, err);
+}
+
 /* Collective: the workload's pre-run checks on rank 0, before any run directory exists. */
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
@@ -533,6 +540,7 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
 
     int code = MLPIO_EXIT_OK;
     cJSON *overrides = NULL;
+    void *settings = NULL;
     struct mlpio_verdict_report *verdict = NULL;
     int rc = 0;
     if (ctx->rank == 0) {
@@ -548,16 +556,28 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         code = fail(&run, &err);
         goto out;
     }
+    settings = calloc(1, run.workload->settings_size + 1);
+    run.settings = settings;
     if (ctx->rank == 0) {
         run.rec.doc = build_doc(&run, cli, overrides);
         overrides = NULL;
-        rc = run.rec.doc ? 0 : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
+        rc = run.rec.doc && settings ? 0
+                                     : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
+        if (rc == 0)
+            rc = parse_settings(&run, settings, &err);
         if (rc == 0 && run.workload->describe)
             rc = run.workload->describe(&run, run.rec.facts, &err);
         if (rc == 0) /* describe may have resolved paths: store what will really run */
             cJSON_ReplaceItemInObject(run.rec.doc, "config", cJSON_Duplicate(run.config, 1));
     }
     if (mlpio_context_agree(ctx, rc, &err) < 0 || mlpio_config_bcast(ctx, &run.config, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
+    /* Again on every rank: describe may have completed the config, and text fields borrow it. */
+    rc = settings ? parse_settings(&run, settings, &err)
+                  : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
         code = fail(&run, &err);
         goto out;
     }
@@ -596,6 +616,7 @@ out:
     mlpio_verdict_destroy(&verdict);
     cJSON_Delete(overrides);
     cJSON_Delete(run.config);
+    free(settings);
     cJSON_Delete(run.rec.doc);
     mlpio_cluster_destroy(&run.rec.cluster);
     reset_loop(&run);

@@ -81,6 +81,11 @@ struct mlpio_workload {
     const struct mlpio_cli_option *options; /* terminated by a {NULL} entry */
     const struct mlpio_param_spec *params;
     int nparams;
+    /* The workload's typed settings: a struct of settings_size bytes that the run fills from
+     * the merged config through the parameter table's MLPIO_AT fields (mlpio_params_settings),
+     * on every rank, and hands to the workload as run->settings. The config (share/ and the
+     * overrides) is the only place a default lives. 0: no settings. */
+    size_t settings_size;
     const struct mlpio_param_alias *param_aliases; /* terminated by {NULL}, or NULL */
     const char *examples;         /* one or two command lines for --help, one per line */
     const char *universal_unused; /* "a|b": universal options none of its commands uses */

@@ -15,13 +15,27 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+struct test_settings {
+    int64_t count;
+    uint64_t block;
+    double ratio;
+    bool sync;
+    const char *label, *api;
+};
+
 static const struct mlpio_param_spec specs[] = {
-    {"run.count", MLPIO_PARAM_INT, 1, 100, NULL, "how many", NULL, NULL},
-    {"run.block", MLPIO_PARAM_SIZE, 4096, 1099511627776.0, NULL, "block size", NULL, NULL},
-    {"run.ratio", MLPIO_PARAM_NUMBER, 0, 2.5, NULL, "a ratio", "s", NULL},
-    {"run.sync", MLPIO_PARAM_BOOL, 0, 0, NULL, "sync or not", NULL, NULL},
-    {"run.label", MLPIO_PARAM_STRING, 0, 0, NULL, "a label", NULL, NULL},
-    {"io.api", MLPIO_PARAM_ENUM, 0, 0, "posix|mpiio|null", "backend", NULL, NULL},
+    {"run.count", MLPIO_PARAM_INT, 1, 100, NULL, "how many", NULL, NULL,
+     MLPIO_AT(struct test_settings, count)},
+    {"run.block", MLPIO_PARAM_SIZE, 4096, 1099511627776.0, NULL, "block size", NULL, NULL,
+     MLPIO_AT(struct test_settings, block)},
+    {"run.ratio", MLPIO_PARAM_NUMBER, 0, 2.5, NULL, "a ratio", "s", NULL,
+     MLPIO_AT(struct test_settings, ratio)},
+    {"run.sync", MLPIO_PARAM_BOOL, 0, 0, NULL, "sync or not", NULL, NULL,
+     MLPIO_AT(struct test_settings, sync)},
+    {"run.label", MLPIO_PARAM_STRING, 0, 0, NULL, "a label", NULL, NULL,
+     MLPIO_AT(struct test_settings, label)},
+    {"io.api", MLPIO_PARAM_ENUM, 0, 0, "posix|mpiio|null", "backend", NULL, NULL,
+     MLPIO_AT(struct test_settings, api)},
 };
 #define NSPECS ((int)N(specs))
 
@@ -412,6 +426,61 @@ static void test_from_option(void **state)
 }
 
 /* Values as --help shows them. */
+/* Every field gets its key's value, of its own C type; nothing comes from anywhere else. */
+static void test_settings_filled(void **state)
+{
+    (void)state;
+    cJSON *c = cJSON_Parse("{\"run\": {\"count\": 7, \"block\": 1099511627776, \"ratio\": 1.5, "
+                           "\"sync\": true, \"label\": \"x\"}, \"io\": {\"api\": \"mpiio\"}}");
+    struct test_settings s;
+    memset(&s, 0xa5, sizeof(s));
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_params_settings(specs, NSPECS, c, &s, &err), 0);
+    assert_int_equal(s.count, 7);
+    assert_true(s.block == 1099511627776ull);
+    assert_true(s.ratio == 1.5);
+    assert_true(s.sync);
+    assert_string_equal(s.label, "x");
+    assert_string_equal(s.api, "mpiio");
+    /* Text is borrowed from the config, not copied. */
+    assert_ptr_equal(s.api, mlpio_json_string(c, "io.api", NULL));
+    cJSON_Delete(c);
+}
+
+/* A key the config lacks, or holds with another type, is named; no default stands in. */
+static void test_settings_missing(void **state)
+{
+    (void)state;
+    cJSON *c = cJSON_Parse("{\"run\": {\"count\": 7, \"block\": 4096, \"ratio\": 1, "
+                           "\"sync\": \"yes\", \"label\": \"x\"}}");
+    struct test_settings s = {0};
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_params_settings(specs, NSPECS, c, &s, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "run.sync"));
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(c, "run"), "sync", cJSON_CreateFalse());
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(mlpio_params_settings(specs, NSPECS, c, &s, &err), -1);
+    assert_non_null(strstr(err.message, "io.api"));
+    assert_non_null(strstr(err.message, "nothing"));
+    cJSON_Delete(c);
+}
+
+/* A field whose C type cannot hold the spec's type is refused, not written past. */
+static void test_settings_mistyped_field(void **state)
+{
+    (void)state;
+    const struct mlpio_param_spec bad[] = {{"run.block", MLPIO_PARAM_SIZE, 0, 1e12, NULL, "x", NULL,
+                                            NULL, MLPIO_AT(struct test_settings, sync)}};
+    cJSON *c = cJSON_Parse("{\"run\": {\"block\": 4096}}");
+    struct test_settings s = {0};
+    struct mlpio_error err = {0};
+    assert_int_equal(mlpio_params_settings(bad, 1, c, &s, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
+    assert_false(s.sync);
+    cJSON_Delete(c);
+}
+
 static void test_value_text(void **state)
 {
     (void)state;
@@ -453,6 +522,9 @@ int main(void)
         cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_from_option),
         cmocka_unit_test(test_value_text),
+        cmocka_unit_test(test_settings_filled),
+        cmocka_unit_test(test_settings_missing),
+        cmocka_unit_test(test_settings_mistyped_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "rules/rules.h"
 #include "app/workloads/kvcache/traffic.h"
 
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" // MLPIO_AT fields pending
 static const struct mlpio_param_spec params[] = {
     {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, NULL},
     {"model.num_layers", MLPIO_PARAM_INT, 1, 1000, NULL, "transformer layers", NULL,

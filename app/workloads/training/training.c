@@ -14,6 +14,7 @@
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" // MLPIO_AT fields pending
 static const struct mlpio_param_spec params[] = {
     {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, MLPIO_PARAM_IF_CHANGED},
     {"framework", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow", "framework emulated (OPEN)", NULL,
