@@ -453,6 +453,8 @@ static void reset_loop(struct mlpio_run *run)
 static int parse_settings(struct mlpio_run *run, void *settings, struct mlpio_error *err)
 {
     const struct mlpio_workload *w = run->workload;
+    if (w->settings_parse)
+        return w->settings_parse(run->config, settings, err);
     return mlpio_params_settings(w->params, w->nparams, run->config, settings, err);
 }
 

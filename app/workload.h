@@ -86,6 +86,9 @@ struct mlpio_workload {
      * on every rank, and hands to the workload as run->settings. The config (share/ and the
      * overrides) is the only place a default lives. 0: no settings. */
     size_t settings_size;
+    /* Fill the settings from a validated config: the fields, then what the workload derives
+     * and checks of them as a whole. NULL: mlpio_params_settings over the table alone. */
+    int (*settings_parse)(const cJSON *config, void *settings, struct mlpio_error *err);
     const struct mlpio_param_alias *param_aliases; /* terminated by {NULL}, or NULL */
     const char *examples;         /* one or two command lines for --help, one per line */
     const char *universal_unused; /* "a|b": universal options none of its commands uses */

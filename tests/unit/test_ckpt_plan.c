@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/config.h"
+#include "app/workloads/checkpointing/checkpointing.h"
 #include "app/workloads/checkpointing/plan.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -28,11 +29,21 @@ static cJSON *load(const char *model)
     return c;
 }
 
+/* The model of a config as the workload's settings hold it. */
+static int model_of(const cJSON *c, struct mlpio_ckpt_model *m, struct mlpio_error *err)
+{
+    struct mlpio_ckpt_settings s;
+    if (mlpio_ckpt_settings_parse(c, &s, err) < 0)
+        return -1;
+    *m = s.model;
+    return 0;
+}
+
 static void load_model(const char *name, struct mlpio_ckpt_model *m)
 {
     struct mlpio_error err = {0};
     cJSON *c = load(name);
-    if (mlpio_ckpt_model_from_config(c, m, &err) != 0)
+    if (model_of(c, m, &err) != 0)
         fail_msg("%s: %s", name, err.message);
     cJSON_Delete(c);
 }
@@ -67,7 +78,7 @@ static void test_totals_match_published(void **state)
         cJSON *c = load(cases[i].model);
         struct mlpio_ckpt_model m;
         struct mlpio_error err = {0};
-        assert_int_equal(mlpio_ckpt_model_from_config(c, &m, &err), 0);
+        assert_int_equal(model_of(c, &m, &err), 0);
         /* The share file carries the same reference figure and job size. */
         assert_true(mlpio_json_number(c, "reference.published_total_GiB", 0) ==
                     cases[i].published_GiB);
@@ -338,7 +349,7 @@ static void test_model_errors(void **state)
         struct mlpio_error err = {0};
         assert_int_equal(mlpio_json_set_path(c, cases[i].key, cJSON_CreateNumber(cases[i].value)),
                          0);
-        assert_int_equal(mlpio_ckpt_model_from_config(c, &m, &err), -1);
+        assert_int_equal(model_of(c, &m, &err), -1);
         assert_int_equal(err.category, MLPIO_ERR_CONFIG);
         if (!strstr(err.message, cases[i].message))
             fail_msg("%s=%g: message '%s' lacks '%s'", cases[i].key, cases[i].value, err.message,
@@ -351,7 +362,7 @@ static void test_model_errors(void **state)
     struct mlpio_error err = {0};
     mlpio_json_set_path(c, "parallelism.pipeline", cJSON_CreateNumber(32));
     mlpio_json_set_path(c, "parallelism.zero_stage", cJSON_CreateNumber(1));
-    assert_int_equal(mlpio_ckpt_model_from_config(c, &m, &err), 0);
+    assert_int_equal(model_of(c, &m, &err), 0);
     struct mlpio_ckpt_plan p;
     plan(&m, 31, 1.0, &p);
     assert_int_equal(p.nfiles, 4); /* layer 32, final norm, lm_head, optimizer */

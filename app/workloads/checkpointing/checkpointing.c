@@ -14,41 +14,65 @@
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers" // MLPIO_AT fields pending
+#define AT(member) MLPIO_AT(struct mlpio_ckpt_settings, member)
+
 static const struct mlpio_param_spec params[] = {
-    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, NULL},
-    {"model.num_layers", MLPIO_PARAM_INT, 1, 100000, NULL, "transformer layers", NULL, NULL},
-    {"model.hidden_size", MLPIO_PARAM_INT, 1, 1e7, NULL, "hidden size", NULL, NULL},
-    {"model.ffn_hidden_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "feed-forward size", NULL, NULL},
-    {"model.num_attention_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "attention heads", NULL, NULL},
-    {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "key/value heads", NULL, NULL},
-    {"model.vocab_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "vocabulary size", NULL, NULL},
+    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, NULL, AT(model_name)},
+    {"model.num_layers", MLPIO_PARAM_INT, 1, 100000, NULL, "transformer layers", NULL, NULL,
+     AT(model.layers)},
+    {"model.hidden_size", MLPIO_PARAM_INT, 1, 1e7, NULL, "hidden size", NULL, NULL,
+     AT(model.hidden)},
+    {"model.ffn_hidden_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "feed-forward size", NULL, NULL,
+     AT(model.ffn)},
+    {"model.num_attention_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "attention heads", NULL, NULL,
+     AT(model.heads)},
+    {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 100000, NULL, "key/value heads", NULL, NULL,
+     AT(model.kv_heads)},
+    {"model.vocab_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "vocabulary size", NULL, NULL,
+     AT(model.vocab)},
     {"model.model_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp16|bf16|fp32", "model states type", NULL,
-     NULL},
+     NULL, AT(model_datatype)},
     {"model.optimizer_datatype", MLPIO_PARAM_ENUM, 0, 0, "fp32|fp16|bf16", "optimizer states type",
-     NULL, NULL},
-    {"parallelism.tensor", MLPIO_PARAM_INT, 1, 65536, NULL, "tensor-parallel degree", NULL, NULL},
+     NULL, NULL, AT(optimizer_datatype)},
+    {"parallelism.tensor", MLPIO_PARAM_INT, 1, 65536, NULL, "tensor-parallel degree", NULL, NULL,
+     AT(model.tp)},
     {"parallelism.pipeline", MLPIO_PARAM_INT, 1, 65536, NULL, "pipeline-parallel degree", NULL,
-     NULL},
-    {"parallelism.data", MLPIO_PARAM_INT, 1, 1e7, NULL, "data-parallel degree", NULL, NULL},
-    {"parallelism.zero_stage", MLPIO_PARAM_INT, 0, 3, NULL, "ZeRO stage", NULL, NULL},
+     NULL, AT(model.pp)},
+    {"parallelism.data", MLPIO_PARAM_INT, 1, 1e7, NULL, "data-parallel degree", NULL, NULL,
+     AT(model.dp)},
+    {"parallelism.zero_stage", MLPIO_PARAM_INT, 0, 3, NULL, "ZeRO stage", NULL, NULL,
+     AT(model.zero)},
     {"checkpoint.checkpoint_folder", MLPIO_PARAM_STRING, 0, 0, NULL,
-     "where checkpoints are written", NULL, NULL},
+     "where checkpoints are written", NULL, NULL, AT(folder)},
     {"checkpoint.num_checkpoints_write", MLPIO_PARAM_INT, 0, 1000, NULL,
-     "checkpoints written (CLOSED: 0 or 10)", NULL, "if 0 and num_checkpoints_read is 0"},
+     "checkpoints written (CLOSED: 0 or 10)", NULL, "if 0 and num_checkpoints_read is 0",
+     AT(num_checkpoints_write)},
     {"checkpoint.num_checkpoints_read", MLPIO_PARAM_INT, 0, 1000, NULL,
-     "checkpoints read back (CLOSED: 0 or 10)", NULL, "if 0 and num_checkpoints_write is 0"},
+     "checkpoints read back (CLOSED: 0 or 10)", NULL, "if 0 and num_checkpoints_write is 0",
+     AT(num_checkpoints_read)},
     {"checkpoint.time_between_checkpoints", MLPIO_PARAM_NUMBER, 0, 86400, NULL,
-     "seconds waited between checkpoints (not timed)", "s", NULL},
+     "seconds waited between checkpoints (not timed)", "s", NULL, AT(time_between_checkpoints)},
     {"checkpoint.fsync", MLPIO_PARAM_BOOL, 0, 0, NULL, "fsync every file (CLOSED: true)", NULL,
-     "if false"},
+     "if false", AT(fsync)},
     {"checkpoint.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL,
-     "bytes per write/read call", NULL, NULL},
+     "bytes per write/read call", NULL, NULL, AT(transfer_size)},
     {"checkpoint.layout", MLPIO_PARAM_ENUM, 0, 0, "per_rank|shared",
-     "per_rank files, or one shared file with collective I/O (OPEN, --io-api mpiio)", NULL, NULL},
+     "per_rank files, or one shared file with collective I/O (OPEN, --io-api mpiio)", NULL, NULL,
+     AT(layout)},
     {"checkpoint.accelerator_type", MLPIO_PARAM_ENUM, 0, 0, "h100|a100|b200|mi355",
-     "accelerator whose memory the checkpoint is compared with", NULL, NULL},
+     "accelerator whose memory the checkpoint is compared with", NULL, NULL, AT(accelerator_type)},
 };
+
+#undef AT
+#define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
+
+int mlpio_ckpt_settings_parse(const cJSON *config, void *settings, struct mlpio_error *err)
+{
+    struct mlpio_ckpt_settings *s = settings;
+    if (mlpio_params_settings(params, NPARAMS, config, s, err) < 0)
+        return -1;
+    return mlpio_ckpt_model_check(&s->model, s->model_datatype, s->optimizer_datatype, err);
+}
 
 static const struct mlpio_cli_option options[] = {
     {.name = "num-checkpoints-write",
@@ -105,26 +129,16 @@ static double client_memory_bytes(const struct mlpio_run *run)
 
 static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
 {
-    struct mlpio_ckpt_model m;
-    if (mlpio_ckpt_model_from_config(run->config, &m, err) < 0)
-        return -1;
-    const char *folder = mlpio_json_string(run->config, "checkpoint.checkpoint_folder", "");
-    char *abs = mlpio_path_absolute(folder);
-    if (!abs)
-        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve checkpoint folder %s",
-                               folder);
-    mlpio_json_set_path(run->config, "checkpoint.checkpoint_folder", cJSON_CreateString(abs));
-    free(abs);
-    double transfer = mlpio_json_number(run->config, "checkpoint.transfer_size", 0);
-    if (run->opts->odirect && (uint64_t)transfer % 4096 != 0) {
+    const struct mlpio_ckpt_settings *s = run->settings;
+    const struct mlpio_ckpt_model m = s->model;
+    if (run->opts->odirect && s->transfer_size % 4096 != 0) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "checkpoint.transfer_size: expected a multiple of 4096 with --odirect, "
-                        "got %.0f",
-                        transfer);
+                        "got %llu",
+                        (unsigned long long)s->transfer_size);
         return mlpio_error_hint(err, "use e.g. --params checkpoint.transfer_size=16M");
     }
-    const char *layout = mlpio_json_string(run->config, "checkpoint.layout", "per_rank");
-    if (strcmp(layout, "shared") == 0 && !(run->io.backend->caps & MLPIO_IO_CAP_COLLECTIVE)) {
+    if (strcmp(s->layout, "shared") == 0 && !(run->io.backend->caps & MLPIO_IO_CAP_COLLECTIVE)) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "checkpoint.layout: the shared layout writes one file with collective "
                         "I/O, which --io-api %s cannot do (expected mpiio or hdf5)",
@@ -132,8 +146,7 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
         return mlpio_error_hint(err,
                                 "add --io-api mpiio, or drop --params checkpoint.layout=shared");
     }
-    double acc_gb = accelerator_memory_gb(
-        mlpio_json_string(run->config, "checkpoint.accelerator_type", "h100"), err);
+    double acc_gb = accelerator_memory_gb(s->accelerator_type, err);
     if (acc_gb < 0)
         return -1;
     int world = run->ctx->size;
@@ -150,8 +163,7 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     for (int i = 0; run->rec.cluster && i < run->rec.cluster->num_hosts; i++)
         if (run->rec.cluster->hosts[i].ranks > ranks_per_host)
             ranks_per_host = run->rec.cluster->hosts[i].ranks;
-    double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
-    double host_written = (double)rank_max * ranks_per_host * ncw;
+    double host_written = (double)rank_max * ranks_per_host * (double)s->num_checkpoints_write;
     double mem = client_memory_bytes(run);
     cJSON_AddNumberToObject(facts, "job_ranks", (double)mlpio_ckpt_job_ranks(&m));
     cJSON_AddNumberToObject(facts, "checkpoint_bytes", (double)bytes);
@@ -165,6 +177,14 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     cJSON_AddBoolToObject(facts, "cache_drop_required", host_written < 3.0 * mem);
     /* Known from the backend and --odirect: judged before the run as after it. */
     cJSON_AddStringToObject(facts, "cache_policy", mlpio_ckpt_cache_policy(run));
+    /* Last, as the text field of the folder borrows the config's string: the folder as it
+     * will be used, whatever the current directory of each rank. */
+    char *abs = mlpio_path_absolute(s->folder);
+    if (!abs)
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve checkpoint folder %s",
+                               s->folder);
+    mlpio_json_set_path(run->config, "checkpoint.checkpoint_folder", cJSON_CreateString(abs));
+    free(abs);
     return 0;
 }
 
@@ -172,14 +192,15 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
  * holds every checkpoint the run writes (it never removes one between checkpoints). */
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const char *folder = mlpio_json_string(run->config, "checkpoint.checkpoint_folder", "");
+    const struct mlpio_ckpt_settings *s = run->settings;
+    const char *folder = s->folder;
     const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("checkpoint folder", "--checkpoint-folder", folder, results,
                                       err) < 0)
         return -1;
     if (!(run->io.backend->caps & MLPIO_IO_CAP_STORAGE))
         return 0;
-    double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
+    double ncw = (double)s->num_checkpoints_write;
     double bytes = mlpio_json_number(run->rec.facts, "checkpoint_bytes", 0) * ncw;
     char what[64];
     snprintf(what, sizeof(what), "%.0f checkpoint%s", ncw, ncw == 1 ? "" : "s");
@@ -214,9 +235,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 {
     if (run->ctx->rank != 0)
         return 0;
-    struct mlpio_ckpt_model m;
-    if (mlpio_ckpt_model_from_config(run->config, &m, err) < 0)
-        return -1;
+    const struct mlpio_ckpt_settings *s = run->settings;
+    const struct mlpio_ckpt_model m = s->model;
     FILE *out = run->ctx->out;
     double scale = mlpio_run_scale(run);
     int world = run->ctx->size;
@@ -231,7 +251,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             world < job ? " (subset mode: emulates ranks 0..R-1 of the full job)" : "", scale);
     print_rank_table(out, &m, world < job ? world : job, scale);
     double ckpt = mlpio_json_number(f, "checkpoint_bytes", 0);
-    double ncw = mlpio_json_number(run->config, "checkpoint.num_checkpoints_write", 0);
+    double ncw = (double)s->num_checkpoints_write;
     fprintf(out, "one checkpoint: %.0f bytes (%.3f GiB); %g checkpoints: %.3f GiB on storage\n",
             ckpt, ckpt / GIB, ncw, ckpt * ncw / GIB);
     double mem = mlpio_json_number(f, "client_memory_bytes", 0);
@@ -282,7 +302,9 @@ const struct mlpio_workload mlpio_workload_checkpointing = {
     .commands = commands,
     .options = options,
     .params = params,
-    .nparams = (int)(sizeof(params) / sizeof(params[0])),
+    .nparams = NPARAMS,
+    .settings_size = sizeof(struct mlpio_ckpt_settings),
+    .settings_parse = mlpio_ckpt_settings_parse,
     .describe = describe,
     .examples = "mpirun -np 8 mlpio checkpointing run --model llama3-8b -cf /lustre/ckpt --closed\n"
                 "mlpio checkpointing datasize --model llama3-70b",

@@ -479,18 +479,17 @@ static int setup(struct ckpt *c, struct mlpio_run *run, struct mlpio_error *err)
 {
     memset(c, 0, sizeof(*c));
     c->run = run;
-    const cJSON *cfg = run->config;
-    c->folder = mlpio_json_string(cfg, "checkpoint.checkpoint_folder", ".");
-    c->transfer = (size_t)mlpio_json_number(cfg, "checkpoint.transfer_size", 16 << 20);
-    c->fsync = mlpio_json_bool(cfg, "checkpoint.fsync", true);
-    c->shared = strcmp(mlpio_json_string(cfg, "checkpoint.layout", "per_rank"), "shared") == 0;
-    c->wait = mlpio_json_number(cfg, "checkpoint.time_between_checkpoints", 0);
-    c->ncw = (int)mlpio_json_number(cfg, "checkpoint.num_checkpoints_write", 0);
-    c->ncr = (int)mlpio_json_number(cfg, "checkpoint.num_checkpoints_read", 0);
+    const struct mlpio_ckpt_settings *s = run->settings;
+    c->folder = s->folder;
+    c->transfer = (size_t)s->transfer_size;
+    c->fsync = s->fsync;
+    c->shared = strcmp(s->layout, "shared") == 0;
+    c->wait = s->time_between_checkpoints;
+    c->ncw = (int)s->num_checkpoints_write;
+    c->ncr = (int)s->num_checkpoints_read;
     c->cache_policy = mlpio_ckpt_cache_policy(run);
-    int rc = mlpio_ckpt_model_from_config(cfg, &c->model, err);
-    if (rc == 0)
-        rc = mlpio_ckpt_plan_rank(&c->model, run->ctx->rank, mlpio_run_scale(run), &c->plan, err);
+    c->model = s->model;
+    int rc = mlpio_ckpt_plan_rank(&c->model, run->ctx->rank, mlpio_run_scale(run), &c->plan, err);
     if (rc == 0 && !(c->buf = mlpio_io_buffer_alloc(c->transfer)))
         rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot allocate a %zu-byte buffer",
                              c->transfer);

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/params.h"
-
 static int64_t dtype_bytes(const char *name)
 {
     if (strcmp(name, "fp32") == 0)
@@ -16,22 +14,11 @@ static int64_t dtype_bytes(const char *name)
     return 2; /* fp16, bf16: the parameter table admits nothing else */
 }
 
-int mlpio_ckpt_model_from_config(const cJSON *config, struct mlpio_ckpt_model *m,
-                                 struct mlpio_error *err)
+int mlpio_ckpt_model_check(struct mlpio_ckpt_model *m, const char *model_datatype,
+                           const char *optimizer_datatype, struct mlpio_error *err)
 {
-    m->layers = (int64_t)mlpio_json_number(config, "model.num_layers", 0);
-    m->hidden = (int64_t)mlpio_json_number(config, "model.hidden_size", 0);
-    m->ffn = (int64_t)mlpio_json_number(config, "model.ffn_hidden_size", 0);
-    m->heads = (int64_t)mlpio_json_number(config, "model.num_attention_heads", 0);
-    m->kv_heads = (int64_t)mlpio_json_number(config, "model.num_kv_heads", 0);
-    m->vocab = (int64_t)mlpio_json_number(config, "model.vocab_size", 0);
-    m->tp = (int64_t)mlpio_json_number(config, "parallelism.tensor", 0);
-    m->pp = (int64_t)mlpio_json_number(config, "parallelism.pipeline", 0);
-    m->dp = (int64_t)mlpio_json_number(config, "parallelism.data", 0);
-    m->zero = (int64_t)mlpio_json_number(config, "parallelism.zero_stage", -1);
-    m->model_dtype_bytes = dtype_bytes(mlpio_json_string(config, "model.model_datatype", "fp16"));
-    m->optim_dtype_bytes =
-        dtype_bytes(mlpio_json_string(config, "model.optimizer_datatype", "fp32"));
+    m->model_dtype_bytes = dtype_bytes(model_datatype);
+    m->optim_dtype_bytes = dtype_bytes(optimizer_datatype);
     if (m->layers < 1 || m->hidden < 1 || m->ffn < 1 || m->heads < 1 || m->kv_heads < 1 ||
         m->vocab < 1 || m->tp < 1 || m->pp < 1 || m->dp < 1 || m->zero < 0)
         return mlpio_error_set(err, MLPIO_ERR_CONFIG,

@@ -37,9 +37,11 @@ struct mlpio_ckpt_plan {
     uint64_t model_bytes; /* of which model states */
 };
 
-/* Read the model and parallelism from a validated config. */
-int mlpio_ckpt_model_from_config(const cJSON *config, struct mlpio_ckpt_model *m,
-                                 struct mlpio_error *err);
+/* Complete a model read from the settings (the sizes of its datatypes, "fp16", "bf16" or
+ * "fp32") and check it as a whole: every figure positive, no more pipeline stages than layers,
+ * no fewer hidden units than heads. 0, or -1 with a MLPIO_ERR_CONFIG error. */
+int mlpio_ckpt_model_check(struct mlpio_ckpt_model *m, const char *model_datatype,
+                           const char *optimizer_datatype, struct mlpio_error *err);
 
 int64_t mlpio_ckpt_job_ranks(const struct mlpio_ckpt_model *m);
 /* Parameters of the whole (unsharded) model. */
