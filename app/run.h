@@ -89,8 +89,15 @@ void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context);
 /* The --scale factor. */
 double mlpio_run_scale(const struct mlpio_run *run);
 
-/* The configview command of every workload: rank 0 prints the merged config and overrides. */
+/* The configview command of every workload: rank 0 prints the merged config and overrides.
+ * A workload lists it as MLPIO_RUN_CONFIGVIEW("mlpio <benchmark> configview ...") in its
+ * command table, with an example of its own. */
 int mlpio_run_configview(struct mlpio_run *run, struct mlpio_error *err);
+#define MLPIO_RUN_CONFIGVIEW(example)                                                              \
+    {                                                                                              \
+        .name = "configview", .summary = "print the merged configuration",                         \
+        .execute = mlpio_run_configview, .examples = (example)                                     \
+    }
 
 /* Set by SIGINT/SIGTERM; workloads check it between transfers. */
 bool mlpio_interrupted(void);

@@ -1,6 +1,7 @@
 /* mlpio results-tree scanner: what the scan derives from a run's documents, see scan_run.h.
  *
- * The figures are the few numbers per workload that a table of runs shows (results.csv): they
+ * The figures are the few numbers per workload that a table of runs shows (results.csv), from
+ * the figure sources of its descriptor (app/workload.h): they
  * keep the summary's own names (WORKLOADS.md lists the ones tools read), except where a nested
  * summary field needs a flat name. The preset match lets the submission checks group kvcache
  * runs by CLOSED option from the workload's own --option table, not from a copy of it.
@@ -14,59 +15,35 @@
 #include "app/params.h"
 #include "app/workload.h"
 
-struct figure_source {
-    const char *benchmark;
-    const char *command; /* NULL: any */
-    const char *name;    /* flat name in "figures" */
-    const char *path;    /* dotted path in summary.json */
+/* Every benchmark's, after its own: the size of the job. */
+static const struct mlpio_figure_source job_figures[] = {
+    {NULL, "num_accelerators", "num_accelerators"},
+    {NULL, "num_hosts", "num_hosts"},
+    {NULL},
 };
 
-static const struct figure_source sources[] = {
-    {"training", "run", "train_au_mean_percentage", "train_au_mean_percentage"},
-    {"training", "run", "train_throughput_mean_samples_per_second",
-     "train_throughput_mean_samples_per_second"},
-    {"training", "run", "train_io_mean_MB_per_second", "train_io_mean_MB_per_second"},
-    {"training", "run", "num_files_train", "num_files_train"},
-    {"training", "datagen", "datagen_files", "datagen_files"},
-    {"training", "datagen", "datagen_bytes", "datagen_bytes"},
-    {"training", "datagen", "datagen_MB_per_second", "datagen_MB_per_second"},
-    {"checkpointing", NULL, "save_checkpoint_io_mean_GB_per_second",
-     "save_checkpoint_io_mean_GB_per_second"},
-    {"checkpointing", NULL, "save_checkpoint_duration_mean_seconds",
-     "save_checkpoint_duration_mean_seconds"},
-    {"checkpointing", NULL, "load_checkpoint_io_mean_GB_per_second",
-     "load_checkpoint_io_mean_GB_per_second"},
-    {"checkpointing", NULL, "load_checkpoint_duration_mean_seconds",
-     "load_checkpoint_duration_mean_seconds"},
-    {"checkpointing", NULL, "checkpoint_size_GB", "checkpoint_size_GB"},
-    {"checkpointing", NULL, "num_checkpoints_write", "num_checkpoints_write"},
-    {"checkpointing", NULL, "num_checkpoints_read", "num_checkpoints_read"},
-    {"kvcache", NULL, "trials", "aggregate.trials"},
-    {"kvcache", NULL, "tokens_per_second", "aggregate.tokens_per_second_wall"},
-    {"kvcache", NULL, "requests_per_second", "aggregate.requests_per_second"},
-    {"kvcache", NULL, "storage_read_bandwidth_GBps", "aggregate.storage_read_bandwidth_GBps"},
-    {"kvcache", NULL, "storage_write_bandwidth_GBps", "aggregate.storage_write_bandwidth_GBps"},
-    {"kvcache", NULL, "storage_read_p95_seconds", "aggregate.storage_read_p95"},
-    {"kvcache", NULL, "storage_write_p95_seconds", "aggregate.storage_write_p95"},
-    {"kvcache", NULL, "cache_hit_rate", "aggregate.cache_hit_rate"},
-    /* Every benchmark: the size of the job. */
-    {NULL, NULL, "num_accelerators", "num_accelerators"},
-    {NULL, NULL, "num_hosts", "num_hosts"},
-};
+static int add_figures(cJSON *f, const struct mlpio_figure_source *src, const char *command,
+                       const cJSON *summary)
+{
+    for (; src && src->name; src++) {
+        if (src->command && (!command || strcmp(src->command, command) != 0))
+            continue;
+        const cJSON *v = mlpio_json_get_path(summary, src->path);
+        if (cJSON_IsNumber(v) && !cJSON_AddNumberToObject(f, src->name, v->valuedouble))
+            return -1;
+    }
+    return 0;
+}
 
 cJSON *mlpio_scan_figures(const char *benchmark, const char *command, const cJSON *summary)
 {
+    const struct mlpio_workload *w = benchmark ? mlpio_workload_find(benchmark) : NULL;
     cJSON *f = cJSON_CreateObject();
-    for (size_t i = 0; f && summary && i < sizeof(sources) / sizeof(sources[0]); i++) {
-        const struct figure_source *s = &sources[i];
-        if ((s->benchmark && (!benchmark || strcmp(s->benchmark, benchmark) != 0)) ||
-            (s->command && (!command || strcmp(s->command, command) != 0)))
-            continue;
-        const cJSON *v = mlpio_json_get_path(summary, s->path);
-        if (cJSON_IsNumber(v) && !cJSON_AddNumberToObject(f, s->name, v->valuedouble)) {
-            cJSON_Delete(f);
-            return NULL;
-        }
+    if (f && summary &&
+        (add_figures(f, w ? w->figures : NULL, command, summary) < 0 ||
+         add_figures(f, job_figures, command, summary) < 0)) {
+        cJSON_Delete(f);
+        return NULL;
     }
     return f;
 }

@@ -71,6 +71,14 @@ struct mlpio_param_alias {
     const char *key;
 };
 
+/* A figure the results scan keeps of a run (results.csv and the combined report's tables):
+ * a number of summary.json under a flat name. */
+struct mlpio_figure_source {
+    const char *command; /* the command whose runs have it; NULL: every command */
+    const char *name;    /* flat name in the scan's "figures" */
+    const char *path;    /* dotted path in summary.json */
+};
+
 struct mlpio_workload {
     const char *name;
     const char *summary;
@@ -100,6 +108,9 @@ struct mlpio_workload {
      * any I/O (the dataset, the folders, free space), so a refused run leaves nothing in the
      * results tree. No side effect; NULL: nothing to check. */
     int (*prepare)(struct mlpio_run *run, struct mlpio_error *err);
+    /* The figures a table of runs shows, terminated by {NULL}; the scan adds the size of the
+     * job (num_accelerators, num_hosts) to every benchmark's. */
+    const struct mlpio_figure_source *figures;
 };
 
 /* NULL-terminated registry of all workloads. */

@@ -280,12 +280,21 @@ static const struct mlpio_command commands[] = {
      .summary = "print per-rank and total checkpoint sizes and the memory check",
      .execute = datasize,
      .examples = "mpirun -np 8 mlpio checkpointing datasize --model llama3-70b -cm 512"},
-    {.name = "configview",
-     .summary = "print the merged configuration",
-     .execute = mlpio_run_configview,
-     .examples =
-         "mlpio checkpointing configview --model llama3-405b --params checkpoint.fsync=false"},
+    MLPIO_RUN_CONFIGVIEW(
+        "mlpio checkpointing configview --model llama3-405b --params checkpoint.fsync=false"),
     {.name = NULL},
+};
+
+/* What a table of runs shows of this benchmark's (the summary's own names). */
+static const struct mlpio_figure_source figures[] = {
+    {NULL, "save_checkpoint_io_mean_GB_per_second", "save_checkpoint_io_mean_GB_per_second"},
+    {NULL, "save_checkpoint_duration_mean_seconds", "save_checkpoint_duration_mean_seconds"},
+    {NULL, "load_checkpoint_io_mean_GB_per_second", "load_checkpoint_io_mean_GB_per_second"},
+    {NULL, "load_checkpoint_duration_mean_seconds", "load_checkpoint_duration_mean_seconds"},
+    {NULL, "checkpoint_size_GB", "checkpoint_size_GB"},
+    {NULL, "num_checkpoints_write", "num_checkpoints_write"},
+    {NULL, "num_checkpoints_read", "num_checkpoints_read"},
+    {NULL},
 };
 
 const struct mlpio_workload mlpio_workload_checkpointing = {
@@ -309,4 +318,5 @@ const struct mlpio_workload mlpio_workload_checkpointing = {
     .examples = "mpirun -np 8 mlpio checkpointing run --model llama3-8b -cf /lustre/ckpt --closed\n"
                 "mlpio checkpointing datasize --model llama3-70b",
     .prepare = prepare,
+    .figures = figures,
 };

@@ -364,11 +364,21 @@ static const struct mlpio_command commands[] = {
      .summary = "bytes per token, object sizes and the storage a run will touch",
      .execute = datasize,
      .examples = "mlpio kvcache datasize --model llama3.1-8b --cache-dir /lustre/kv"},
-    {.name = "configview",
-     .summary = "print the merged configuration",
-     .execute = mlpio_run_configview,
-     .examples = "mlpio kvcache configview --option 2"},
+    MLPIO_RUN_CONFIGVIEW("mlpio kvcache configview --option 2"),
     {.name = NULL},
+};
+
+/* What a table of runs shows of this benchmark's (the summary's own names). */
+static const struct mlpio_figure_source figures[] = {
+    {NULL, "trials", "aggregate.trials"},
+    {NULL, "tokens_per_second", "aggregate.tokens_per_second_wall"},
+    {NULL, "requests_per_second", "aggregate.requests_per_second"},
+    {NULL, "storage_read_bandwidth_GBps", "aggregate.storage_read_bandwidth_GBps"},
+    {NULL, "storage_write_bandwidth_GBps", "aggregate.storage_write_bandwidth_GBps"},
+    {NULL, "storage_read_p95_seconds", "aggregate.storage_read_p95"},
+    {NULL, "storage_write_p95_seconds", "aggregate.storage_write_p95"},
+    {NULL, "cache_hit_rate", "aggregate.cache_hit_rate"},
+    {NULL},
 };
 
 const struct mlpio_workload mlpio_workload_kvcache = {
@@ -392,4 +402,5 @@ const struct mlpio_workload mlpio_workload_kvcache = {
                 "mlpio kvcache datasize --model llama3.1-8b --cache-dir /lustre/kv",
     .universal_unused = "client-host-memory-in-gb",
     .prepare = prepare,
+    .figures = figures,
 };

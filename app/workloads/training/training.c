@@ -259,11 +259,20 @@ static const struct mlpio_command commands[] = {
      .summary = "how many files a CLOSED dataset needs, and the commands to run next",
      .execute = datasize,
      .examples = "mlpio training datasize --model unet3d -g h100 -ma 8 -nc 1 -cm 128"},
-    {.name = "configview",
-     .summary = "print the merged configuration",
-     .execute = mlpio_run_configview,
-     .examples = "mlpio training configview --model resnet50 -g a100"},
+    MLPIO_RUN_CONFIGVIEW("mlpio training configview --model resnet50 -g a100"),
     {.name = NULL},
+};
+
+/* What a table of runs shows of this benchmark's (the summary's own names). */
+static const struct mlpio_figure_source figures[] = {
+    {"run", "train_au_mean_percentage", "train_au_mean_percentage"},
+    {"run", "train_throughput_mean_samples_per_second", "train_throughput_mean_samples_per_second"},
+    {"run", "train_io_mean_MB_per_second", "train_io_mean_MB_per_second"},
+    {"run", "num_files_train", "num_files_train"},
+    {"datagen", "datagen_files", "datagen_files"},
+    {"datagen", "datagen_bytes", "datagen_bytes"},
+    {"datagen", "datagen_MB_per_second", "datagen_MB_per_second"},
+    {NULL},
 };
 
 const struct mlpio_workload mlpio_workload_training = {
@@ -286,4 +295,5 @@ const struct mlpio_workload mlpio_workload_training = {
                 "mpirun -np 8 mlpio training run --model unet3d --data-dir /lustre/u3d "
                 "--params dataset.num_files_train=28000",
     .prepare = prepare,
+    .figures = figures,
 };
