@@ -113,6 +113,10 @@ struct mlpio_workload {
     const struct mlpio_figure_source *figures;
 };
 
+/* Register a workload beyond the built-in ones (before mlpio_main; not thread-safe): 0, or -1
+ * when its name is taken or the registry is full. */
+int mlpio_workload_add(const struct mlpio_workload *w);
+
 /* NULL-terminated registry of all workloads. */
 const struct mlpio_workload *const *mlpio_workloads(void);
 const struct mlpio_workload *mlpio_workload_find(const char *name);
