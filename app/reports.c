@@ -22,7 +22,7 @@
 
 const char mlpio_validate_usage[] =
     "Usage: mlpio validate [--open] [--json] RESULTS_DIR\n"
-    "       mlpio validate --checklist training|checkpointing|kvcache\n"
+    "       mlpio validate --checklist BENCHMARK\n"
     "\n"
     "Reads a results directory (<benchmark>/<model>/<command>/<run_id>/ below it), judges\n"
     "every run again with the rules, groups the runs into submissions and judges those, and\n"
@@ -35,7 +35,8 @@ const char mlpio_validate_usage[] =
     "Options:\n"
     "  --open                 accept OPEN runs and groups (exit 0 when nothing is INVALID)\n"
     "  --json                 print the results document (as results.json) instead\n"
-    "  --checklist BENCHMARK  print the CLOSED requirements of a benchmark and exit\n"
+    "  --checklist BENCHMARK  print the CLOSED requirements of a benchmark and exit (an\n"
+    "                         unknown name lists the benchmarks that have them)\n"
     "  --help, -h             this help\n"
     "\n"
     "Exit codes:\n"

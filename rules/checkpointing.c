@@ -12,6 +12,7 @@
 #include "rules/rules.h"
 
 #include "rules/fields.h"
+#include "rules/submission_impl.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ static int read_run(const cJSON *run, struct ckpt_run *r, struct mlpio_error *er
 {
     const cJSON *options = NULL, *config = NULL, *ckpt = NULL, *facts = NULL, *it = NULL;
     memset(r, 0, sizeof(*r));
-    if (mlpio_rules_expect_benchmark(run, "checkpointing", err))
+    if (mlpio_rules_expect_benchmark(run, mlpio_rules_checkpointing.name, err))
         return -1;
     if (mlpio_rules_get_string(run, "", "model", &r->model, err) ||
         mlpio_rules_get_int(run, "", "world_size", 1, &r->world_size, err) ||
@@ -333,3 +334,9 @@ int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_repor
         return mlpio_rules_abandon(v, keep, "checkpointing", err);
     return 0;
 }
+
+const struct mlpio_rules_benchmark mlpio_rules_checkpointing = {
+    .name = "checkpointing",
+    .check = mlpio_rules_check_checkpointing,
+    .submission = &mlpio_submission_checkpointing,
+};

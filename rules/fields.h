@@ -126,6 +126,12 @@ struct mlpio_rules_option_words {
 int mlpio_rules_check_options(struct mlpio_verdict_report *v, double scale, const char *io_api,
                               int verify, const struct mlpio_rules_option_words *words);
 
+/* The registry entries of the shipped benchmarks (benchmarks.c lists them), each defined in its
+ * run checker's file, <benchmark>.c. */
+extern const struct mlpio_rules_benchmark mlpio_rules_checkpointing;
+extern const struct mlpio_rules_benchmark mlpio_rules_kvcache;
+extern const struct mlpio_rules_benchmark mlpio_rules_training;
+
 /* For a checker whose rule could not record an issue: drop the issues it added past `keep` (the
  * count when it started), so the report is as it was, and fail with ENOMEM naming the checker
  * ("training"). Always returns -1. */

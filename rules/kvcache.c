@@ -16,6 +16,7 @@
 #include "rules/rules.h"
 
 #include "rules/fields.h"
+#include "rules/submission_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -116,7 +117,7 @@ static int read_run(const cJSON *run, struct kv_run *r, struct mlpio_error *err)
     const cJSON *options = NULL, *config = NULL, *kv = NULL, *cache = NULL, *facts = NULL;
     int has_ws = 0, has_cap = 0;
     memset(r, 0, sizeof(*r));
-    if (mlpio_rules_expect_benchmark(run, "kvcache", err))
+    if (mlpio_rules_expect_benchmark(run, mlpio_rules_kvcache.name, err))
         return -1;
     if (mlpio_rules_get_string(run, "", "model", &r->model, err) ||
         mlpio_rules_get_object(run, "", "options", &options, err) ||
@@ -435,3 +436,9 @@ int mlpio_rules_check_kvcache(const cJSON *run, struct mlpio_verdict_report *v,
         return mlpio_rules_abandon(v, keep, "kvcache", err);
     return 0;
 }
+
+const struct mlpio_rules_benchmark mlpio_rules_kvcache = {
+    .name = "kvcache",
+    .check = mlpio_rules_check_kvcache,
+    .submission = &mlpio_submission_kvcache,
+};

@@ -64,8 +64,40 @@ cJSON *mlpio_verdict_to_json(const struct mlpio_verdict_report *v);
 typedef int (*mlpio_rules_checker_fn)(const cJSON *run, struct mlpio_verdict_report *v,
                                       struct mlpio_error *err);
 
-/* Checker for a benchmark name ("checkpointing"), or NULL. */
+/* Checker for a benchmark name ("checkpointing"), or NULL: the registry's (below). */
 mlpio_rules_checker_fn mlpio_rules_run_checker(const char *benchmark);
+
+/* ---- the registry of benchmarks (benchmarks.c) ------------------------------------------- */
+
+/* How a benchmark's runs are judged together: internal to rules/ (rules/submission_impl.h). */
+struct mlpio_submission_rules;
+
+/* A benchmark as the rules know it: the name its runs carry (the "benchmark" of a run
+ * description, the first folder below a results directory), the checker of one run, and the
+ * rules that judge its runs together. A benchmark without submission rules (NULL) still has
+ * its runs grouped, one group per model, judged by what every group checks (submission.h). */
+struct mlpio_rules_benchmark {
+    const char *name;
+    mlpio_rules_checker_fn check;
+    const struct mlpio_submission_rules *submission; /* NULL: the common checks only */
+};
+
+/* How many benchmarks mlpio_rules_benchmark_add accepts beyond the shipped ones. */
+#define MLPIO_RULES_BENCHMARKS_ADDED_MAX 8
+
+/* The benchmark of that name, shipped or added, or NULL. */
+const struct mlpio_rules_benchmark *mlpio_rules_benchmark_find(const char *name);
+
+/* The i-th benchmark in alphabetical order of names, shipped or added; NULL when i is negative
+ * or past the last. */
+const struct mlpio_rules_benchmark *mlpio_rules_benchmark_at(int i);
+
+/* Register a benchmark beyond the shipped ones (a site's own workload, a test's), so that its
+ * runs are judged and grouped like theirs. b is borrowed and must outlive every use of the
+ * registry. Not thread-safe: add at start-up, before anything is judged. Returns 0, or -1 with
+ * errno EINVAL (no name or no checker), EEXIST (a benchmark of that name is registered) or
+ * ENOSPC (MLPIO_RULES_BENCHMARKS_ADDED_MAX were added already). */
+int mlpio_rules_benchmark_add(const struct mlpio_rules_benchmark *b);
 
 /* Run checks of WORKLOADS.md section 2. */
 int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_report *v,

@@ -1,19 +1,14 @@
 /* mlpio rules engine: submission checks, see submission.h.
  *
  * Grouping and what every group checks; each benchmark's own rules are in
- * submission_<benchmark>.c (submission_impl.h).
+ * submission_<benchmark>.c (submission_impl.h), reached through the registry of benchmarks
+ * (benchmarks.c). A benchmark without rules of its own gets the generic ones here.
  */
 #include "rules/submission_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const struct mlpio_submission_rules *const benches[] = {
-    &mlpio_submission_checkpointing,
-    &mlpio_submission_kvcache,
-    &mlpio_submission_training,
-};
 
 /* ---- groups ------------------------------------------------------------------------------ */
 
@@ -120,14 +115,41 @@ int mlpio_submission_check_members(const struct mlpio_submission_group *g,
         below, g->count, names, below > listed ? ", ..." : "");
 }
 
+/* ---- the rules of a benchmark without its own ------------------------------------------- */
+
+/* One group per model: nothing is known of how its runs fit together but what every group
+ * checks, so that a benchmark added to the registry needs no submission file to be judged. */
+static void group_generic(const struct mlpio_submission_run *r, char *name, size_t n)
+{
+    (void)r;
+    snprintf(name, n, "submission");
+}
+
+static int judge_generic(const struct mlpio_submission_group *g, struct mlpio_verdict_report *v,
+                         cJSON *figures)
+{
+    mlpio_submission_figure(figures, "runs", g->count);
+    return mlpio_submission_check_members(g, v);
+}
+
+/* No checklist: mlpio_submission_checklist has no requirements of its own to list. */
+static const struct mlpio_submission_rules generic = {
+    .group_of = group_generic,
+    .judge = judge_generic,
+};
+
 /* ---- the API --------------------------------------------------------------------------- */
 
+static const struct mlpio_submission_rules *rules_of(const struct mlpio_rules_benchmark *b)
+{
+    return b->submission ? b->submission : &generic;
+}
+
+/* The submission rules of a registered benchmark (its own or the generic ones), or NULL. */
 static const struct mlpio_submission_rules *bench_find(const char *benchmark)
 {
-    for (size_t i = 0; benchmark && i < MLPIO_SUBMISSION_COUNT(benches); i++)
-        if (strcmp(benches[i]->benchmark, benchmark) == 0)
-            return benches[i];
-    return NULL;
+    const struct mlpio_rules_benchmark *b = mlpio_rules_benchmark_find(benchmark);
+    return b ? rules_of(b) : NULL;
 }
 
 const char *const *mlpio_submission_checklist(const char *benchmark)
@@ -138,7 +160,11 @@ const char *const *mlpio_submission_checklist(const char *benchmark)
 
 const char *mlpio_submission_benchmark(int i)
 {
-    return i >= 0 && (size_t)i < MLPIO_SUBMISSION_COUNT(benches) ? benches[i]->benchmark : NULL;
+    const struct mlpio_rules_benchmark *b;
+    for (int k = 0; (b = mlpio_rules_benchmark_at(k)); k++)
+        if (rules_of(b)->checklist && i-- == 0)
+            return b->name;
+    return NULL;
 }
 
 static cJSON *group_json(const struct mlpio_submission_group *g, struct mlpio_error *err)
@@ -188,13 +214,14 @@ cJSON *mlpio_submission_check(const struct mlpio_submission_run *runs, int n,
         if (!b)
             continue;
         b->group_of(&runs[i], name, sizeof(name));
-        struct mlpio_submission_group *g =
-            mlpio_submission_group_get(&gs, b->benchmark, runs[i].model ? runs[i].model : "", name);
+        struct mlpio_submission_group *g = mlpio_submission_group_get(
+            &gs, runs[i].benchmark, runs[i].model ? runs[i].model : "", name);
         if (!g || mlpio_submission_group_add(g, &runs[i]))
             goto nomem;
     }
-    for (size_t i = 0; i < MLPIO_SUBMISSION_COUNT(benches); i++)
-        if (benches[i]->extra && benches[i]->extra(&gs, runs, n))
+    const struct mlpio_rules_benchmark *bench;
+    for (int i = 0; (bench = mlpio_rules_benchmark_at(i)); i++)
+        if (rules_of(bench)->extra && rules_of(bench)->extra(&gs, bench->name, runs, n))
             goto nomem;
     if (gs.count > 1)
         qsort(gs.g, (size_t)gs.count, sizeof(*gs.g), group_cmp);

@@ -50,17 +50,20 @@ struct mlpio_submission_run {
 /* Group runs (n of them; runs may be NULL when n is 0) and judge every group. Returns a new
  * JSON array (free with cJSON_Delete) of
  *   {"benchmark", "model", "group", "verdict", "runs": [paths], "issues": [...], "figures": {}}
- * sorted by benchmark, model and group, runs in their input order. Runs of a benchmark that has
- * no submission rules belong to no group. NULL with err set when memory runs out. */
+ * sorted by benchmark, model and group, runs in their input order. Runs of a benchmark the
+ * registry (rules.h) does not know belong to no group; those of a registered benchmark without
+ * submission rules of its own form one group per model ("submission"), judged by what every
+ * group checks. NULL with err set when memory runs out. */
 cJSON *mlpio_submission_check(const struct mlpio_submission_run *runs, int n,
                               struct mlpio_error *err) MLPIO_WUR;
 
 /* The CLOSED requirements of a benchmark, one sentence per line, run rules then submission
- * rules, NULL-terminated; NULL for a benchmark without rules. Static: do not free. */
+ * rules, NULL-terminated; NULL for a benchmark without submission rules of its own. Static: do
+ * not free. */
 const char *const *mlpio_submission_checklist(const char *benchmark);
 
-/* The i-th benchmark with submission rules (and a checklist), in alphabetical order; NULL when
- * i is past the last. */
+/* The i-th benchmark of the registry with submission rules (and a checklist), in alphabetical
+ * order; NULL when i is negative or past the last. */
 const char *mlpio_submission_benchmark(int i);
 
 #endif

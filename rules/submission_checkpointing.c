@@ -259,7 +259,6 @@ static const char *const checklist[] = {
 };
 
 const struct mlpio_submission_rules mlpio_submission_checkpointing = {
-    .benchmark = "checkpointing",
     .group_of = group_checkpointing,
     .judge = judge_checkpointing,
     .checklist = checklist,

@@ -33,18 +33,19 @@ struct mlpio_submission_groups {
     int count, cap;
 };
 
-/* What a benchmark brings to the submission checks. */
+/* What a benchmark brings to the submission checks: its registry entry (rules.h) points here,
+ * and gives its name. */
 struct mlpio_submission_rules {
-    const char *benchmark;
     /* The name of the group of r (its benchmark and model are the run's) into name. */
     void (*group_of)(const struct mlpio_submission_run *r, char *name, size_t n);
     /* Add the group's issues to v and its figures; 0, or -1 when memory runs out. */
     int (*judge)(const struct mlpio_submission_group *g, struct mlpio_verdict_report *v,
                  cJSON *figures);
-    /* Groups beyond one per run (NULL: none); 0, or -1 when memory runs out. */
-    int (*extra)(struct mlpio_submission_groups *gs, const struct mlpio_submission_run *runs,
-                 int n);
-    const char *const *checklist; /* NULL-terminated */
+    /* Groups beyond one per run, over the runs of `benchmark` among runs (NULL: none); 0, or -1
+     * when memory runs out. */
+    int (*extra)(struct mlpio_submission_groups *gs, const char *benchmark,
+                 const struct mlpio_submission_run *runs, int n);
+    const char *const *checklist; /* NULL-terminated; NULL: none */
 };
 
 extern const struct mlpio_submission_rules mlpio_submission_training;

@@ -144,14 +144,14 @@ static int judge_kvcache(const struct mlpio_submission_group *g, struct mlpio_ve
 }
 
 /* The "options" group over every kvcache run. */
-static int extra_kvcache(struct mlpio_submission_groups *gs,
+static int extra_kvcache(struct mlpio_submission_groups *gs, const char *benchmark,
                          const struct mlpio_submission_run *runs, int n)
 {
     struct mlpio_submission_group *all = NULL;
     for (int i = 0; i < n; i++) {
-        if (!runs[i].benchmark || strcmp(runs[i].benchmark, "kvcache") != 0)
+        if (!runs[i].benchmark || strcmp(runs[i].benchmark, benchmark) != 0)
             continue;
-        if (!all && !(all = mlpio_submission_group_get(gs, "kvcache", "*", "options")))
+        if (!all && !(all = mlpio_submission_group_get(gs, benchmark, "*", "options")))
             return -1;
         if (mlpio_submission_group_add(all, &runs[i]))
             return -1;
@@ -177,7 +177,6 @@ static const char *const checklist[] = {
 };
 
 const struct mlpio_submission_rules mlpio_submission_kvcache = {
-    .benchmark = "kvcache",
     .group_of = group_kvcache,
     .judge = judge_kvcache,
     .extra = extra_kvcache,

@@ -353,7 +353,6 @@ static const char *const checklist[] = {
 };
 
 const struct mlpio_submission_rules mlpio_submission_training = {
-    .benchmark = "training",
     .group_of = group_training,
     .judge = judge_training,
     .checklist = checklist,

@@ -11,6 +11,7 @@
 #include "rules/rules.h"
 
 #include "rules/fields.h"
+#include "rules/submission_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static int read_run(const cJSON *run, struct train_run *r, struct mlpio_error *e
     const cJSON *options = NULL, *config = NULL, *dataset = NULL, *reader = NULL, *facts = NULL;
     double world_size;
     memset(r, 0, sizeof(*r));
-    if (mlpio_rules_expect_benchmark(run, "training", err))
+    if (mlpio_rules_expect_benchmark(run, mlpio_rules_training.name, err))
         return -1;
     if (mlpio_rules_get_string(run, "", "model", &r->model, err) ||
         mlpio_rules_get_count(run, "", "world_size", 1, &world_size, err) ||
@@ -258,3 +259,9 @@ int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
         return mlpio_rules_abandon(v, keep, "training", err);
     return 0;
 }
+
+const struct mlpio_rules_benchmark mlpio_rules_training = {
+    .name = "training",
+    .check = mlpio_rules_check_training,
+    .submission = &mlpio_submission_training,
+};

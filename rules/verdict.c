@@ -1,7 +1,8 @@
 /* mlpio rules engine: see rules.h.
  *
- * The verdict report and the registry of run checkers. Checkers only add issues; the verdict
- * is derived from them on demand, so a report can never disagree with the issues it lists.
+ * The verdict report, and the run checker of a benchmark (the registry's, benchmarks.c).
+ * Checkers only add issues; the verdict is derived from them on demand, so a report can never
+ * disagree with the issues it lists.
  */
 #include "rules/rules.h"
 
@@ -187,18 +188,6 @@ fail:
 
 mlpio_rules_checker_fn mlpio_rules_run_checker(const char *benchmark)
 {
-    static const struct {
-        const char *benchmark;
-        mlpio_rules_checker_fn check;
-    } checkers[] = {
-        {"checkpointing", mlpio_rules_check_checkpointing},
-        {"kvcache", mlpio_rules_check_kvcache},
-        {"training", mlpio_rules_check_training},
-    };
-    if (!benchmark)
-        return NULL;
-    for (size_t i = 0; i < sizeof(checkers) / sizeof(checkers[0]); i++)
-        if (strcmp(benchmark, checkers[i].benchmark) == 0)
-            return checkers[i].check;
-    return NULL;
+    const struct mlpio_rules_benchmark *b = mlpio_rules_benchmark_find(benchmark);
+    return b ? b->check : NULL;
 }
