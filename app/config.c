@@ -21,7 +21,7 @@ static int is_dir(const char *path)
 static int has_definitions(const char *dir)
 {
     char probe[PATH_MAX];
-    snprintf(probe, sizeof(probe), "%s/checkpointing", dir);
+    snprintf(probe, sizeof(probe), "%s/%s", dir, mlpio_workloads()[0]->name);
     return is_dir(probe);
 }
 

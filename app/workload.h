@@ -1,8 +1,17 @@
-/* mlpio workloads: what a benchmark declares so that the CLI, config and rules can serve it.
+/* mlpio workloads: what a benchmark declares so that the CLI, config, run, scan and report can
+ * serve it.
+ *
+ * A descriptor carries everything mlpio needs to know of a workload: its commands, options and
+ * parameter table; its typed settings (a struct the run fills from the merged config through
+ * the table, the config being the only place defaults live); the facts the rules need; its
+ * pre-run checks; the figures a table of runs shows. Its rules are in rules/ (one entry in
+ * rules/benchmarks.c), its charts and tables in report/ (one entry in report/html_sections.c,
+ * or none for the generic figures).
  *
  * Adding a workload = one folder under app/workloads/, one line in app/registry.c, one JSON
- * file per model in share/<benchmark>/, its checker in rules/. The CLI reads commands, options
- * and parameters from the descriptor and is never edited for a new workload.
+ * file per model in share/<benchmark>/, its checker in rules/ with one line in
+ * rules/benchmarks.c. The CLI, the run driver, the scan and the reports are never edited for a
+ * new workload; tests/nullbench/ is such a workload, known only to a test program.
  */
 #ifndef MLPIO_WORKLOAD_H
 #define MLPIO_WORKLOAD_H
