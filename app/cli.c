@@ -9,6 +9,7 @@
 #include "app/config.h"
 #include "app/tools.h"
 #include "io/io.h"
+#include "report/json_file.h"
 
 enum opt_id {
     OPT_MODEL,
@@ -415,7 +416,7 @@ static const char *closest_option(const struct mlpio_workload *w, const char *na
     for (int i = 0; w && w->options[i].name && n < (int)(sizeof(words) / sizeof(words[0])) - 1; i++)
         words[n++] = w->options[i].name;
     words[n] = NULL;
-    return mlpio_suggest_word(words, name);
+    return mlpio_params_suggest_word(words, name);
 }
 
 static const char *const *command_names(const struct mlpio_workload *w, const char **buf, int max)
@@ -437,7 +438,7 @@ static int unknown_benchmark(const char *name, struct mlpio_error *err)
     for (const struct mlpio_tool *t = mlpio_tools(); t->name && n < 63; t++)
         words[n++] = t->name;
     words[n] = NULL;
-    const char *near = mlpio_suggest_word(words, name);
+    const char *near = mlpio_params_suggest_word(words, name);
     mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown benchmark or command '%s'", name);
     if (near)
         return mlpio_error_hint(err, "did you mean '%s'? ('mlpio help' lists all)", near);
@@ -704,7 +705,8 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
         cli->command = mlpio_workload_command(cli->workload, argv[i]);
         if (!cli->command) {
             const char *buf[32];
-            const char *near = mlpio_suggest_word(command_names(cli->workload, buf, 32), argv[i]);
+            const char *near =
+                mlpio_params_suggest_word(command_names(cli->workload, buf, 32), argv[i]);
             mlpio_error_set(err, MLPIO_ERR_USAGE, "unknown command '%s' for benchmark '%s'",
                             argv[i], cli->workload->name);
             if (near)

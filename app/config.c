@@ -25,7 +25,7 @@ static int has_definitions(const char *dir)
     return is_dir(probe);
 }
 
-const char *mlpio_share_dir(char *buf, size_t len)
+const char *mlpio_config_share_dir(char *buf, size_t len)
 {
     const char *env = getenv("MLPIO_SHARE_DIR");
     if (env && *env) {
@@ -93,7 +93,7 @@ static void list_models(const char *dir, const char *variant, char *out, size_t 
 void mlpio_config_models(const char *benchmark, const char *variant, char *out, size_t len)
 {
     char share[PATH_MAX], dir[PATH_MAX + 64];
-    mlpio_share_dir(share, sizeof(share));
+    mlpio_config_share_dir(share, sizeof(share));
     snprintf(dir, sizeof(dir), "%s/%s", share, benchmark);
     list_models(dir, variant, out, len);
 }
@@ -102,7 +102,7 @@ cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, 
                                       struct mlpio_error *err)
 {
     char share[PATH_MAX], dir[PATH_MAX + 64], path[PATH_MAX * 2], models[1024];
-    mlpio_share_dir(share, sizeof(share));
+    mlpio_config_share_dir(share, sizeof(share));
     snprintf(dir, sizeof(dir), "%s/%s", share, benchmark);
     if (!model || !*model || strchr(model, '/')) {
         list_models(dir, variant, models, sizeof(models));
@@ -265,8 +265,8 @@ fail:
     return NULL;
 }
 
-int mlpio_bcast_bytes(const struct mlpio_context *ctx, void *buf, size_t len,
-                      struct mlpio_error *err)
+int mlpio_config_bcast_bytes(const struct mlpio_context *ctx, void *buf, size_t len,
+                             struct mlpio_error *err)
 {
     char *p = buf;
     /* MPI counts are int: send in pieces below INT_MAX. */
@@ -294,7 +294,7 @@ int mlpio_config_bcast(const struct mlpio_context *ctx, cJSON **config, struct m
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "rank 0 could not serialise the config");
     if (ctx->rank != 0 && !(text = malloc(len)))
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory receiving the config");
-    int rc = mlpio_bcast_bytes(ctx, text, len, err);
+    int rc = mlpio_config_bcast_bytes(ctx, text, len, err);
     if (rc == 0 && ctx->rank != 0) {
         *config = cJSON_Parse(text);
         if (!*config)

@@ -20,7 +20,7 @@ struct mlpio_cli;
 
 /* Directory holding the workload definitions: $MLPIO_SHARE_DIR, the install location, or the
  * source tree's share/ (whichever holds <benchmark>/ first). Writes into buf. */
-const char *mlpio_share_dir(char *buf, size_t len);
+const char *mlpio_config_share_dir(char *buf, size_t len);
 
 /* The model's reference definition (share/<benchmark>/<model>.json). An unknown model is a
  * config error listing the models that exist. */
@@ -42,7 +42,7 @@ cJSON *mlpio_config_build(const struct mlpio_cli *cli, cJSON **overrides, struct
 int mlpio_config_bcast(const struct mlpio_context *ctx, cJSON **config, struct mlpio_error *err);
 
 /* Send an arbitrary byte buffer from rank 0 (helper for config and salt). */
-int mlpio_bcast_bytes(const struct mlpio_context *ctx, void *buf, size_t len,
-                      struct mlpio_error *err);
+int mlpio_config_bcast_bytes(const struct mlpio_context *ctx, void *buf, size_t len,
+                             struct mlpio_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "app/cli.h"
 #include "app/run.h"
+#include "app/signals.h"
 #include "report/json_file.h"
 
 struct mlpio_guard {
@@ -58,7 +59,7 @@ static void write_record(struct mlpio_guard *g)
     snprintf(message, sizeof(message),
              "interrupted by %s; the ranks had not stopped %.1f s later, so this record was "
              "written before the run ended",
-             signal_name(mlpio_signal_received()), g->grace);
+             signal_name(mlpio_signals_received()), g->grace);
     const char *hint = "to let the ranks finish the record themselves, give them more time "
                        "between SIGTERM and SIGKILL (mpirun --mca odls_base_sigkill_timeout "
                        "10; Slurm's KillWait)";
@@ -110,7 +111,7 @@ static void *guard_main(void *arg)
     for (;;) {
         mlpio_signals_wait();
         pthread_mutex_lock(&g->lock);
-        bool stop = g->stopping, go = mlpio_interrupted();
+        bool stop = g->stopping, go = mlpio_signals_interrupted();
         pthread_mutex_unlock(&g->lock);
         if (stop)
             return NULL;

@@ -198,8 +198,8 @@ cJSON *mlpio_hist_to_json(const struct mlpio_hist *h)
     return o;
 }
 
-int mlpio_timing_reduce(double start, double stop, double *gstart, double *gstop, int root,
-                        MPI_Comm comm, struct mlpio_error *err)
+int mlpio_hist_phase_reduce(double start, double stop, double *gstart, double *gstop, int root,
+                            MPI_Comm comm, struct mlpio_error *err)
 {
     /* MIN of (start, -stop) gives MIN of starts and MAX of stops in one reduction. */
     double in[2] = {start, -stop}, res[2] = {0.0, 0.0};
@@ -218,7 +218,7 @@ int mlpio_timing_reduce(double start, double stop, double *gstart, double *gstop
     return 0;
 }
 
-void mlpio_stats_mean_stdev(const double *v, int n, double *mean, double *stdev)
+void mlpio_hist_mean_stdev(const double *v, int n, double *mean, double *stdev)
 {
     /* Welford's update: no cancellation when values are large and close together. */
     double m = 0.0, m2 = 0.0;

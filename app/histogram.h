@@ -42,10 +42,10 @@ cJSON *mlpio_hist_to_json(const struct mlpio_hist *h);
 
 /* Phase timers: reduce per-rank start (MIN) and stop (MAX) onto root, so a phase's duration
  * is from the first rank's start to the last rank's stop. */
-int mlpio_timing_reduce(double start, double stop, double *gstart, double *gstop, int root,
-                        MPI_Comm comm, struct mlpio_error *err) MLPIO_WUR;
+int mlpio_hist_phase_reduce(double start, double stop, double *gstart, double *gstop, int root,
+                            MPI_Comm comm, struct mlpio_error *err) MLPIO_WUR;
 
 /* Mean and sample standard deviation (n-1; 0 when n < 2) of n values. */
-void mlpio_stats_mean_stdev(const double *v, int n, double *mean, double *stdev);
+void mlpio_hist_mean_stdev(const double *v, int n, double *mean, double *stdev);
 
 #endif

@@ -1,5 +1,6 @@
 /* mlpio parameters: see params.h. */
 #include "app/params.h"
+#include "report/json_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -67,7 +68,7 @@ const char *mlpio_params_suggest(const struct mlpio_param_spec *specs, int n, co
     return best_of(best, best_d, key);
 }
 
-const char *mlpio_suggest_word(const char *const *words, const char *word)
+const char *mlpio_params_suggest_word(const char *const *words, const char *word)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
@@ -348,88 +349,6 @@ int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJS
             return -1;
     }
     return check_leaves(specs, n, config, "", ignore_prefixes, err);
-}
-
-cJSON *mlpio_json_get_path(const cJSON *root, const char *dotted)
-{
-    char part[128];
-    const cJSON *cur = root;
-    const char *p = dotted;
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (len == 0 || len >= sizeof(part) || !cJSON_IsObject(cur))
-            return NULL;
-        memcpy(part, p, len);
-        part[len] = '\0';
-        cur = cJSON_GetObjectItemCaseSensitive(cur, part);
-        p = dot ? dot + 1 : p + len;
-    }
-    return (cJSON *)cur;
-}
-
-int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value)
-{
-    char part[128];
-    cJSON *cur = root;
-    const char *p = dotted;
-    /* Check every component first: a bad one found midway must not leave objects behind. */
-    for (const char *q = dotted;; q++) {
-        const char *dot = strchr(q, '.');
-        size_t len = dot ? (size_t)(dot - q) : strlen(q);
-        if (len == 0 || len >= sizeof(part)) {
-            cJSON_Delete(value);
-            return -1;
-        }
-        if (!dot)
-            break;
-        q = dot;
-    }
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (len == 0 || len >= sizeof(part) || !cJSON_IsObject(cur)) {
-            cJSON_Delete(value);
-            return -1;
-        }
-        memcpy(part, p, len);
-        part[len] = '\0';
-        if (!dot) {
-            if (cJSON_GetObjectItemCaseSensitive(cur, part))
-                cJSON_ReplaceItemInObjectCaseSensitive(cur, part, value);
-            else
-                cJSON_AddItemToObject(cur, part, value);
-            return 0;
-        }
-        cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, part);
-        if (!next) {
-            next = cJSON_AddObjectToObject(cur, part);
-            if (!next) {
-                cJSON_Delete(value);
-                return -1;
-            }
-        }
-        cur = next;
-        p = dot + 1;
-    }
-}
-
-double mlpio_json_number(const cJSON *root, const char *dotted, double dflt)
-{
-    const cJSON *v = mlpio_json_get_path(root, dotted);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
-const char *mlpio_json_string(const cJSON *root, const char *dotted, const char *dflt)
-{
-    const cJSON *v = mlpio_json_get_path(root, dotted);
-    return cJSON_IsString(v) ? v->valuestring : dflt;
-}
-
-bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt)
-{
-    const cJSON *v = mlpio_json_get_path(root, dotted);
-    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
 
 static bool field_fits(enum mlpio_param_type type, enum mlpio_param_field field)

@@ -3,7 +3,7 @@
  * Each workload declares a table of mlpio_param_spec (dotted key, type, range, help). Values
  * from the command line arrive as text and are converted here; values from JSON files are
  * checked here. Every failure names the parameter, what was expected, what was given and how
- * to fix it. Also: dotted-path access to cJSON objects and "did you mean" suggestions.
+ * to fix it. Also: "did you mean" suggestions. (Dotted paths into JSON are report/json_file.h.)
  */
 #ifndef MLPIO_PARAMS_H
 #define MLPIO_PARAMS_H
@@ -70,7 +70,7 @@ const struct mlpio_param_spec *mlpio_params_find(const struct mlpio_param_spec *
 /* The known key closest to key (edit distance), or NULL if none is reasonably close. */
 const char *mlpio_params_suggest(const struct mlpio_param_spec *specs, int n, const char *key);
 /* Same over a NULL-terminated list of words. */
-const char *mlpio_suggest_word(const char *const *words, const char *word);
+const char *mlpio_params_suggest_word(const char *const *words, const char *word);
 
 /* Convert command-line text to a JSON value of the spec's type; NULL with err on bad text. */
 cJSON *mlpio_params_from_text(const struct mlpio_param_spec *spec, const char *text,
@@ -106,16 +106,5 @@ void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_
  * unit ("5 s"), strings as they are; NULL: "none". */
 void mlpio_params_value_text(const struct mlpio_param_spec *spec, const cJSON *value, char *buf,
                              size_t len);
-
-/* Dotted-path access. get returns a borrowed item or NULL. set replaces or creates the path
- * (intermediate objects are created) and takes ownership of value; -1 if a path component is
- * not an object. */
-cJSON *mlpio_json_get_path(const cJSON *root, const char *dotted);
-int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value);
-
-/* Typed getters with a default for absent/mistyped items. */
-double mlpio_json_number(const cJSON *root, const char *dotted, double dflt);
-const char *mlpio_json_string(const cJSON *root, const char *dotted, const char *dflt);
-bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt);
 
 #endif

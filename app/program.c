@@ -8,6 +8,7 @@
 #include "app/cli.h"
 #include "app/context.h"
 #include "app/run.h"
+#include "app/signals.h"
 #include "app/tools.h"
 
 static int dispatch(struct mlpio_context *ctx, int argc, char **argv)

@@ -23,19 +23,6 @@ double mlpio_run_scale(const struct mlpio_run *run)
     return run->opts->scale;
 }
 
-char *mlpio_path_absolute(const char *path)
-{
-    char cwd[PATH_MAX], joined[PATH_MAX * 2];
-    if (path[0] == '/')
-        snprintf(joined, sizeof(joined), "%s", path);
-    else if (getcwd(cwd, sizeof(cwd)))
-        snprintf(joined, sizeof(joined), "%s/%s", cwd, path);
-    else
-        return NULL;
-    /* Fold "//", "/./" and "/../" textually so equal locations compare equal. */
-    return mlpio_path_normalize(joined);
-}
-
 void mlpio_run_event(struct mlpio_run *run, const char *name, cJSON *context)
 {
     if (run->ctx->rank != 0 || !run->rec.events) {
@@ -222,7 +209,7 @@ static int draw_salt(struct mlpio_run *run, struct mlpio_error *err)
     if (mlpio_context_agree(run->ctx, rc, err) < 0)
         return -1;
     if (!opts->has_seed &&
-        mlpio_bcast_bytes(run->ctx, run->io.salt.bytes, sizeof(run->io.salt.bytes), err) < 0)
+        mlpio_config_bcast_bytes(run->ctx, run->io.salt.bytes, sizeof(run->io.salt.bytes), err) < 0)
         return -1;
     mlpio_data_rank_key(&run->io.salt, (uint64_t)run->ctx->rank, &run->io.key);
     return 0;

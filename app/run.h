@@ -99,16 +99,4 @@ int mlpio_run_configview(struct mlpio_run *run, struct mlpio_error *err);
         .execute = mlpio_run_configview, .examples = (example)                                     \
     }
 
-/* Set by SIGINT/SIGTERM; workloads check it between transfers. */
-bool mlpio_interrupted(void);
-void mlpio_signals_install(void);
-/* The last signal that interrupted the run (SIGINT or SIGTERM), or 0. */
-int mlpio_signal_received(void);
-/* Block until a signal arrives or mlpio_signals_wake is called (one wake-up per call). */
-void mlpio_signals_wait(void);
-void mlpio_signals_wake(void);
-
-/* Resolve path against the current directory (no symlink resolution; "." and ".." folded). */
-char *mlpio_path_absolute(const char *path);
-
 #endif

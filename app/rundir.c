@@ -9,15 +9,7 @@
 #include <sys/stat.h>
 
 #include "io/io.h"
-
-char *mlpio_path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
+#include "io/path.h"
 
 char *mlpio_rundir_create(const char *results_dir, const char *benchmark, const char *model,
                           const char *command, time_t when, char run_id[32],

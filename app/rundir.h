@@ -14,7 +14,4 @@ char *mlpio_rundir_create(const char *results_dir, const char *benchmark, const 
                           const char *command, time_t when, char run_id[32],
                           struct mlpio_error *err);
 
-/* "<dir>/<name>" in a new string (NULL on ENOMEM). */
-char *mlpio_path_join(const char *dir, const char *name);
-
 #endif

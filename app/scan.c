@@ -17,6 +17,7 @@
 
 #include "app/params.h"
 #include "app/scan_run.h"
+#include "report/json_file.h"
 #include "rules/submission.h"
 
 struct walk {

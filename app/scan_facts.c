@@ -14,6 +14,7 @@
 
 #include "app/params.h"
 #include "app/workload.h"
+#include "report/json_file.h"
 
 /* Every benchmark's, after its own: the size of the job. */
 static const struct mlpio_figure_source job_figures[] = {

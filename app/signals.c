@@ -3,6 +3,8 @@
  * wake the interruption guard (guard.h), which finishes the record if the ranks cannot.
  * The flag, the signal's number and the semaphore are mlpio's only mutable globals: a signal
  * handler has nowhere else to write, and sem_post is what it may call. */
+#include "app/signals.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -10,7 +12,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "app/run.h"
 
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t received;
@@ -31,12 +32,12 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-bool mlpio_interrupted(void)
+bool mlpio_signals_interrupted(void)
 {
     return interrupted != 0;
 }
 
-int mlpio_signal_received(void)
+int mlpio_signals_received(void)
 {
     return received;
 }

@@ -19,6 +19,7 @@
 #include "app/cli.h"
 #include "app/eventlog.h"
 #include "app/run.h"
+#include "app/signals.h"
 
 const char mlpio_watch_usage[] =
     "Usage: mlpio watch [options] RUN_DIR|EVENTS_FILE\n"
@@ -539,7 +540,7 @@ static int follow(struct watch *w, struct waiter *wt, struct mlpio_watch_reader 
                             w->path, (unsigned long long)w->events, awaited(w, what, sizeof(what)));
             return fail(w, &err, MLPIO_WATCH_EXIT_ENDED);
         }
-        if (mlpio_interrupted()) {
+        if (mlpio_signals_interrupted()) {
             mlpio_error_set(&err, MLPIO_ERR_INTERRUPTED, "watch of %s interrupted", w->path);
             return fail(w, &err, MLPIO_EXIT_INTERRUPTED);
         }
@@ -573,7 +574,7 @@ static int open_log(struct watch *w, struct waiter *wt, int *fd, double deadline
             fprintf(w->ctx->err, "mlpio watch: waiting for %s to be created\n", w->path);
             fflush(w->ctx->err);
         }
-        if (mlpio_interrupted()) {
+        if (mlpio_signals_interrupted()) {
             mlpio_error_set(&err, MLPIO_ERR_INTERRUPTED, "watch of %s interrupted", w->path);
             free(reported);
             return fail(w, &err, MLPIO_EXIT_INTERRUPTED);

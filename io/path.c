@@ -1,8 +1,11 @@
 /* mlpio paths: see path.h. */
 #include "io/path.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *mlpio_path_normalize(const char *path)
 {
@@ -47,4 +50,26 @@ int mlpio_path_within(const char *outer, const char *inner)
     if (strcmp(outer, "/") == 0)
         return inner[0] == '/';
     return strncmp(outer, inner, n) == 0 && (inner[n] == '\0' || inner[n] == '/');
+}
+
+char *mlpio_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+char *mlpio_path_absolute(const char *path)
+{
+    char cwd[PATH_MAX], joined[PATH_MAX * 2];
+    if (path[0] == '/')
+        snprintf(joined, sizeof(joined), "%s", path);
+    else if (getcwd(cwd, sizeof(cwd)))
+        snprintf(joined, sizeof(joined), "%s/%s", cwd, path);
+    else
+        return NULL;
+    /* Fold "//", "/./" and "/../" textually so equal locations compare equal. */
+    return mlpio_path_normalize(joined);
 }

@@ -7,6 +7,7 @@
 #include "report/json_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,4 +597,88 @@ void mlpio_json_set_time(cJSON *doc, const char *key, double t)
     cJSON_AddStringToObject(o, "local", iso);
     cJSON_DeleteItemFromObject(doc, key);
     cJSON_AddItemToObject(doc, key, o);
+}
+
+/* ---- dotted paths ------------------------------------------------------------------------ */
+
+cJSON *mlpio_json_get_path(const cJSON *root, const char *dotted)
+{
+    char part[128];
+    const cJSON *cur = root;
+    const char *p = dotted;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0 || len >= sizeof(part) || !cJSON_IsObject(cur))
+            return NULL;
+        memcpy(part, p, len);
+        part[len] = '\0';
+        cur = cJSON_GetObjectItemCaseSensitive(cur, part);
+        p = dot ? dot + 1 : p + len;
+    }
+    return (cJSON *)cur;
+}
+
+int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value)
+{
+    char part[128];
+    cJSON *cur = root;
+    const char *p = dotted;
+    /* Check every component first: a bad one found midway must not leave objects behind. */
+    for (const char *q = dotted;; q++) {
+        const char *dot = strchr(q, '.');
+        size_t len = dot ? (size_t)(dot - q) : strlen(q);
+        if (len == 0 || len >= sizeof(part)) {
+            cJSON_Delete(value);
+            return -1;
+        }
+        if (!dot)
+            break;
+        q = dot;
+    }
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0 || len >= sizeof(part) || !cJSON_IsObject(cur)) {
+            cJSON_Delete(value);
+            return -1;
+        }
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (!dot) {
+            if (cJSON_GetObjectItemCaseSensitive(cur, part))
+                cJSON_ReplaceItemInObjectCaseSensitive(cur, part, value);
+            else
+                cJSON_AddItemToObject(cur, part, value);
+            return 0;
+        }
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, part);
+        if (!next) {
+            next = cJSON_AddObjectToObject(cur, part);
+            if (!next) {
+                cJSON_Delete(value);
+                return -1;
+            }
+        }
+        cur = next;
+        p = dot + 1;
+    }
+}
+
+double mlpio_json_number(const cJSON *root, const char *dotted, double dflt)
+{
+    const cJSON *v = mlpio_json_get_path(root, dotted);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const char *mlpio_json_string(const cJSON *root, const char *dotted, const char *dflt)
+{
+    const cJSON *v = mlpio_json_get_path(root, dotted);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt)
+{
+    const cJSON *v = mlpio_json_get_path(root, dotted);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }

@@ -12,6 +12,7 @@
 #ifndef MLPIO_JSON_FILE_H
 #define MLPIO_JSON_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -56,5 +57,16 @@ double mlpio_json_now(void);
 
 /* Set doc[key] to {"epoch": t, "local": "<ISO 8601 local time with offset>"}. */
 void mlpio_json_set_time(cJSON *doc, const char *key, double t);
+
+/* Dotted-path access. get returns a borrowed item or NULL. set replaces or creates the path
+ * (intermediate objects are created) and takes ownership of value; -1 if a path component is
+ * not an object. */
+cJSON *mlpio_json_get_path(const cJSON *root, const char *dotted);
+int mlpio_json_set_path(cJSON *root, const char *dotted, cJSON *value);
+
+/* Typed getters with a default for absent/mistyped items. */
+double mlpio_json_number(const cJSON *root, const char *dotted, double dflt);
+const char *mlpio_json_string(const cJSON *root, const char *dotted, const char *dflt);
+bool mlpio_json_bool(const cJSON *root, const char *dotted, bool dflt);
 
 #endif

@@ -141,7 +141,8 @@ static void test_timing_reduce(void **state)
         int root = roots[k];
         double gs = -1.0, ge = -1.0;
         struct mlpio_error err = {0};
-        assert_int_equal(mlpio_timing_reduce(start, stop, &gs, &ge, root, MPI_COMM_WORLD, &err), 0);
+        assert_int_equal(mlpio_hist_phase_reduce(start, stop, &gs, &ge, root, MPI_COMM_WORLD, &err),
+                         0);
         if (rank == root) {
             assert_true(gs == want_start);
             assert_true(ge == want_stop);

@@ -22,6 +22,8 @@
 #include "app/run.h"
 #include "app/workload.h"
 #include "io/io.h"
+#include "io/path.h"
+#include "report/json_file.h"
 #include "rules/rules.h"
 
 struct nullbench_settings {

@@ -16,6 +16,7 @@
 #include "app/config.h"
 #include "app/workloads/checkpointing/checkpointing.h"
 #include "app/workloads/checkpointing/plan.h"
+#include "report/json_file.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define GIB (1024.0 * 1024.0 * 1024.0)

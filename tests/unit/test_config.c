@@ -15,6 +15,7 @@
 
 #include "app/cli.h"
 #include "app/config.h"
+#include "report/json_file.h"
 #include "support/files.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -117,7 +118,7 @@ static void test_share_dir_from_env(void **state)
     char buf[PATH_MAX];
     const char *env = getenv("MLPIO_SHARE_DIR");
     assert_non_null(env);
-    assert_string_equal(mlpio_share_dir(buf, sizeof(buf)), env);
+    assert_string_equal(mlpio_config_share_dir(buf, sizeof(buf)), env);
 }
 
 static void test_reference_models(void **state)

@@ -209,7 +209,7 @@ static void test_mean_stdev(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         double m = -1, s = -1;
-        mlpio_stats_mean_stdev(cases[i].v, cases[i].n, &m, &s);
+        mlpio_hist_mean_stdev(cases[i].v, cases[i].n, &m, &s);
         assert_near(m, cases[i].mean, 1e-9);
         assert_near(s, cases[i].stdev, 1e-6);
     }

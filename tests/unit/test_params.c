@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/params.h"
+#include "report/json_file.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -380,13 +381,13 @@ static void test_suggest(void **state)
         {"deletesomething", NULL},
     };
     for (size_t i = 0; i < N(cases); i++) {
-        const char *got = mlpio_suggest_word(commands, cases[i].word);
+        const char *got = mlpio_params_suggest_word(commands, cases[i].word);
         if (cases[i].want ? !got || strcmp(got, cases[i].want) != 0 : got != NULL)
             fail_msg("suggest(%s) = %s, want %s", cases[i].word, got ? got : "NULL",
                      cases[i].want ? cases[i].want : "NULL");
     }
     static const char *const none[] = {NULL};
-    assert_null(mlpio_suggest_word(none, "run"));
+    assert_null(mlpio_params_suggest_word(none, "run"));
 
     assert_string_equal(mlpio_params_suggest(specs, NSPECS, "run.cont"), "run.count");
     assert_string_equal(mlpio_params_suggest(specs, NSPECS, "label"), "run.label");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app/rundir.h"
+#include "io/path.h"
 #include "support/files.h"
 
 static int setup(void **state)

@@ -17,6 +17,7 @@
 #include "app/config.h"
 #include "app/params.h"
 #include "app/workloads/training/dataset.h"
+#include "report/json_file.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define GIB (1024ull * 1024ull * 1024ull)

@@ -9,6 +9,7 @@
 #include "app/config.h"
 #include "app/workloads/checkpointing/plan.h"
 #include "io/fsutil.h"
+#include "io/path.h"
 #include "report/json_file.h"
 #include "rules/rules.h"
 
@@ -98,7 +99,7 @@ static const struct mlpio_cli_option options[] = {
 static double accelerator_memory_gb(const char *type, struct mlpio_error *err)
 {
     char share[PATH_MAX], path[PATH_MAX + 32];
-    mlpio_share_dir(share, sizeof(share));
+    mlpio_config_share_dir(share, sizeof(share));
     snprintf(path, sizeof(path), "%s/accelerators.json", share);
     cJSON *acc = mlpio_json_read_file(path, err);
     if (!acc)

@@ -15,8 +15,10 @@
 #include "app/prefill.h"
 #include "app/progress.h"
 #include "app/rundir.h"
+#include "app/signals.h"
 #include "app/workloads/checkpointing/checkpointing.h"
 #include "app/workloads/checkpointing/plan.h"
+#include "io/path.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -75,7 +77,7 @@ static char *step_dir(const struct ckpt *c, int step)
 
 static int check_interrupt(struct mlpio_error *err)
 {
-    if (!mlpio_interrupted())
+    if (!mlpio_signals_interrupted())
         return 0;
     return mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
 }
@@ -282,7 +284,7 @@ static void wait_between(double seconds)
     if (seconds <= 0)
         return;
     struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && !mlpio_interrupted())
+    while (nanosleep(&ts, &ts) != 0 && !mlpio_signals_interrupted())
         ;
 }
 
@@ -357,7 +359,7 @@ static int run_phase(struct ckpt *c, enum phase ph, struct mlpio_error *err)
             return -1;
         }
         double stop = MPI_Wtime(), gstart = 0, gstop = 0;
-        if (mlpio_timing_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0)
+        if (mlpio_hist_phase_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0)
             return -1;
         record(c, ph, k, gstop - gstart, mine > 0 ? (double)c->plan.bytes / GIB / mine : 0);
     }
@@ -374,8 +376,8 @@ static void add_phase_summary(cJSON *s, const struct ckpt *c, enum phase ph, con
 {
     const struct phase_result *r = &c->result[ph];
     double mean = 0, stdev = 0, dmean = 0, dstdev = 0;
-    mlpio_stats_mean_stdev(r->throughput, r->count, &mean, &stdev);
-    mlpio_stats_mean_stdev(r->duration, r->count, &dmean, &dstdev);
+    mlpio_hist_mean_stdev(r->throughput, r->count, &mean, &stdev);
+    mlpio_hist_mean_stdev(r->duration, r->count, &dmean, &dstdev);
     char key[96];
     snprintf(key, sizeof(key), "%s_checkpoint_io_mean_GB_per_second", prefix);
     cJSON_AddNumberToObject(s, key, mean);
@@ -409,8 +411,8 @@ static char *phase_text(const struct ckpt *c, enum phase ph, const char *label, 
         return buf;
     }
     double mean, stdev, dmean, dstdev;
-    mlpio_stats_mean_stdev(r->throughput, r->count, &mean, &stdev);
-    mlpio_stats_mean_stdev(r->duration, r->count, &dmean, &dstdev);
+    mlpio_hist_mean_stdev(r->throughput, r->count, &mean, &stdev);
+    mlpio_hist_mean_stdev(r->duration, r->count, &dmean, &dstdev);
     snprintf(buf, len,
              "%s: %d checkpoints, %.3f GB/s mean (stdev %.3f), %.3f s mean (stdev %.3f)\n"
              "  per rank: min %.3f GB/s (rank %d), max %.3f GB/s (rank %d)\n"

@@ -11,6 +11,8 @@
 #include "app/params.h"
 #include "app/run.h"
 #include "app/workloads/kvcache/kvcache.h"
+#include "io/path.h"
+#include "report/json_file.h"
 #include "rules/rules.h"
 #include "app/workloads/kvcache/traffic.h"
 

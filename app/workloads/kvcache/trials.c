@@ -21,10 +21,13 @@
 #include "app/params.h"
 #include "app/progress.h"
 #include "app/run.h"
+#include "app/signals.h"
 #include "app/workloads/kvcache/engine.h"
 #include "app/workloads/kvcache/kvcache.h"
 #include "app/workloads/kvcache/tally.h"
 #include "app/rundir.h"
+#include "io/path.h"
+#include "report/json_file.h"
 
 /* Latency profile limits (WORKLOADS.md section 3). */
 #define LATENCY_WRITE_P95 0.500
@@ -162,7 +165,7 @@ static int setup(struct kv *k, struct mlpio_error *err)
     memset(k->run_id, 0, sizeof(k->run_id));
     if (ctx->rank == 0)
         snprintf(k->run_id, sizeof(k->run_id), "%s", run->rec.run_id);
-    if (mlpio_bcast_bytes(ctx, k->run_id, sizeof(k->run_id), err) < 0)
+    if (mlpio_config_bcast_bytes(ctx, k->run_id, sizeof(k->run_id), err) < 0)
         return -1;
     const char *dir = mlpio_json_string(cfg, "cache.cache_dir", "kvcache");
     int rc = mlpio_kvcache_check_cache_dir(dir, err);
@@ -225,7 +228,7 @@ static int setup(struct kv *k, struct mlpio_error *err)
     ec->concurrency = (uint32_t)mlpio_json_number(cfg, "kvcache.max_concurrent_allocs", 16);
     ec->generation_seconds_per_token =
         mlpio_kvcache_generation_seconds(mlpio_json_string(cfg, "kvcache.generation_mode", "none"));
-    ec->stop = mlpio_interrupted;
+    ec->stop = mlpio_signals_interrupted;
     k->profile = mlpio_json_string(cfg, "kvcache.performance_profile", "latency");
     k->trials = (int)mlpio_json_number(cfg, "kvcache.trials", 1);
     k->keep = mlpio_json_bool(cfg, "cache.keep", false);
@@ -251,7 +254,7 @@ static int precondition(struct kv *k, struct mlpio_kv_cache *cache, struct mlpio
         prev = b.id;
         rc = mlpio_kv_put(cache, &s, &b, NULL, err);
         done += block;
-        if (mlpio_interrupted())
+        if (mlpio_signals_interrupted())
             rc = mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
     }
     mlpio_kv_scratch_fini(&s);

@@ -13,9 +13,11 @@
 #include "app/prefill.h"
 #include "app/progress.h"
 #include "app/rundir.h"
+#include "app/signals.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/training.h"
 #include "io/fsutil.h"
+#include "io/path.h"
 #include "report/json_file.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -218,7 +220,7 @@ static int write_all(struct gen *g, uint64_t mine, struct mlpio_error *err)
     for (uint64_t k = 0; rc == 0 && k < mine; k++) {
         if (k + 1 < mine)
             rc = job_queue(g, k + 1, err);
-        if (rc == 0 && mlpio_interrupted())
+        if (rc == 0 && mlpio_signals_interrupted())
             rc = mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal");
         if (rc == 0)
             rc = write_one(g, &g->job[k % 2], err);
@@ -392,7 +394,7 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
     struct mlpio_hist all;
     mlpio_hist_init(&all);
     MPI_Reduce(&bytes, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, ctx->comm);
-    if (mlpio_timing_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0 ||
+    if (mlpio_hist_phase_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0 ||
         mlpio_hist_reduce(&g.files, &all, 0, ctx->comm, err) < 0) {
         rc = -1;
         goto out;

@@ -18,9 +18,12 @@
 #include "app/progress.h"
 #include "app/params.h"
 #include "app/rundir.h"
+#include "app/signals.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/loader.h"
 #include "app/workloads/training/training.h"
+#include "io/path.h"
+#include "report/json_file.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -156,7 +159,7 @@ static double sleep_for(double seconds)
     double t0 = MPI_Wtime();
     if (seconds > 0) {
         struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && !mlpio_interrupted())
+        while (nanosleep(&ts, &ts) != 0 && !mlpio_signals_interrupted())
             ;
     }
     return MPI_Wtime() - t0;
@@ -298,7 +301,7 @@ static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t e
     double t0 = MPI_Wtime(), step0 = 0;
     for (uint64_t b = 0; b < rd->steps; b++) {
         double w0 = MPI_Wtime();
-        rc = mlpio_interrupted()
+        rc = mlpio_signals_interrupted()
                  ? mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal")
                  : mlpio_loader_wait(loader, b, err);
         mlpio_hist_add(&res->load, MPI_Wtime() - w0);
@@ -416,7 +419,7 @@ int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err)
                   rd.threads, rd.prefetch, rd.compute_time);
         goto out;
     }
-    if ((rc = mlpio_bcast_bytes(ctx, &rd.m, sizeof(rd.m), err)) < 0)
+    if ((rc = mlpio_config_bcast_bytes(ctx, &rd.m, sizeof(rd.m), err)) < 0)
         goto out;
     rd.buf = calloc((size_t)rd.threads, sizeof(void *));
     compute = calloc(rd.steps, sizeof(double));

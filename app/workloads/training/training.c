@@ -10,6 +10,8 @@
 #include "app/run.h"
 #include "app/workloads/training/dataset.h"
 #include "app/workloads/training/training.h"
+#include "io/path.h"
+#include "report/json_file.h"
 #include "rules/rules.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
