@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t received;
 static sem_t wakeup;
