@@ -202,20 +202,21 @@ int mlpio_kvcache_settings_parse(const cJSON *config, struct mlpio_kvcache_setti
     return mlpio_params_settings(params, (int)(sizeof(params) / sizeof(params[0])), config, s, err);
 }
 
-uint64_t mlpio_kvcache_bytes_per_token(const cJSON *config)
+uint64_t mlpio_kvcache_bytes_per_token(const struct mlpio_kvcache_settings *s)
 {
-    double layers = mlpio_json_number(config, "model.num_layers", 0);
-    double kv = mlpio_json_number(config, "model.num_kv_heads", 0);
-    double heads = mlpio_json_number(config, "model.num_attention_heads", 1);
-    double hidden = mlpio_json_number(config, "model.hidden_size", 0);
-    double dtype = mlpio_json_number(config, "model.dtype_bytes", 2);
+    double layers = (double)s->num_layers;
+    double kv = (double)s->num_kv_heads;
+    double heads = (double)s->num_attention_heads;
+    double hidden = (double)s->hidden_size;
+    double dtype = (double)s->dtype_bytes;
     return (uint64_t)(layers * kv * floor(hidden / heads) * 2.0 * dtype);
 }
 
 uint64_t mlpio_kvcache_block_bytes(const struct mlpio_run *run)
 {
-    double tokens = mlpio_json_number(run->config, "cache.block_tokens", 128);
-    double b = (double)mlpio_kvcache_bytes_per_token(run->config) * tokens * mlpio_run_scale(run);
+    const struct mlpio_kvcache_settings *s = run->settings;
+    double tokens = (double)s->block_tokens;
+    double b = (double)mlpio_kvcache_bytes_per_token(s) * tokens * mlpio_run_scale(run);
     return b < 1 ? 1 : (uint64_t)b;
 }
 
@@ -230,32 +231,32 @@ double mlpio_kvcache_generation_seconds(const char *mode)
 
 /* Expected tokens of one conversation: turns are geometric (continue with p, at most max),
  * each adds uniform(ctx/4, ctx) with ctx uniform over the template; capped by max context. */
-static double conversation_tokens(const cJSON *cfg, const struct mlpio_kv_template *t)
+static double conversation_tokens(const struct mlpio_kvcache_settings *s,
+                                  const struct mlpio_kv_template *t)
 {
-    double p = mlpio_json_bool(cfg, "kvcache.multi_turn", true)
-                   ? mlpio_json_number(cfg, "kvcache.continue_probability", 0.8)
-                   : 0.0;
-    double max_turns = mlpio_json_number(cfg, "kvcache.max_turns", 50);
+    double p = s->multi_turn ? s->continue_probability : 0.0;
+    double max_turns = (double)s->max_turns;
     double turns = p < 1 ? (1 - pow(p, max_turns)) / (1 - p) : max_turns;
     double per_turn = 5.0 / 8.0 * (t->ctx_min + t->ctx_max) / 2.0;
-    double cap = mlpio_json_number(cfg, "kvcache.max_context_tokens", 131072);
+    double cap = (double)s->max_context_tokens;
     return fmin(turns * per_turn, cap);
 }
 
 static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
 {
-    cJSON *cfg = run->config;
-    const char *dir = mlpio_json_string(cfg, "cache.cache_dir", "kvcache");
+    const struct mlpio_kvcache_settings *s = run->settings;
+    const char *dir = s->cache_dir;
     char *abs = mlpio_path_absolute(dir);
     if (!abs)
         return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve cache dir %s", dir);
-    mlpio_json_set_path(cfg, "cache.cache_dir", cJSON_CreateString(abs));
+    /* This frees the text s->cache_dir and dir borrowed: from here on the dir is abs. */
+    mlpio_json_set_path(run->config, "cache.cache_dir", cJSON_CreateString(abs));
 
-    uint64_t bpt = mlpio_kvcache_bytes_per_token(cfg);
+    uint64_t bpt = mlpio_kvcache_bytes_per_token(s);
     uint64_t block = mlpio_kvcache_block_bytes(run);
-    double users = mlpio_json_number(cfg, "kvcache.num_users", 1);
-    double gpu = mlpio_json_number(cfg, "cache.gpu_mem_gb", 0) * MLPIO_KV_GIB;
-    double cpu = mlpio_json_number(cfg, "cache.cpu_mem_gb", 0) * MLPIO_KV_GIB;
+    double users = (double)s->num_users;
+    double gpu = s->gpu_mem_gb * MLPIO_KV_GIB;
+    double cpu = s->cpu_mem_gb * MLPIO_KV_GIB;
     double scale = mlpio_run_scale(run);
     cJSON_AddNumberToObject(facts, "bytes_per_token", (double)bpt);
     cJSON_AddNumberToObject(facts, "block_bytes", (double)block);
@@ -269,17 +270,15 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
         cJSON_AddNumberToObject(o, "mean",
                                 5.0 / 16.0 * (t->ctx_min + t->ctx_max) * (double)bpt * scale);
         cJSON_AddNumberToObject(o, "max", (double)t->ctx_max * (double)bpt * scale);
-        working += conversation_tokens(cfg, t) * (double)bpt * scale / MLPIO_KV_NTEMPLATES;
+        working += conversation_tokens(s, t) * (double)bpt * scale / MLPIO_KV_NTEMPLATES;
     }
-    double prompts = mlpio_json_bool(cfg, "kvcache.prefix_caching", true)
-                         ? mlpio_json_number(cfg, "kvcache.system_prompts", 0) *
-                               mlpio_json_number(cfg, "kvcache.system_prompt_tokens", 0) *
-                               (double)bpt * scale
-                         : 0;
+    double prompts = s->prefix_caching ? (double)s->system_prompts *
+                                             (double)s->system_prompt_tokens * (double)bpt * scale
+                                       : 0;
     cJSON_AddNumberToObject(facts, "working_set_bytes_per_rank", users * working + prompts);
 
     /* Storage capacity: given, or 95 % of the free space shared by the ranks. */
-    double capacity = mlpio_json_number(cfg, "cache.storage_capacity_gb", 0) * MLPIO_KV_GIB;
+    double capacity = s->storage_capacity_gb * MLPIO_KV_GIB;
     bool measured = capacity <= 0;
     if (measured) {
         struct statvfs sv;
@@ -325,18 +324,17 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     (void)err;
     if (run->ctx->rank != 0)
         return 0;
-    const cJSON *f = run->rec.facts, *cfg = run->config;
+    const cJSON *f = run->rec.facts;
+    const struct mlpio_kvcache_settings *s = run->settings;
     FILE *out = run->ctx->out;
     double block = mlpio_json_number(f, "block_bytes", 0);
     fprintf(out,
             "model %s: %.0f bytes of KV cache per token\n"
             "block: %.0f tokens = %.0f bytes (%.2f MiB), one %s per block\n"
             "request context sizes (uniform(ctx/4, ctx) of each template):\n",
-            run->opts->model, mlpio_json_number(f, "bytes_per_token", 0),
-            mlpio_json_number(cfg, "cache.block_tokens", 0), block, block / 1048576.0,
-            strcmp(mlpio_json_string(cfg, "cache.layout", "objects"), "objects") == 0
-                ? "file"
-                : "record of a segment log");
+            run->opts->model, mlpio_json_number(f, "bytes_per_token", 0), (double)s->block_tokens,
+            block, block / 1048576.0,
+            strcmp(s->layout, "objects") == 0 ? "file" : "record of a segment log");
     const cJSON *rb = cJSON_GetObjectItem(f, "request_bytes");
     for (int i = 0; i < MLPIO_KV_NTEMPLATES; i++) {
         const cJSON *o = cJSON_GetObjectItem(rb, mlpio_kv_templates[i].name);
@@ -354,8 +352,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             "DRAM tiers: %.2f GiB per rank\n"
             "storage tier capacity: %.2f GiB per rank%s; a run touches at most "
             "%.2f GiB per rank (%.2f GiB in all): older blocks are evicted beyond it\n",
-            mlpio_json_number(cfg, "kvcache.num_users", 0), ws / MLPIO_KV_GIB,
-            ws * ranks / MLPIO_KV_GIB, ranks, dram / MLPIO_KV_GIB, cap / MLPIO_KV_GIB,
+            (double)s->num_users, ws / MLPIO_KV_GIB, ws * ranks / MLPIO_KV_GIB, ranks,
+            dram / MLPIO_KV_GIB, cap / MLPIO_KV_GIB,
             mlpio_json_bool(f, "storage_capacity_measured", false)
                 ? " (95 % of the free space, shared by the ranks)"
                 : "",
@@ -369,7 +367,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 /* Before the run directory exists: a cache dir that can serve, apart from the results. */
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const char *dir = mlpio_json_string(run->config, "cache.cache_dir", "kvcache");
+    const struct mlpio_kvcache_settings *s = run->settings;
+    const char *dir = s->cache_dir;
     const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("cache dir", "--cache-dir", dir, results, err) < 0)
         return -1;

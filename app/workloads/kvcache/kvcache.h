@@ -51,7 +51,7 @@ int mlpio_kvcache_settings_parse(const cJSON *config, struct mlpio_kvcache_setti
                                  struct mlpio_error *err);
 
 /* KV bytes per token of the configured model: layers x kv_heads x head_dim x 2 (K, V) x dtype. */
-uint64_t mlpio_kvcache_bytes_per_token(const cJSON *config);
+uint64_t mlpio_kvcache_bytes_per_token(const struct mlpio_kvcache_settings *s);
 /* Bytes of a full block at this run's --scale (at least 1). */
 uint64_t mlpio_kvcache_block_bytes(const struct mlpio_run *run);
 /* Seconds per generated token of a generation mode ("none", "fast", "realistic"). */
