@@ -16,76 +16,94 @@
 #include "rules/rules.h"
 #include "app/workloads/kvcache/traffic.h"
 
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers" // MLPIO_AT fields pending
 static const struct mlpio_param_spec params[] = {
-    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, NULL},
+    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, model_name)},
     {"model.num_layers", MLPIO_PARAM_INT, 1, 1000, NULL, "transformer layers", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, MLPIO_AT(struct mlpio_kvcache_settings, num_layers)},
     {"model.hidden_size", MLPIO_PARAM_INT, 1, 1e6, NULL, "hidden size", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, MLPIO_AT(struct mlpio_kvcache_settings, hidden_size)},
     {"model.num_attention_heads", MLPIO_PARAM_INT, 1, 1e4, NULL, "attention heads", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, MLPIO_AT(struct mlpio_kvcache_settings, num_attention_heads)},
     {"model.num_kv_heads", MLPIO_PARAM_INT, 1, 1e4, NULL, "key/value heads", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, MLPIO_AT(struct mlpio_kvcache_settings, num_kv_heads)},
     {"model.dtype_bytes", MLPIO_PARAM_INT, 1, 8, NULL, "bytes per KV element (fp16: 2)", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, MLPIO_AT(struct mlpio_kvcache_settings, dtype_bytes)},
     {"kvcache.num_users", MLPIO_PARAM_INT, 1, 1e6, NULL, "users per rank (CLOSED: per option)",
-     NULL, NULL},
+     NULL, NULL, MLPIO_AT(struct mlpio_kvcache_settings, num_users)},
     {"kvcache.duration", MLPIO_PARAM_NUMBER, 0.001, 1e7, NULL,
-     "seconds of traffic per trial (< 30 INVALID, < 60 OPEN)", "s", "below 30 s"},
+     "seconds of traffic per trial (< 30 INVALID, < 60 OPEN)", "s", "below 30 s",
+     MLPIO_AT(struct mlpio_kvcache_settings, duration)},
     {"kvcache.drain_timeout", MLPIO_PARAM_NUMBER, 0, 1e6, NULL,
      "seconds after the duration that started requests get to finish; then they stop and "
      "count as unfinished (CLOSED: 5)",
-     "s", NULL},
-    {"kvcache.trials", MLPIO_PARAM_INT, 1, 1000, NULL, "trials (CLOSED: 3)", NULL, NULL},
+     "s", NULL, MLPIO_AT(struct mlpio_kvcache_settings, drain_timeout)},
+    {"kvcache.trials", MLPIO_PARAM_INT, 1, 1000, NULL, "trials (CLOSED: 3)", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, trials)},
     {"kvcache.generation_mode", MLPIO_PARAM_ENUM, 0, 0, "none|fast|realistic",
-     "sleep per generated token: 0, 2 ms, 30 ms (CLOSED: none)", NULL, NULL},
+     "sleep per generated token: 0, 2 ms, 30 ms (CLOSED: none)", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, generation_mode)},
     {"kvcache.performance_profile", MLPIO_PARAM_ENUM, 0, 0, "latency|throughput",
-     "which PASS/FAIL criteria judge the run", NULL, NULL},
+     "which PASS/FAIL criteria judge the run", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, performance_profile)},
     {"kvcache.max_concurrent_allocs", MLPIO_PARAM_INT, 1, 4096, NULL,
-     "requests moving KV data at once per rank", NULL, NULL},
+     "requests moving KV data at once per rank", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, max_concurrent_allocs)},
     {"kvcache.multi_turn", MLPIO_PARAM_BOOL, 0, 0, NULL, "conversations continue over turns", NULL,
-     NULL},
-    {"kvcache.prefix_caching", MLPIO_PARAM_BOOL, 0, 0, NULL, "shared system prompts", NULL, NULL},
+     NULL, MLPIO_AT(struct mlpio_kvcache_settings, multi_turn)},
+    {"kvcache.prefix_caching", MLPIO_PARAM_BOOL, 0, 0, NULL, "shared system prompts", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, prefix_caching)},
     {"kvcache.continue_probability", MLPIO_PARAM_NUMBER, 0, 1, NULL,
-     "probability that a conversation goes on", NULL, NULL},
+     "probability that a conversation goes on", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, continue_probability)},
     {"kvcache.max_turns", MLPIO_PARAM_INT, 1, 100000, NULL, "turns per conversation at most", NULL,
-     NULL},
+     NULL, MLPIO_AT(struct mlpio_kvcache_settings, max_turns)},
     {"kvcache.prefix_probability", MLPIO_PARAM_NUMBER, 0, 1, NULL,
-     "probability that a conversation starts with a shared system prompt", NULL, NULL},
+     "probability that a conversation starts with a shared system prompt", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, prefix_probability)},
     {"kvcache.system_prompts", MLPIO_PARAM_INT, 0, 1e6, NULL, "shared system prompts per rank",
-     NULL, NULL},
+     NULL, NULL, MLPIO_AT(struct mlpio_kvcache_settings, system_prompts)},
     {"kvcache.system_prompt_tokens", MLPIO_PARAM_INT, 0, 1e7, NULL, "tokens of a system prompt",
-     NULL, NULL},
+     NULL, NULL, MLPIO_AT(struct mlpio_kvcache_settings, system_prompt_tokens)},
     {"kvcache.max_context_tokens", MLPIO_PARAM_INT, 1, 1e9, NULL,
-     "a conversation longer than this starts over", NULL, NULL},
+     "a conversation longer than this starts over", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, max_context_tokens)},
     {"kvcache.decode_tokens_per_read", MLPIO_PARAM_INT, 1, 1e6, NULL,
-     "generated tokens between two decode reads", NULL, NULL},
+     "generated tokens between two decode reads", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, decode_tokens_per_read)},
     {"cache.gpu_mem_gb", MLPIO_PARAM_NUMBER, 0, 1e6, NULL, "GPU tier budget per rank (GiB)", "GiB",
-     NULL},
+     NULL, MLPIO_AT(struct mlpio_kvcache_settings, gpu_mem_gb)},
     {"cache.cpu_mem_gb", MLPIO_PARAM_NUMBER, 0, 1e6, NULL, "CPU DRAM tier budget per rank (GiB)",
-     "GiB", NULL},
-    {"cache.cache_dir", MLPIO_PARAM_STRING, 0, 0, NULL, "storage tier directory", NULL, NULL},
+     "GiB", NULL, MLPIO_AT(struct mlpio_kvcache_settings, cpu_mem_gb)},
+    {"cache.cache_dir", MLPIO_PARAM_STRING, 0, 0, NULL, "storage tier directory", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, cache_dir)},
     {"cache.storage_capacity_gb", MLPIO_PARAM_NUMBER, 0, 1e9, NULL,
-     "storage tier capacity per rank (GiB; 0: 95 % of the free space / ranks)", "GiB", NULL},
-    {"cache.block_tokens", MLPIO_PARAM_INT, 1, 1e6, NULL, "tokens per KV block", NULL, NULL},
-    {"cache.page_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL, "DRAM tier page size", NULL,
-     NULL},
+     "storage tier capacity per rank (GiB; 0: 95 % of the free space / ranks)", "GiB", NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, storage_capacity_gb)},
+    {"cache.block_tokens", MLPIO_PARAM_INT, 1, 1e6, NULL, "tokens per KV block", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, block_tokens)},
+    {"cache.page_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL, "DRAM tier page size", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, page_size)},
     {"cache.layout", MLPIO_PARAM_ENUM, 0, 0, "objects|segments",
-     "storage layout: a file per block, or append-only segment logs", NULL, NULL},
-    {"cache.segment_size", MLPIO_PARAM_SIZE, 1048576, 1e13, NULL, "segment file size", NULL, NULL},
+     "storage layout: a file per block, or append-only segment logs", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, layout)},
+    {"cache.segment_size", MLPIO_PARAM_SIZE, 1048576, 1e13, NULL, "segment file size", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, segment_size)},
     {"cache.eviction", MLPIO_PARAM_ENUM, 0, 0, "lru|prefix",
-     "victim choice: LRU, or deepest block of a chain among the oldest 16", NULL, NULL},
+     "victim choice: LRU, or deepest block of a chain among the oldest 16", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, eviction)},
     {"cache.high_water", MLPIO_PARAM_NUMBER, 0.01, 1, NULL, "DRAM tier fill level that evicts",
-     NULL, NULL},
+     NULL, NULL, MLPIO_AT(struct mlpio_kvcache_settings, high_water)},
     {"cache.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL, "bytes per storage I/O call",
-     NULL, NULL},
+     NULL, NULL, MLPIO_AT(struct mlpio_kvcache_settings, transfer_size)},
     {"cache.keep", MLPIO_PARAM_BOOL, 0, 0, NULL, "leave the storage objects after the run", NULL,
-     NULL},
+     NULL, MLPIO_AT(struct mlpio_kvcache_settings, keep)},
     {"cache.precondition", MLPIO_PARAM_BOOL, 0, 0, NULL,
-     "fill the storage tier before each trial (untimed)", NULL, NULL},
+     "fill the storage tier before each trial (untimed)", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, precondition)},
     {"cache.precondition_size", MLPIO_PARAM_SIZE, 0, 1e15, NULL,
-     "bytes per rank written by the precondition", NULL, NULL},
+     "bytes per rank written by the precondition", NULL, NULL,
+     MLPIO_AT(struct mlpio_kvcache_settings, precondition_size)},
 };
 
 /* WORKLOADS.md section 3, CLOSED options (seed 42, 3 trials, generation none). */
@@ -180,20 +198,27 @@ static const struct mlpio_cli_option options[] = {
     {.name = NULL},
 };
 
-uint64_t mlpio_kvcache_bytes_per_token(const cJSON *config)
+int mlpio_kvcache_settings_parse(const cJSON *config, struct mlpio_kvcache_settings *s,
+                                 struct mlpio_error *err)
 {
-    double layers = mlpio_json_number(config, "model.num_layers", 0);
-    double kv = mlpio_json_number(config, "model.num_kv_heads", 0);
-    double heads = mlpio_json_number(config, "model.num_attention_heads", 1);
-    double hidden = mlpio_json_number(config, "model.hidden_size", 0);
-    double dtype = mlpio_json_number(config, "model.dtype_bytes", 2);
+    return mlpio_params_settings(params, (int)(sizeof(params) / sizeof(params[0])), config, s, err);
+}
+
+uint64_t mlpio_kvcache_bytes_per_token(const struct mlpio_kvcache_settings *s)
+{
+    double layers = (double)s->num_layers;
+    double kv = (double)s->num_kv_heads;
+    double heads = (double)s->num_attention_heads;
+    double hidden = (double)s->hidden_size;
+    double dtype = (double)s->dtype_bytes;
     return (uint64_t)(layers * kv * floor(hidden / heads) * 2.0 * dtype);
 }
 
 uint64_t mlpio_kvcache_block_bytes(const struct mlpio_run *run)
 {
-    double tokens = mlpio_json_number(run->config, "cache.block_tokens", 128);
-    double b = (double)mlpio_kvcache_bytes_per_token(run->config) * tokens * mlpio_run_scale(run);
+    const struct mlpio_kvcache_settings *s = run->settings;
+    double tokens = (double)s->block_tokens;
+    double b = (double)mlpio_kvcache_bytes_per_token(s) * tokens * mlpio_run_scale(run);
     return b < 1 ? 1 : (uint64_t)b;
 }
 
@@ -208,32 +233,32 @@ double mlpio_kvcache_generation_seconds(const char *mode)
 
 /* Expected tokens of one conversation: turns are geometric (continue with p, at most max),
  * each adds uniform(ctx/4, ctx) with ctx uniform over the template; capped by max context. */
-static double conversation_tokens(const cJSON *cfg, const struct mlpio_kv_template *t)
+static double conversation_tokens(const struct mlpio_kvcache_settings *s,
+                                  const struct mlpio_kv_template *t)
 {
-    double p = mlpio_json_bool(cfg, "kvcache.multi_turn", true)
-                   ? mlpio_json_number(cfg, "kvcache.continue_probability", 0.8)
-                   : 0.0;
-    double max_turns = mlpio_json_number(cfg, "kvcache.max_turns", 50);
+    double p = s->multi_turn ? s->continue_probability : 0.0;
+    double max_turns = (double)s->max_turns;
     double turns = p < 1 ? (1 - pow(p, max_turns)) / (1 - p) : max_turns;
     double per_turn = 5.0 / 8.0 * (t->ctx_min + t->ctx_max) / 2.0;
-    double cap = mlpio_json_number(cfg, "kvcache.max_context_tokens", 131072);
+    double cap = (double)s->max_context_tokens;
     return fmin(turns * per_turn, cap);
 }
 
 static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
 {
-    cJSON *cfg = run->config;
-    const char *dir = mlpio_json_string(cfg, "cache.cache_dir", "kvcache");
+    const struct mlpio_kvcache_settings *s = run->settings;
+    const char *dir = s->cache_dir;
     char *abs = mlpio_path_absolute(dir);
     if (!abs)
         return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve cache dir %s", dir);
-    mlpio_json_set_path(cfg, "cache.cache_dir", cJSON_CreateString(abs));
+    /* This frees the text s->cache_dir and dir borrowed: from here on the dir is abs. */
+    mlpio_json_set_path(run->config, "cache.cache_dir", cJSON_CreateString(abs));
 
-    uint64_t bpt = mlpio_kvcache_bytes_per_token(cfg);
+    uint64_t bpt = mlpio_kvcache_bytes_per_token(s);
     uint64_t block = mlpio_kvcache_block_bytes(run);
-    double users = mlpio_json_number(cfg, "kvcache.num_users", 1);
-    double gpu = mlpio_json_number(cfg, "cache.gpu_mem_gb", 0) * MLPIO_KV_GIB;
-    double cpu = mlpio_json_number(cfg, "cache.cpu_mem_gb", 0) * MLPIO_KV_GIB;
+    double users = (double)s->num_users;
+    double gpu = s->gpu_mem_gb * MLPIO_KV_GIB;
+    double cpu = s->cpu_mem_gb * MLPIO_KV_GIB;
     double scale = mlpio_run_scale(run);
     cJSON_AddNumberToObject(facts, "bytes_per_token", (double)bpt);
     cJSON_AddNumberToObject(facts, "block_bytes", (double)block);
@@ -247,17 +272,15 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
         cJSON_AddNumberToObject(o, "mean",
                                 5.0 / 16.0 * (t->ctx_min + t->ctx_max) * (double)bpt * scale);
         cJSON_AddNumberToObject(o, "max", (double)t->ctx_max * (double)bpt * scale);
-        working += conversation_tokens(cfg, t) * (double)bpt * scale / MLPIO_KV_NTEMPLATES;
+        working += conversation_tokens(s, t) * (double)bpt * scale / MLPIO_KV_NTEMPLATES;
     }
-    double prompts = mlpio_json_bool(cfg, "kvcache.prefix_caching", true)
-                         ? mlpio_json_number(cfg, "kvcache.system_prompts", 0) *
-                               mlpio_json_number(cfg, "kvcache.system_prompt_tokens", 0) *
-                               (double)bpt * scale
-                         : 0;
+    double prompts = s->prefix_caching ? (double)s->system_prompts *
+                                             (double)s->system_prompt_tokens * (double)bpt * scale
+                                       : 0;
     cJSON_AddNumberToObject(facts, "working_set_bytes_per_rank", users * working + prompts);
 
     /* Storage capacity: given, or 95 % of the free space shared by the ranks. */
-    double capacity = mlpio_json_number(cfg, "cache.storage_capacity_gb", 0) * MLPIO_KV_GIB;
+    double capacity = s->storage_capacity_gb * MLPIO_KV_GIB;
     bool measured = capacity <= 0;
     if (measured) {
         struct statvfs sv;
@@ -303,18 +326,17 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     (void)err;
     if (run->ctx->rank != 0)
         return 0;
-    const cJSON *f = run->rec.facts, *cfg = run->config;
+    const cJSON *f = run->rec.facts;
+    const struct mlpio_kvcache_settings *s = run->settings;
     FILE *out = run->ctx->out;
     double block = mlpio_json_number(f, "block_bytes", 0);
     fprintf(out,
             "model %s: %.0f bytes of KV cache per token\n"
             "block: %.0f tokens = %.0f bytes (%.2f MiB), one %s per block\n"
             "request context sizes (uniform(ctx/4, ctx) of each template):\n",
-            run->opts->model, mlpio_json_number(f, "bytes_per_token", 0),
-            mlpio_json_number(cfg, "cache.block_tokens", 0), block, block / 1048576.0,
-            strcmp(mlpio_json_string(cfg, "cache.layout", "objects"), "objects") == 0
-                ? "file"
-                : "record of a segment log");
+            run->opts->model, mlpio_json_number(f, "bytes_per_token", 0), (double)s->block_tokens,
+            block, block / 1048576.0,
+            strcmp(s->layout, "objects") == 0 ? "file" : "record of a segment log");
     const cJSON *rb = cJSON_GetObjectItem(f, "request_bytes");
     for (int i = 0; i < MLPIO_KV_NTEMPLATES; i++) {
         const cJSON *o = cJSON_GetObjectItem(rb, mlpio_kv_templates[i].name);
@@ -332,8 +354,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             "DRAM tiers: %.2f GiB per rank\n"
             "storage tier capacity: %.2f GiB per rank%s; a run touches at most "
             "%.2f GiB per rank (%.2f GiB in all): older blocks are evicted beyond it\n",
-            mlpio_json_number(cfg, "kvcache.num_users", 0), ws / MLPIO_KV_GIB,
-            ws * ranks / MLPIO_KV_GIB, ranks, dram / MLPIO_KV_GIB, cap / MLPIO_KV_GIB,
+            (double)s->num_users, ws / MLPIO_KV_GIB, ws * ranks / MLPIO_KV_GIB, ranks,
+            dram / MLPIO_KV_GIB, cap / MLPIO_KV_GIB,
             mlpio_json_bool(f, "storage_capacity_measured", false)
                 ? " (95 % of the free space, shared by the ranks)"
                 : "",
@@ -347,7 +369,8 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 /* Before the run directory exists: a cache dir that can serve, apart from the results. */
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const char *dir = mlpio_json_string(run->config, "cache.cache_dir", "kvcache");
+    const struct mlpio_kvcache_settings *s = run->settings;
+    const char *dir = s->cache_dir;
     const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("cache dir", "--cache-dir", dir, results, err) < 0)
         return -1;
@@ -399,6 +422,7 @@ const struct mlpio_workload mlpio_workload_kvcache = {
     .options = options,
     .params = params,
     .nparams = (int)(sizeof(params) / sizeof(params[0])),
+    .settings_size = sizeof(struct mlpio_kvcache_settings),
     .describe = describe,
     .examples = "mpirun -np 8 mlpio kvcache run --option 1 --seed 42 --cache-dir /lustre/kv\n"
                 "mlpio kvcache datasize --model llama3.1-8b --cache-dir /lustre/kv",

@@ -160,14 +160,14 @@ int mlpio_kvcache_check_cache_dir(const char *dir, struct mlpio_error *err)
 static int setup(struct kv *k, struct mlpio_error *err)
 {
     struct mlpio_run *run = k->run;
-    const cJSON *cfg = run->config;
+    const struct mlpio_kvcache_settings *s = run->settings;
     const struct mlpio_context *ctx = run->ctx;
     memset(k->run_id, 0, sizeof(k->run_id));
     if (ctx->rank == 0)
         snprintf(k->run_id, sizeof(k->run_id), "%s", run->rec.run_id);
     if (mlpio_config_bcast_bytes(ctx, k->run_id, sizeof(k->run_id), err) < 0)
         return -1;
-    const char *dir = mlpio_json_string(cfg, "cache.cache_dir", "kvcache");
+    const char *dir = s->cache_dir;
     int rc = mlpio_kvcache_check_cache_dir(dir, err);
     if (mlpio_context_agree(ctx, rc, err) < 0)
         return -1;
@@ -179,27 +179,22 @@ static int setup(struct kv *k, struct mlpio_error *err)
 
     struct mlpio_kv_config *cc = &k->cache_cfg;
     memset(cc, 0, sizeof(*cc));
-    cc->capacity[MLPIO_KV_GPU] =
-        (uint64_t)(mlpio_json_number(cfg, "cache.gpu_mem_gb", 0) * MLPIO_KV_GIB);
-    cc->capacity[MLPIO_KV_CPU] =
-        (uint64_t)(mlpio_json_number(cfg, "cache.cpu_mem_gb", 0) * MLPIO_KV_GIB);
+    cc->capacity[MLPIO_KV_GPU] = (uint64_t)(s->gpu_mem_gb * MLPIO_KV_GIB);
+    cc->capacity[MLPIO_KV_CPU] = (uint64_t)(s->cpu_mem_gb * MLPIO_KV_GIB);
     double cap = ctx->rank == 0
                      ? mlpio_json_number(run->rec.facts, "storage_capacity_bytes_per_rank", 0)
                      : 0;
     MPI_Bcast(&cap, 1, MPI_DOUBLE, 0, ctx->comm);
     cc->capacity[MLPIO_KV_STORAGE] = cap >= 1 ? (uint64_t)cap : 1;
-    cc->page_bytes = (size_t)mlpio_json_number(cfg, "cache.page_size", 262144);
-    cc->high_water = mlpio_json_number(cfg, "cache.high_water", 0.8);
-    cc->eviction = strcmp(mlpio_json_string(cfg, "cache.eviction", "lru"), "prefix") == 0
-                       ? MLPIO_KV_EVICT_PREFIX
-                       : MLPIO_KV_EVICT_LRU;
-    cc->layout = strcmp(mlpio_json_string(cfg, "cache.layout", "objects"), "segments") == 0
-                     ? MLPIO_KV_LAYOUT_SEGMENTS
-                     : MLPIO_KV_LAYOUT_OBJECTS;
-    cc->segment_bytes = (uint64_t)mlpio_json_number(cfg, "cache.segment_size", 1073741824.0);
+    cc->page_bytes = (size_t)s->page_size;
+    cc->high_water = s->high_water;
+    cc->eviction = strcmp(s->eviction, "prefix") == 0 ? MLPIO_KV_EVICT_PREFIX : MLPIO_KV_EVICT_LRU;
+    cc->layout =
+        strcmp(s->layout, "segments") == 0 ? MLPIO_KV_LAYOUT_SEGMENTS : MLPIO_KV_LAYOUT_OBJECTS;
+    cc->segment_bytes = s->segment_size;
     cc->backend = run->io.backend;
     cc->io_options = run->io.options;
-    cc->transfer_bytes = (size_t)mlpio_json_number(cfg, "cache.transfer_size", 4194304);
+    cc->transfer_bytes = (size_t)s->transfer_size;
     memcpy(cc->key.bytes, run->io.key.bytes, sizeof(cc->key.bytes));
     cc->verify = run->opts->verify;
 
@@ -210,30 +205,28 @@ static int setup(struct kv *k, struct mlpio_error *err)
     if (!run->opts->has_seed) /* unseeded: traffic from the run's random salt */
         memcpy(&t->seed, run->io.salt.bytes, sizeof(t->seed));
     t->rank = (uint32_t)ctx->rank;
-    t->block_tokens = (uint32_t)mlpio_json_number(cfg, "cache.block_tokens", 128);
+    t->block_tokens = (uint32_t)s->block_tokens;
     t->block_bytes = mlpio_kvcache_block_bytes(run);
-    t->multi_turn = mlpio_json_bool(cfg, "kvcache.multi_turn", true);
-    t->prefix_caching = mlpio_json_bool(cfg, "kvcache.prefix_caching", true);
-    t->continue_probability = mlpio_json_number(cfg, "kvcache.continue_probability", 0.8);
-    t->max_turns = (uint32_t)mlpio_json_number(cfg, "kvcache.max_turns", 50);
-    t->prefix_probability = mlpio_json_number(cfg, "kvcache.prefix_probability", 0.5);
-    t->system_prompts = (uint32_t)mlpio_json_number(cfg, "kvcache.system_prompts", 8);
-    t->system_prompt_tokens = (uint32_t)mlpio_json_number(cfg, "kvcache.system_prompt_tokens", 0);
-    t->max_context_tokens = (uint64_t)mlpio_json_number(cfg, "kvcache.max_context_tokens", 131072);
-    t->decode_tokens_per_read =
-        (uint32_t)mlpio_json_number(cfg, "kvcache.decode_tokens_per_read", 32);
-    ec->users = (uint32_t)mlpio_json_number(cfg, "kvcache.num_users", 1);
-    ec->duration = mlpio_json_number(cfg, "kvcache.duration", 60);
-    ec->drain_seconds = mlpio_json_number(cfg, "kvcache.drain_timeout", 5);
-    ec->concurrency = (uint32_t)mlpio_json_number(cfg, "kvcache.max_concurrent_allocs", 16);
-    ec->generation_seconds_per_token =
-        mlpio_kvcache_generation_seconds(mlpio_json_string(cfg, "kvcache.generation_mode", "none"));
+    t->multi_turn = s->multi_turn;
+    t->prefix_caching = s->prefix_caching;
+    t->continue_probability = s->continue_probability;
+    t->max_turns = (uint32_t)s->max_turns;
+    t->prefix_probability = s->prefix_probability;
+    t->system_prompts = (uint32_t)s->system_prompts;
+    t->system_prompt_tokens = (uint32_t)s->system_prompt_tokens;
+    t->max_context_tokens = (uint64_t)s->max_context_tokens;
+    t->decode_tokens_per_read = (uint32_t)s->decode_tokens_per_read;
+    ec->users = (uint32_t)s->num_users;
+    ec->duration = s->duration;
+    ec->drain_seconds = s->drain_timeout;
+    ec->concurrency = (uint32_t)s->max_concurrent_allocs;
+    ec->generation_seconds_per_token = mlpio_kvcache_generation_seconds(s->generation_mode);
     ec->stop = mlpio_signals_interrupted;
-    k->profile = mlpio_json_string(cfg, "kvcache.performance_profile", "latency");
-    k->trials = (int)mlpio_json_number(cfg, "kvcache.trials", 1);
-    k->keep = mlpio_json_bool(cfg, "cache.keep", false);
-    k->precondition = mlpio_json_bool(cfg, "cache.precondition", false);
-    k->precondition_bytes = (uint64_t)mlpio_json_number(cfg, "cache.precondition_size", 0);
+    k->profile = s->performance_profile;
+    k->trials = (int)s->trials;
+    k->keep = s->keep;
+    k->precondition = s->precondition;
+    k->precondition_bytes = s->precondition_size;
     return 0;
 }
 
@@ -625,6 +618,7 @@ static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
 static void write_summary(struct kv *k)
 {
     struct mlpio_run *run = k->run;
+    const struct mlpio_kvcache_settings *settings = run->settings;
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "benchmark", "kvcache");
     cJSON_AddStringToObject(s, "model", run->opts->model);
@@ -633,8 +627,7 @@ static void write_summary(struct kv *k)
     cJSON_AddNumberToObject(s, "users_per_rank", k->engine_cfg.users);
     cJSON_AddNumberToObject(s, "duration", k->engine_cfg.duration);
     cJSON_AddStringToObject(s, "cache_policy", k->cache_policy ? k->cache_policy : "none");
-    cJSON_AddStringToObject(s, "storage_dir",
-                            mlpio_json_string(run->config, "cache.cache_dir", ""));
+    cJSON_AddStringToObject(s, "storage_dir", settings->cache_dir);
     cJSON_AddBoolToObject(s, "cache_kept", k->keep);
     double n = k->done ? k->done : 1;
     cJSON *a = cJSON_AddObjectToObject(s, "aggregate");
@@ -698,25 +691,18 @@ static void what_if(const struct mlpio_run *run)
 {
     if (run->ctx->rank != 0)
         return;
-    const cJSON *cfg = run->config, *f = run->rec.facts;
+    const struct mlpio_kvcache_settings *s = run->settings;
+    const cJSON *f = run->rec.facts;
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
               "what-if: %d trial(s) of %g s, %d rank(s) x %.0f users, %.0f requests moving data "
               "at once per rank, generation %s\n"
               "  tiers per rank: GPU %g GiB, CPU %g GiB, storage %.2f GiB in %s/mlpio_<run>/\n"
               "  blocks of %.0f tokens = %.0f bytes (%s layout, %s eviction)\n",
-              (int)mlpio_json_number(cfg, "kvcache.trials", 1),
-              mlpio_json_number(cfg, "kvcache.duration", 0), run->ctx->size,
-              mlpio_json_number(cfg, "kvcache.num_users", 0),
-              mlpio_json_number(cfg, "kvcache.max_concurrent_allocs", 0),
-              mlpio_json_string(cfg, "kvcache.generation_mode", "none"),
-              mlpio_json_number(cfg, "cache.gpu_mem_gb", 0),
-              mlpio_json_number(cfg, "cache.cpu_mem_gb", 0),
+              (int)s->trials, s->duration, run->ctx->size, (double)s->num_users,
+              (double)s->max_concurrent_allocs, s->generation_mode, s->gpu_mem_gb, s->cpu_mem_gb,
               mlpio_json_number(f, "storage_capacity_bytes_per_rank", 0) / MLPIO_KV_GIB,
-              mlpio_json_string(cfg, "cache.cache_dir", "?"),
-              mlpio_json_number(cfg, "cache.block_tokens", 0),
-              mlpio_json_number(f, "block_bytes", 0),
-              mlpio_json_string(cfg, "cache.layout", "objects"),
-              mlpio_json_string(cfg, "cache.eviction", "lru"));
+              s->cache_dir, (double)s->block_tokens, mlpio_json_number(f, "block_bytes", 0),
+              s->layout, s->eviction);
 }
 
 int mlpio_kvcache_run(struct mlpio_run *run, struct mlpio_error *err)
