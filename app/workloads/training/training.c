@@ -147,7 +147,7 @@ static int setting(const struct mlpio_run *run, const char *name, long dflt, lon
 static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_train_datasize *ds,
                        struct mlpio_error *err)
 {
-    const cJSON *cfg = run->config;
+    const struct mlpio_training_settings *s = run->settings;
     long clients = 0;
     if (setting(run, "num-client-hosts", 0, &clients, err) < 0)
         return -1;
@@ -161,21 +161,22 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     for (int i = 0; !declared_hosts && i < nhosts; i++)
         mem[i] = run->rec.cluster->hosts[i].info.mem_total_bytes;
-    int rc = mlpio_train_datasize(
-        mem, nhosts, declared, (int)accelerators,
-        (int)mlpio_json_number(cfg, "reader.batch_size", 1),
-        (int)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1),
-        mlpio_json_number(cfg, "dataset.record_length_bytes", 1) * mlpio_run_scale(run), ds, err);
+    int rc = mlpio_train_datasize(mem, nhosts, declared, (int)accelerators,
+                                  (int)s->reader.batch_size, (int)s->dataset.num_samples_per_file,
+                                  s->dataset.record_length_bytes * mlpio_run_scale(run), ds, err);
     free(mem);
     return rc;
 }
 
 static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
 {
-    const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
-    char *abs = mlpio_path_absolute(folder);
+    const struct mlpio_training_settings *s = run->settings;
+    char *abs = mlpio_path_absolute(s->dataset.data_folder);
     if (!abs)
-        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve data folder %s", folder);
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve data folder %s",
+                               s->dataset.data_folder);
+    /* From here on s->dataset.data_folder is the replaced string: the run parses the settings
+     * again after describe. */
     mlpio_json_set_path(run->config, "dataset.data_folder", cJSON_CreateString(abs));
     free(abs);
     long na, ma;
@@ -209,7 +210,8 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
  * command itself can check. */
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
+    const struct mlpio_training_settings *s = run->settings;
+    const char *folder = s->dataset.data_folder;
     const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("data folder", "--data-dir", folder, results, err) < 0)
         return -1;
@@ -224,6 +226,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 {
     if (run->ctx->rank != 0)
         return 0;
+    const struct mlpio_training_settings *s = run->settings;
     const cJSON *f = run->rec.facts;
     FILE *out = run->ctx->out;
     uint64_t files = (uint64_t)mlpio_json_number(f, "datasize_num_files", 0);
@@ -243,7 +246,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             sub ? " (more than 10000 files: spread over subfolders)" : "",
             mlpio_json_number(f, "datasize_total_disk_bytes", 0),
             mlpio_json_number(f, "datasize_total_disk_bytes", 0) / GIB);
-    const char *dir = mlpio_json_string(run->config, "dataset.data_folder", ".");
+    const char *dir = s->dataset.data_folder;
     char sizing[128];
     int n = snprintf(sizing, sizeof(sizing), "dataset.num_files_train=%" PRIu64, files);
     if (sub && n > 0 && (size_t)n < sizeof(sizing))

@@ -79,8 +79,9 @@ int mlpio_training_manifest_read(const char *data_folder, struct mlpio_training_
 void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_t index,
                                 const char *name, struct mlpio_data_object *obj);
 
-/* The format named by the config's dataset.format, or a config error. */
-const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err);
+/* The format named by the settings' dataset.format, or a config error. */
+const struct mlpio_format *mlpio_training_format(const struct mlpio_training_settings *s,
+                                                 struct mlpio_error *err);
 
 /* Rank 0, before the run directory exists: what datagen and run can refuse before any I/O (an
  * existing dataset and free space; a missing, foreign or too small dataset, too few steps). */
