@@ -17,6 +17,7 @@
 #include "app/config.h"
 #include "app/params.h"
 #include "app/workloads/training/dataset.h"
+#include "app/workloads/training/training.h"
 #include "report/json_file.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -91,13 +92,14 @@ static void test_datasize_worked_example(void **state)
     /* WORKLOADS.md: unet3d, one host with 128 GiB, 8 h100 accelerators. */
     cJSON *c = load("unet3d_h100");
     uint64_t mem[] = {128 * GIB};
+    struct mlpio_training_settings s;
     struct mlpio_train_datasize d;
     struct mlpio_error err = {0};
-    assert_int_equal(
-        mlpio_train_datasize(mem, 1, 0, 8, (int)mlpio_json_number(c, "reader.batch_size", 0),
-                             (int)mlpio_json_number(c, "dataset.num_samples_per_file", 0),
-                             mlpio_json_number(c, "dataset.record_length_bytes", 0), &d, &err),
-        0);
+    assert_int_equal(mlpio_training_settings_parse(c, &s, &err), 0);
+    assert_int_equal(mlpio_train_datasize(mem, 1, 0, 8, (int)s.reader.batch_size,
+                                          (int)s.dataset.num_samples_per_file,
+                                          s.dataset.record_length_bytes, &d, &err),
+                     0);
     assert_int_equal(d.total_mem_bytes, 128 * GIB);
     assert_int_equal(d.files_mem, 4687);
     assert_int_equal(d.files_step, 28000);

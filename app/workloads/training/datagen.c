@@ -28,9 +28,10 @@
 /* Pieces in flight: one being written, the rest composed ahead (across file boundaries). */
 #define WRITE_DEPTH 4
 
-const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err)
+const struct mlpio_format *mlpio_training_format(const struct mlpio_training_settings *s,
+                                                 struct mlpio_error *err)
 {
-    const char *name = mlpio_json_string(config, "dataset.format", "");
+    const char *name = s->dataset.format;
     const struct mlpio_format *f = mlpio_format_find(name);
     if (!f) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "dataset.format: '%s' is not available", name);
@@ -251,16 +252,16 @@ static int refuse_existing(const char *folder, struct mlpio_error *err)
 
 int mlpio_training_datagen_precheck(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const cJSON *cfg = run->config;
-    const char *folder = mlpio_json_string(cfg, "dataset.data_folder", ".");
+    const struct mlpio_training_settings *s = run->settings;
+    const char *folder = s->dataset.data_folder;
     if (refuse_existing(folder, err) < 0)
         return -1;
     if (!(run->io.backend->caps & MLPIO_IO_CAP_STORAGE))
         return 0;
     /* The samples alone: the formats' headers only add to it. */
-    double files = mlpio_json_number(cfg, "dataset.num_files_train", 1);
-    double bytes = files * mlpio_json_number(cfg, "dataset.num_samples_per_file", 1) *
-                   mlpio_json_number(cfg, "dataset.record_length_bytes", 1) * mlpio_run_scale(run);
+    double files = (double)s->dataset.num_files_train;
+    double bytes = files * (double)s->dataset.num_samples_per_file *
+                   s->dataset.record_length_bytes * mlpio_run_scale(run);
     char what[64];
     snprintf(what, sizeof(what), "%.0f dataset files", files);
     return mlpio_fsutil_check_space(folder, (uint64_t)bytes, what,
@@ -309,21 +310,21 @@ static bool spare_core(const struct mlpio_run *run)
 
 static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
 {
-    const cJSON *cfg = run->config;
+    const struct mlpio_training_settings *s = run->settings;
     memset(g, 0, sizeof(*g));
     g->run = run;
-    g->folder = mlpio_json_string(cfg, "dataset.data_folder", ".");
+    g->folder = s->dataset.data_folder;
     mlpio_hist_init(&g->files);
-    if (!(g->format = mlpio_training_format(cfg, err)))
+    if (!(g->format = mlpio_training_format(s, err)))
         return -1;
     struct mlpio_training_manifest *m = &g->m;
     snprintf(m->model, sizeof(m->model), "%s", run->opts->model);
     snprintf(m->format, sizeof(m->format), "%s", g->format->name);
-    m->num_files = (uint64_t)mlpio_json_number(cfg, "dataset.num_files_train", 1);
-    m->num_subfolders = (uint64_t)mlpio_json_number(cfg, "dataset.num_subfolders_train", 0);
-    m->samples_per_file = (uint32_t)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1);
-    m->record_length = mlpio_json_number(cfg, "dataset.record_length_bytes", 1);
-    m->record_stdev = mlpio_json_number(cfg, "dataset.record_length_bytes_stdev", 0);
+    m->num_files = (uint64_t)s->dataset.num_files_train;
+    m->num_subfolders = (uint64_t)s->dataset.num_subfolders_train;
+    m->samples_per_file = (uint32_t)s->dataset.num_samples_per_file;
+    m->record_length = s->dataset.record_length_bytes;
+    m->record_stdev = s->dataset.record_length_bytes_stdev;
     m->scale = mlpio_run_scale(run);
     m->shape_seed = run->opts->has_seed ? run->opts->seed : 0;
     m->ranks = run->ctx->size;

@@ -16,7 +16,6 @@
 #include "app/config.h"
 #include "app/histogram.h"
 #include "app/progress.h"
-#include "app/params.h"
 #include "app/rundir.h"
 #include "app/signals.h"
 #include "app/workloads/training/dataset.h"
@@ -186,7 +185,8 @@ static void note_binding(const struct reading *rd)
 static int check_dataset(struct reading *rd, struct mlpio_error *err)
 {
     struct mlpio_run *run = rd->run;
-    uint64_t want = (uint64_t)mlpio_json_number(run->config, "dataset.num_files_train", 0);
+    const struct mlpio_training_settings *s = run->settings;
+    uint64_t want = (uint64_t)s->dataset.num_files_train;
     if (mlpio_training_manifest_read(rd->folder, &rd->m, err) < 0) {
         mlpio_error_prefix(err, "no usable dataset in %s", rd->folder);
         err->category = MLPIO_ERR_CONFIG; /* set-up, not a storage fault: datagen comes first */
@@ -231,30 +231,29 @@ static int check_dataset(struct reading *rd, struct mlpio_error *err)
 
 static int setup(struct reading *rd, struct mlpio_run *run, struct mlpio_error *err)
 {
-    const cJSON *cfg = run->config;
+    const struct mlpio_training_settings *s = run->settings;
     memset(rd, 0, sizeof(*rd));
     rd->run = run;
-    rd->folder = mlpio_json_string(cfg, "dataset.data_folder", ".");
-    rd->transfer = (size_t)mlpio_json_number(cfg, "reader.transfer_size", 262144);
-    rd->threads = (int)mlpio_json_number(cfg, "reader.read_threads", 1);
-    rd->prefetch = (int)mlpio_json_number(cfg, "reader.prefetch_size", 2);
-    rd->epochs = (int)mlpio_json_number(cfg, "train.epochs", 1);
-    rd->compute_time = mlpio_json_number(cfg, "train.computation_time", 0);
-    rd->au_min = mlpio_json_number(cfg, "metric.au", 0.9);
+    rd->folder = s->dataset.data_folder;
+    rd->transfer = (size_t)s->reader.transfer_size;
+    rd->threads = (int)s->reader.read_threads;
+    rd->prefetch = (int)s->reader.prefetch_size;
+    rd->epochs = (int)s->train.epochs;
+    rd->compute_time = s->train.computation_time;
+    rd->au_min = s->metric.au;
     rd->io = run->io.options;
-    rd->io.odirect = run->io.options.odirect || mlpio_json_bool(cfg, "reader.odirect", false);
+    rd->io.odirect = run->io.options.odirect || s->reader.odirect;
     struct mlpio_train_reading *r = &rd->r;
-    r->num_files = (uint64_t)mlpio_json_number(cfg, "dataset.num_files_train", 1);
-    r->samples_per_file = (uint32_t)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1);
-    r->batch_size = (uint32_t)mlpio_json_number(cfg, "reader.batch_size", 1);
+    r->num_files = (uint64_t)s->dataset.num_files_train;
+    r->samples_per_file = (uint32_t)s->dataset.num_samples_per_file;
+    r->batch_size = (uint32_t)s->reader.batch_size;
     r->ranks = run->ctx->size;
-    r->loader = strcmp(mlpio_json_string(cfg, "reader.data_loader", "pytorch"), "tensorflow") == 0
-                    ? MLPIO_TRAIN_LOADER_TENSORFLOW
-                    : MLPIO_TRAIN_LOADER_PYTORCH;
-    r->file_shuffle = strcmp(mlpio_json_string(cfg, "reader.file_shuffle", "off"), "seed") == 0;
-    r->sample_shuffle = strcmp(mlpio_json_string(cfg, "reader.sample_shuffle", "off"), "seed") == 0;
+    r->loader = strcmp(s->reader.data_loader, "tensorflow") == 0 ? MLPIO_TRAIN_LOADER_TENSORFLOW
+                                                                 : MLPIO_TRAIN_LOADER_PYTORCH;
+    r->file_shuffle = strcmp(s->reader.file_shuffle, "seed") == 0;
+    r->sample_shuffle = strcmp(s->reader.sample_shuffle, "seed") == 0;
     r->seed = run->opts->has_seed ? run->opts->seed : 0;
-    if (!(rd->format = mlpio_training_format(cfg, err)) || mlpio_train_reading_check(r, err) < 0)
+    if (!(rd->format = mlpio_training_format(s, err)) || mlpio_train_reading_check(r, err) < 0)
         return -1;
     /* Read threads may not call MPI (mlpio asks for MPI_THREAD_FUNNELED). */
     if (!(run->io.backend->caps & MLPIO_IO_CAP_THREADS)) {

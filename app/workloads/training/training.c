@@ -16,51 +16,69 @@
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers" // MLPIO_AT fields pending
+#define AT(member) MLPIO_AT(struct mlpio_training_settings, member)
+
 static const struct mlpio_param_spec params[] = {
-    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, MLPIO_PARAM_IF_CHANGED},
+    {"model.name", MLPIO_PARAM_STRING, 0, 0, NULL, "model name", NULL, MLPIO_PARAM_IF_CHANGED,
+     AT(model.name)},
     {"framework", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow", "framework emulated (OPEN)", NULL,
-     NULL},
-    {"dataset.data_folder", MLPIO_PARAM_STRING, 0, 0, NULL, "where the dataset lives", NULL, NULL},
+     NULL, AT(framework)},
+    {"dataset.data_folder", MLPIO_PARAM_STRING, 0, 0, NULL, "where the dataset lives", NULL, NULL,
+     AT(dataset.data_folder)},
     {"dataset.format", MLPIO_PARAM_ENUM, 0, 0, "npz|tfrecord|hdf5", "file format (OPEN)", NULL,
-     NULL},
+     NULL, AT(dataset.format)},
     {"dataset.num_files_train", MLPIO_PARAM_INT, 1, 1e10, NULL, "files in the dataset", NULL,
-     "below what datasize requires"},
+     "below what datasize requires", AT(dataset.num_files_train)},
     {"dataset.num_subfolders_train", MLPIO_PARAM_INT, 0, 1e7, NULL,
-     "subfolders of train/ (0: none)", NULL, NULL},
+     "subfolders of train/ (0: none)", NULL, NULL, AT(dataset.num_subfolders_train)},
     {"dataset.num_samples_per_file", MLPIO_PARAM_INT, 1, 1e8, NULL, "samples per file (OPEN)", NULL,
-     NULL},
+     NULL, AT(dataset.num_samples_per_file)},
     {"dataset.record_length_bytes", MLPIO_PARAM_NUMBER, 1, 1e13, NULL, "mean sample size", "bytes",
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, AT(dataset.record_length_bytes)},
     {"dataset.record_length_bytes_stdev", MLPIO_PARAM_NUMBER, 0, 1e13, NULL,
-     "sample size standard deviation", "bytes", MLPIO_PARAM_IF_CHANGED},
+     "sample size standard deviation", "bytes", MLPIO_PARAM_IF_CHANGED,
+     AT(dataset.record_length_bytes_stdev)},
     {"reader.data_loader", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow",
-     "pytorch: contiguous files per rank; tensorflow: strided (OPEN)", NULL, NULL},
+     "pytorch: contiguous files per rank; tensorflow: strided (OPEN)", NULL, NULL,
+     AT(reader.data_loader)},
     {"reader.batch_size", MLPIO_PARAM_INT, 1, 1e8, NULL, "samples per step", NULL,
-     MLPIO_PARAM_IF_CHANGED},
-    {"reader.read_threads", MLPIO_PARAM_INT, 1, 1024, NULL, "read threads per rank", NULL, NULL},
+     MLPIO_PARAM_IF_CHANGED, AT(reader.batch_size)},
+    {"reader.read_threads", MLPIO_PARAM_INT, 1, 1024, NULL, "read threads per rank", NULL, NULL,
+     AT(reader.read_threads)},
     {"reader.computation_threads", MLPIO_PARAM_INT, 1, 1024, NULL, "computation threads", NULL,
-     NULL},
+     NULL, AT(reader.computation_threads)},
     {"reader.prefetch_size", MLPIO_PARAM_INT, 0, 1000, NULL,
-     "batches read ahead (CLOSED: at most 2)", NULL, "above 2"},
+     "batches read ahead (CLOSED: at most 2)", NULL, "above 2", AT(reader.prefetch_size)},
     {"reader.transfer_size", MLPIO_PARAM_SIZE, 4096, 1073741824, NULL, "bytes per read call", NULL,
-     NULL},
+     NULL, AT(reader.transfer_size)},
     {"reader.odirect", MLPIO_PARAM_BOOL, 0, 0, NULL, "read with O_DIRECT (CLOSED: unet3d only)",
-     NULL, "if true, except for unet3d"},
+     NULL, "if true, except for unet3d", AT(reader.odirect)},
     {"reader.file_shuffle", MLPIO_PARAM_ENUM, 0, 0, "seed|off", "shuffle files every epoch", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, AT(reader.file_shuffle)},
     {"reader.sample_shuffle", MLPIO_PARAM_ENUM, 0, 0, "seed|off", "shuffle samples in files", NULL,
-     MLPIO_PARAM_IF_CHANGED},
-    {"train.epochs", MLPIO_PARAM_INT, 1, 100000, NULL, "epochs", NULL, MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, AT(reader.sample_shuffle)},
+    {"train.epochs", MLPIO_PARAM_INT, 1, 100000, NULL, "epochs", NULL, MLPIO_PARAM_IF_CHANGED,
+     AT(train.epochs)},
     {"train.computation_time", MLPIO_PARAM_NUMBER, 0, 86400, NULL,
-     "seconds of emulated compute per step", "s", MLPIO_PARAM_IF_CHANGED},
+     "seconds of emulated compute per step", "s", MLPIO_PARAM_IF_CHANGED,
+     AT(train.computation_time)},
     {"metric.au", MLPIO_PARAM_NUMBER, 0, 1, NULL, "minimum accelerator utilisation to pass", NULL,
-     MLPIO_PARAM_IF_CHANGED},
+     MLPIO_PARAM_IF_CHANGED, AT(metric.au)},
     {"checkpoint.checkpoint_folder", MLPIO_PARAM_STRING, 0, 0, NULL, "checkpoint folder", NULL,
-     NULL},
-    {"storage.storage_type", MLPIO_PARAM_STRING, 0, 0, NULL, "storage type (recorded)", NULL, NULL},
-    {"storage.storage_root", MLPIO_PARAM_STRING, 0, 0, NULL, "storage root (recorded)", NULL, NULL},
+     NULL, AT(checkpoint.checkpoint_folder)},
+    {"storage.storage_type", MLPIO_PARAM_STRING, 0, 0, NULL, "storage type (recorded)", NULL, NULL,
+     AT(storage.storage_type)},
+    {"storage.storage_root", MLPIO_PARAM_STRING, 0, 0, NULL, "storage root (recorded)", NULL, NULL,
+     AT(storage.storage_root)},
 };
+
+#undef AT
+#define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
+
+int mlpio_training_settings_parse(const cJSON *config, void *settings, struct mlpio_error *err)
+{
+    return mlpio_params_settings(params, NPARAMS, config, settings, err);
+}
 
 /* MLPerf Storage's documents call the compute time reader.computation_time. */
 static const struct mlpio_param_alias aliases[] = {
@@ -131,7 +149,7 @@ static int setting(const struct mlpio_run *run, const char *name, long dflt, lon
 static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_train_datasize *ds,
                        struct mlpio_error *err)
 {
-    const cJSON *cfg = run->config;
+    const struct mlpio_training_settings *s = run->settings;
     long clients = 0;
     if (setting(run, "num-client-hosts", 0, &clients, err) < 0)
         return -1;
@@ -145,21 +163,22 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     for (int i = 0; !declared_hosts && i < nhosts; i++)
         mem[i] = run->rec.cluster->hosts[i].info.mem_total_bytes;
-    int rc = mlpio_train_datasize(
-        mem, nhosts, declared, (int)accelerators,
-        (int)mlpio_json_number(cfg, "reader.batch_size", 1),
-        (int)mlpio_json_number(cfg, "dataset.num_samples_per_file", 1),
-        mlpio_json_number(cfg, "dataset.record_length_bytes", 1) * mlpio_run_scale(run), ds, err);
+    int rc = mlpio_train_datasize(mem, nhosts, declared, (int)accelerators,
+                                  (int)s->reader.batch_size, (int)s->dataset.num_samples_per_file,
+                                  s->dataset.record_length_bytes * mlpio_run_scale(run), ds, err);
     free(mem);
     return rc;
 }
 
 static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
 {
-    const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
-    char *abs = mlpio_path_absolute(folder);
+    const struct mlpio_training_settings *s = run->settings;
+    char *abs = mlpio_path_absolute(s->dataset.data_folder);
     if (!abs)
-        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve data folder %s", folder);
+        return mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot resolve data folder %s",
+                               s->dataset.data_folder);
+    /* From here on s->dataset.data_folder is the replaced string: the run parses the settings
+     * again after describe. */
     mlpio_json_set_path(run->config, "dataset.data_folder", cJSON_CreateString(abs));
     free(abs);
     long na, ma;
@@ -193,7 +212,8 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
  * command itself can check. */
 static int prepare(struct mlpio_run *run, struct mlpio_error *err)
 {
-    const char *folder = mlpio_json_string(run->config, "dataset.data_folder", "");
+    const struct mlpio_training_settings *s = run->settings;
+    const char *folder = s->dataset.data_folder;
     const char *results = mlpio_json_string(run->rec.doc, "options.results_dir", "");
     if (mlpio_rules_refuse_in_results("data folder", "--data-dir", folder, results, err) < 0)
         return -1;
@@ -208,6 +228,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
 {
     if (run->ctx->rank != 0)
         return 0;
+    const struct mlpio_training_settings *s = run->settings;
     const cJSON *f = run->rec.facts;
     FILE *out = run->ctx->out;
     uint64_t files = (uint64_t)mlpio_json_number(f, "datasize_num_files", 0);
@@ -227,7 +248,7 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             sub ? " (more than 10000 files: spread over subfolders)" : "",
             mlpio_json_number(f, "datasize_total_disk_bytes", 0),
             mlpio_json_number(f, "datasize_total_disk_bytes", 0) / GIB);
-    const char *dir = mlpio_json_string(run->config, "dataset.data_folder", ".");
+    const char *dir = s->dataset.data_folder;
     char sizing[128];
     int n = snprintf(sizing, sizeof(sizing), "dataset.num_files_train=%" PRIu64, files);
     if (sub && n > 0 && (size_t)n < sizeof(sizing))
@@ -290,7 +311,8 @@ const struct mlpio_workload mlpio_workload_training = {
     .commands = commands,
     .options = options,
     .params = params,
-    .nparams = (int)(sizeof(params) / sizeof(params[0])),
+    .nparams = NPARAMS,
+    .settings_size = sizeof(struct mlpio_training_settings),
     .param_aliases = aliases,
     .describe = describe,
     .examples = "mlpio training datasize --model unet3d -g h100 -ma 8 -nc 1 -cm 128\n"

@@ -2,6 +2,7 @@
 #ifndef MLPIO_TRAINING_H
 #define MLPIO_TRAINING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "app/datagen.h"
@@ -9,6 +10,51 @@
 #include "io/format.h"
 
 #define MLPIO_TRAINING_MANIFEST "mlpio_dataset.json"
+
+/* The workload's settings: one member per parameter, named and grouped as its key is
+ * ("reader.batch_size" is reader.batch_size); training.c's table fills them from the config.
+ * Text members borrow the config's strings. */
+struct mlpio_training_settings {
+    struct {
+        const char *name;
+    } model;
+    const char *framework; /* "pytorch" or "tensorflow" (recorded) */
+    struct {
+        const char *data_folder;
+        const char *format; /* a registered format's name: "npz", "tfrecord", "hdf5" */
+        int64_t num_files_train;
+        int64_t num_subfolders_train; /* 0: none */
+        int64_t num_samples_per_file;
+        double record_length_bytes, record_length_bytes_stdev;
+    } dataset;
+    struct {
+        const char *data_loader; /* "pytorch" (contiguous shares) or "tensorflow" (strided) */
+        int64_t batch_size;
+        int64_t read_threads;
+        int64_t computation_threads;
+        int64_t prefetch_size; /* batches */
+        uint64_t transfer_size;
+        bool odirect;
+        const char *file_shuffle, *sample_shuffle; /* "seed" or "off" */
+    } reader;
+    struct {
+        int64_t epochs;
+        double computation_time; /* s per step */
+    } train;
+    struct {
+        double au; /* minimum accelerator utilisation, a fraction */
+    } metric;
+    struct {
+        const char *checkpoint_folder;
+    } checkpoint;
+    struct {
+        const char *storage_type, *storage_root; /* recorded */
+    } storage;
+};
+
+/* The settings of a validated config (the workload's settings_parse): every member from its
+ * key. 0, or -1 with err set (a missing key is named). */
+int mlpio_training_settings_parse(const cJSON *config, void *settings, struct mlpio_error *err);
 
 /* What datagen wrote, stored as <data_folder>/mlpio_dataset.json. Any file's expected bytes
  * follow from it: file i was written by rank i % ranks with the rank key of salt, so a run
@@ -33,8 +79,9 @@ int mlpio_training_manifest_read(const char *data_folder, struct mlpio_training_
 void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_t index,
                                 const char *name, struct mlpio_data_object *obj);
 
-/* The format named by the config's dataset.format, or a config error. */
-const struct mlpio_format *mlpio_training_format(const cJSON *config, struct mlpio_error *err);
+/* The format named by the settings' dataset.format, or a config error. */
+const struct mlpio_format *mlpio_training_format(const struct mlpio_training_settings *s,
+                                                 struct mlpio_error *err);
 
 /* Rank 0, before the run directory exists: what datagen and run can refuse before any I/O (an
  * existing dataset and free space; a missing, foreign or too small dataset, too few steps). */
