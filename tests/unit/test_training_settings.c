@@ -19,6 +19,7 @@
 #include "app/params.h"
 #include "app/workload.h"
 #include "app/workloads/training/training.h"
+#include "report/json_file.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_DEFS 64
@@ -75,7 +76,7 @@ static int by_name(const void *a, const void *b)
 static int definitions(char names[][NAME_MAX + 1])
 {
     char share[PATH_MAX], dir[PATH_MAX + 16];
-    mlpio_share_dir(share, sizeof(share));
+    mlpio_config_share_dir(share, sizeof(share));
     snprintf(dir, sizeof(dir), "%s/training", share);
     DIR *d = opendir(dir);
     if (!d)
