@@ -377,3 +377,14 @@ int mlpio_rules_abandon(struct mlpio_verdict_report *v, int keep, const char *ch
     return mlpio_error_errno(err, MLPIO_ERR_INTERNAL, ENOMEM, "%s rules: cannot record an issue",
                              checker);
 }
+
+int mlpio_rules_run_checks(const struct mlpio_rules_check *table, size_t n, const void *run,
+                           struct mlpio_verdict_report *v, const char *checker,
+                           struct mlpio_error *err)
+{
+    int keep = v->count;
+    for (size_t i = 0; i < n; i++)
+        if (table[i].fn(run, v) != 0)
+            return mlpio_rules_abandon(v, keep, checker, err);
+    return 0;
+}
