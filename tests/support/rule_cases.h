@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "report/json_file.h"
+#include "support/json_edit.h"
 #include "rules/rules.h"
 #include "support/files.h"
 
@@ -96,29 +97,6 @@ static inline cJSON *load_fixture(const struct rules_suite *s, const char *name)
     return json;
 }
 
-/* Set the member at a dotted path to the JSON value in text (NULL deletes it). */
-static inline void set_path(cJSON *root, const char *dotted, const char *text)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", dotted);
-    cJSON *obj = root;
-    char *save = NULL;
-    char *name = strtok_r(buf, ".", &save);
-    char *next;
-    while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-        obj = cJSON_GetObjectItemCaseSensitive(obj, name);
-        assert_true(cJSON_IsObject(obj));
-        name = next;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
-    if (text) {
-        cJSON *value = cJSON_Parse(text);
-        if (!value)
-            fail_msg("bad JSON in test case for %s: %s", dotted, text);
-        cJSON_AddItemToObject(obj, name, value);
-    }
-}
-
 static inline void add_override(cJSON *run, const char *key, const char *value,
                                 const char *reference, const char *source)
 {
@@ -136,23 +114,6 @@ static inline const struct mlpio_issue *find_issue(const struct mlpio_verdict_re
     for (int i = 0; i < v->count; i++)
         if (strcmp(v->issues[i].parameter, parameter) == 0)
             return &v->issues[i];
-    return NULL;
-}
-
-/* The k-th node below root in pre-order, with its parent (k counts down to 0). */
-static inline cJSON *nth_node(cJSON *root, int *k, cJSON **parent)
-{
-    cJSON *child;
-    cJSON_ArrayForEach(child, root)
-    {
-        if ((*k)-- == 0) {
-            *parent = root;
-            return child;
-        }
-        cJSON *found = nth_node(child, k, parent);
-        if (found)
-            return found;
-    }
     return NULL;
 }
 
