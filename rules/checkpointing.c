@@ -43,8 +43,9 @@ struct ckpt_run {
     const char *cache_policy; /* NULL before the run */
 };
 
-static int read_run(const cJSON *run, struct ckpt_run *r, struct mlpio_error *err)
+static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
+    struct ckpt_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *ckpt = NULL, *facts = NULL, *it = NULL;
     memset(r, 0, sizeof(*r));
     if (mlpio_rules_expect_benchmark(run, mlpio_rules_checkpointing.name, err))
@@ -331,16 +332,18 @@ static const struct mlpio_rules_check checks[] = {
     {.name = "facts", .fn = check_facts},
 };
 
+static const struct mlpio_rules_checker checker = {
+    .benchmark = &mlpio_rules_checkpointing,
+    .read = read_run,
+    .checks = checks,
+    .n = sizeof(checks) / sizeof(checks[0]),
+};
+
 int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_report *v,
                                     struct mlpio_error *err)
 {
     struct ckpt_run r;
-    if (!v)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "checkpointing rules: no verdict report");
-    if (read_run(run, &r, err))
-        return -1;
-    return mlpio_rules_run_checks(checks, sizeof(checks) / sizeof(checks[0]), &r, v,
-                                  mlpio_rules_checkpointing.name, err);
+    return mlpio_rules_judge(&checker, run, &r, v, err);
 }
 
 const struct mlpio_rules_benchmark mlpio_rules_checkpointing = {

@@ -388,3 +388,14 @@ int mlpio_rules_run_checks(const struct mlpio_rules_check *table, size_t n, cons
             return mlpio_rules_abandon(v, keep, checker, err);
     return 0;
 }
+
+int mlpio_rules_judge(const struct mlpio_rules_checker *c, const cJSON *run, void *copy,
+                      struct mlpio_verdict_report *v, struct mlpio_error *err)
+{
+    if (!v)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "%s rules: no verdict report",
+                               c->benchmark->name);
+    if (c->read(run, copy, err))
+        return -1;
+    return mlpio_rules_run_checks(c->checks, c->n, copy, v, c->benchmark->name, err);
+}

@@ -148,6 +148,21 @@ int mlpio_rules_run_checks(const struct mlpio_rules_check *table, size_t n, cons
                            struct mlpio_verdict_report *v, const char *checker,
                            struct mlpio_error *err);
 
+/* A run checker as data: its benchmark, how it reads a run description into its validated copy
+ * (of the checker's own type: 0, or -1 with err naming the field at fault), and its rules. */
+struct mlpio_rules_checker {
+    const struct mlpio_rules_benchmark *benchmark;
+    int (*read)(const cJSON *run, void *copy, struct mlpio_error *err);
+    const struct mlpio_rules_check *checks;
+    size_t n;
+};
+
+/* What every run checker does: refuse a missing report, read run into copy (a malformed run
+ * leaves the report untouched), then apply the rules with mlpio_rules_run_checks. Returns 0, or
+ * -1 with err set. */
+int mlpio_rules_judge(const struct mlpio_rules_checker *c, const cJSON *run, void *copy,
+                      struct mlpio_verdict_report *v, struct mlpio_error *err);
+
 /* For a checker whose rule could not record an issue: drop the issues it added past `keep` (the
  * count when it started), so the report is as it was, and fail with ENOMEM naming the checker
  * ("training"). Always returns -1. */

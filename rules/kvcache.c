@@ -112,8 +112,9 @@ static void find_closest(struct kv_run *r)
     }
 }
 
-static int read_run(const cJSON *run, struct kv_run *r, struct mlpio_error *err)
+static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
+    struct kv_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *kv = NULL, *cache = NULL, *facts = NULL;
     int has_ws = 0, has_cap = 0;
     memset(r, 0, sizeof(*r));
@@ -425,15 +426,18 @@ static const struct mlpio_rules_check checks[] = {
     {.name = "capacity", .fn = check_capacity},
 };
 
+static const struct mlpio_rules_checker checker = {
+    .benchmark = &mlpio_rules_kvcache,
+    .read = read_run,
+    .checks = checks,
+    .n = COUNT(checks),
+};
+
 int mlpio_rules_check_kvcache(const cJSON *run, struct mlpio_verdict_report *v,
                               struct mlpio_error *err)
 {
     struct kv_run r;
-    if (!v)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "kvcache rules: no verdict report");
-    if (read_run(run, &r, err))
-        return -1;
-    return mlpio_rules_run_checks(checks, COUNT(checks), &r, v, mlpio_rules_kvcache.name, err);
+    return mlpio_rules_judge(&checker, run, &r, v, err);
 }
 
 const struct mlpio_rules_benchmark mlpio_rules_kvcache = {

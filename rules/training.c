@@ -39,8 +39,9 @@ struct train_run {
     double accelerators;
 };
 
-static int read_run(const cJSON *run, struct train_run *r, struct mlpio_error *err)
+static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
+    struct train_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *dataset = NULL, *reader = NULL, *facts = NULL;
     double world_size;
     memset(r, 0, sizeof(*r));
@@ -248,15 +249,18 @@ static const struct mlpio_rules_check checks[] = {
     {.name = "run options", .fn = check_options}, {.name = "folder", .fn = check_folder},
 };
 
+static const struct mlpio_rules_checker checker = {
+    .benchmark = &mlpio_rules_training,
+    .read = read_run,
+    .checks = checks,
+    .n = COUNT(checks),
+};
+
 int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
                                struct mlpio_error *err)
 {
     struct train_run r;
-    if (!v)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "training rules: no verdict report");
-    if (read_run(run, &r, err))
-        return -1;
-    return mlpio_rules_run_checks(checks, COUNT(checks), &r, v, mlpio_rules_training.name, err);
+    return mlpio_rules_judge(&checker, run, &r, v, err);
 }
 
 const struct mlpio_rules_benchmark mlpio_rules_training = {
