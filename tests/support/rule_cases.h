@@ -297,9 +297,11 @@ static inline void test_every_field_mutated(void **state)
     }
 }
 
-/* Something that is no run description is refused, and the report stays empty. */
-static inline void assert_refuses_non_objects(const struct rules_suite *s)
+/* Something that is no run description is refused, and the report stays empty; so is a run
+ * with no report to add its issues to. */
+static inline void test_refuses_non_runs(void **state)
 {
+    const struct rules_suite *s = *state;
     struct mlpio_verdict_report *v = mlpio_verdict_create();
     struct mlpio_error err = {0};
     cJSON *arr = cJSON_CreateArray();
@@ -309,6 +311,10 @@ static inline void assert_refuses_non_objects(const struct rules_suite *s)
     assert_int_equal(v->count, 0);
     cJSON_Delete(arr);
     mlpio_verdict_destroy(&v);
+    cJSON *run = load_fixture(s, s->clean);
+    assert_int_equal(s->check(run, NULL, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
+    cJSON_Delete(run);
 }
 
 /* ---- tests whose state is one case of a table --------------------------------------------- */
@@ -391,6 +397,7 @@ static inline int rules_suite_run(const struct rules_suite *s, const struct CMUn
         cmocka_unit_test_prestate(test_clean_closed_run, (void *)s),
         cmocka_unit_test_prestate(test_fixture_runs, (void *)s),
         cmocka_unit_test_prestate(test_every_field_mutated, (void *)s),
+        cmocka_unit_test_prestate(test_refuses_non_runs, (void *)s),
     };
     const size_t nwhole = RULE_CASES_COUNT(whole);
     const size_t nfolder = s->folder.path ? RULE_CASES_COUNT(folder_cases) : 0;

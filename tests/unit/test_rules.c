@@ -125,14 +125,6 @@ static void test_verdict_names_round_trip(void **state)
     assert_int_equal(out, MLPIO_VERDICT_OPEN);
 }
 
-static void test_run_checker_registry(void **state)
-{
-    assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
-    assert_ptr_equal(mlpio_rules_run_checker("training"), mlpio_rules_check_training);
-    assert_null(mlpio_rules_run_checker(""));
-    assert_null(mlpio_rules_run_checker(NULL));
-}
-
 static const struct rule_case rule_cases[] = {
     {"model_without_reference",
      {{"config.reference", NULL}},
@@ -327,11 +319,6 @@ static void test_many_issues_together(void **state)
     cJSON_Delete(run);
 }
 
-static void test_not_an_object(void **state)
-{
-    assert_refuses_non_objects(&suite);
-}
-
 /* The pre-run refusal of a data folder against the results dir, for every relation. */
 static void test_refuse_in_results(void **state)
 {
@@ -371,9 +358,7 @@ int main(void)
         cmocka_unit_test(test_verdict_add_copies_and_grows),
         cmocka_unit_test(test_verdict_to_json_shape),
         cmocka_unit_test(test_verdict_names_round_trip),
-        cmocka_unit_test(test_run_checker_registry),
         cmocka_unit_test(test_many_issues_together),
-        cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_refuse_in_results),
     };
     return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));

@@ -36,13 +36,6 @@ char *__wrap_strdup(const char *s)
     return __real_strdup(s);
 }
 
-static void test_registry(void **state)
-{
-    assert_ptr_equal(mlpio_rules_run_checker("kvcache"), mlpio_rules_check_kvcache);
-    assert_ptr_equal(mlpio_rules_run_checker("training"), mlpio_rules_check_training);
-    assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
-}
-
 static const struct rule_case rule_cases[] = {
     /* The three CLOSED options (the clean run is option 2). */
     {"option_1",
@@ -546,22 +539,13 @@ static void test_out_of_memory(void **state)
     cJSON_Delete(run);
 }
 
-static void test_not_an_object(void **state)
-{
-    assert_refuses_non_objects(&suite);
-    struct mlpio_error err = {0};
-    cJSON *run = load_fixture(&suite, CLEAN);
-    assert_int_equal(mlpio_rules_check_kvcache(run, NULL, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
-    cJSON_Delete(run);
-}
-
 int main(void)
 {
     static const struct CMUnitTest own[] = {
-        cmocka_unit_test(test_registry),      cmocka_unit_test(test_presets_are_closed),
-        cmocka_unit_test(test_issue_fields),  cmocka_unit_test(test_far_from_every_option),
-        cmocka_unit_test(test_out_of_memory), cmocka_unit_test(test_not_an_object),
+        cmocka_unit_test(test_presets_are_closed),
+        cmocka_unit_test(test_issue_fields),
+        cmocka_unit_test(test_far_from_every_option),
+        cmocka_unit_test(test_out_of_memory),
     };
     return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));
 }

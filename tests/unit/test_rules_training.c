@@ -15,12 +15,6 @@
 
 #define CLEAN "closed_unet3d.json"
 
-static void test_registry(void **state)
-{
-    assert_ptr_equal(mlpio_rules_run_checker("training"), mlpio_rules_check_training);
-    assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
-}
-
 static const struct rule_case rule_cases[] = {
     /* CLOSED lets these change. */
     {"closed_read_threads",
@@ -225,22 +219,10 @@ static void test_many_issues_together(void **state)
     cJSON_Delete(run);
 }
 
-static void test_not_an_object(void **state)
-{
-    assert_refuses_non_objects(&suite);
-    struct mlpio_error err = {0};
-    cJSON *run = load_fixture(&suite, CLEAN);
-    assert_int_equal(mlpio_rules_check_training(run, NULL, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
-    cJSON_Delete(run);
-}
-
 int main(void)
 {
     static const struct CMUnitTest own[] = {
-        cmocka_unit_test(test_registry),
         cmocka_unit_test(test_many_issues_together),
-        cmocka_unit_test(test_not_an_object),
     };
     return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));
 }
