@@ -43,8 +43,9 @@ struct ckpt_run {
     const char *cache_policy; /* NULL before the run */
 };
 
-static int read_run(const cJSON *run, struct ckpt_run *r, struct mlpio_error *err)
+static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
+    struct ckpt_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *ckpt = NULL, *facts = NULL, *it = NULL;
     memset(r, 0, sizeof(*r));
     if (mlpio_rules_expect_benchmark(run, mlpio_rules_checkpointing.name, err))
@@ -111,8 +112,21 @@ static int read_run(const cJSON *run, struct ckpt_run *r, struct mlpio_error *er
     return 0;
 }
 
-static int check_ranks(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_model(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
+    if (r->reference)
+        return 0;
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "model", "a shipped workload definition",
+                             r->model, "choose a model defined in share/checkpointing/",
+                             "model %s has no reference block, so there is nothing to judge the "
+                             "run against",
+                             r->model);
+}
+
+static int check_ranks(const void *run, struct mlpio_verdict_report *v)
+{
+    const struct ckpt_run *r = run;
     char exp[MLPIO_RULES_TEXT_MAX], act[MLPIO_RULES_TEXT_MAX], hint[MLPIO_RULES_TEXT_MAX];
     if (!r->reference)
         return 0;
@@ -133,8 +147,9 @@ static int check_ranks(const struct ckpt_run *r, struct mlpio_verdict_report *v)
     return 0;
 }
 
-static int check_hosts(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_hosts(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
     char names[MLPIO_RULES_TEXT_MAX] = "", exp[32], act[MLPIO_RULES_TEXT_MAX];
     int sparse = 0, hosts = 0, min_ranks = INT_MAX;
     const char *min_host = "";
@@ -188,8 +203,9 @@ static int check_count(const struct ckpt_run *r, const char *key, int value,
                              CLOSED_NUM_CHECKPOINTS, value);
 }
 
-static int check_checkpoint_config(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_checkpoint_config(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
     char hint[MLPIO_RULES_TEXT_MAX];
     if (!r->fsync) {
         mlpio_rules_undo_hint(mlpio_rules_find_override(r->overrides, "checkpoint.fsync"),
@@ -227,8 +243,9 @@ static int judged_elsewhere(const char *key)
     return 0;
 }
 
-static int check_overrides(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_overrides(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
     const cJSON *o;
     cJSON_ArrayForEach(o, r->overrides)
     {
@@ -250,8 +267,9 @@ static int check_overrides(const struct ckpt_run *r, struct mlpio_verdict_report
     return 0;
 }
 
-static int check_options(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_options(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
     static const struct mlpio_rules_option_words words = {
         .scaled = "each checkpoint",
         .scale_why = "smaller files fit in caches and hide the storage's behaviour",
@@ -262,8 +280,9 @@ static int check_options(const struct ckpt_run *r, struct mlpio_verdict_report *
     return mlpio_rules_check_options(v, r->scale, r->io_api, r->verify, &words);
 }
 
-static int check_folder(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_folder(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
     return mlpio_rules_check_apart(v, "checkpoint.checkpoint_folder", r->folder, r->results_dir,
                                    "checkpoint folder", "checkpoint files",
                                    "put the checkpoints on the storage under test, outside the "
@@ -271,8 +290,9 @@ static int check_folder(const struct ckpt_run *r, struct mlpio_verdict_report *v
                                    "checkpoint.checkpoint_folder=<dir>)");
 }
 
-static int check_facts(const struct ckpt_run *r, struct mlpio_verdict_report *v)
+static int check_facts(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct ckpt_run *r = run;
     char exp[64], act[64];
     if (r->cache_policy && strcmp(r->cache_policy, "none") == 0 && r->num_read > 0 &&
         mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "cache_policy", "fadvise, odirect or not_needed",
@@ -300,39 +320,30 @@ static int check_facts(const struct ckpt_run *r, struct mlpio_verdict_report *v)
     return 0;
 }
 
+/* The rules, in the order the verdict lists their issues (mlpio_rules_run_checks). */
+static const struct mlpio_rules_check checks[] = {
+    {.name = "model", .fn = check_model},
+    {.name = "checkpoint config", .fn = check_checkpoint_config},
+    {.name = "ranks", .fn = check_ranks},
+    {.name = "hosts", .fn = check_hosts},
+    {.name = "overrides", .fn = check_overrides},
+    {.name = "run options", .fn = check_options},
+    {.name = "folder", .fn = check_folder},
+    {.name = "facts", .fn = check_facts},
+};
+
+static const struct mlpio_rules_checker checker = {
+    .benchmark = &mlpio_rules_checkpointing,
+    .read = read_run,
+    .checks = checks,
+    .n = sizeof(checks) / sizeof(checks[0]),
+};
+
 int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_report *v,
                                     struct mlpio_error *err)
 {
     struct ckpt_run r;
-    if (!v)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "checkpointing rules: no verdict report");
-    if (read_run(run, &r, err))
-        return -1;
-    int keep = v->count;
-    int rc = 0;
-    if (!r.reference)
-        rc = mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "model", "a shipped workload definition",
-                               r.model, "choose a model defined in share/checkpointing/",
-                               "model %s has no reference block, so there is nothing to judge "
-                               "the run against",
-                               r.model);
-    if (!rc)
-        rc = check_checkpoint_config(&r, v);
-    if (!rc)
-        rc = check_ranks(&r, v);
-    if (!rc)
-        rc = check_hosts(&r, v);
-    if (!rc)
-        rc = check_overrides(&r, v);
-    if (!rc)
-        rc = check_options(&r, v);
-    if (!rc)
-        rc = check_folder(&r, v);
-    if (!rc)
-        rc = check_facts(&r, v);
-    if (rc)
-        return mlpio_rules_abandon(v, keep, "checkpointing", err);
-    return 0;
+    return mlpio_rules_judge(&checker, run, &r, v, err);
 }
 
 const struct mlpio_rules_benchmark mlpio_rules_checkpointing = {

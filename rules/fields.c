@@ -377,3 +377,25 @@ int mlpio_rules_abandon(struct mlpio_verdict_report *v, int keep, const char *ch
     return mlpio_error_errno(err, MLPIO_ERR_INTERNAL, ENOMEM, "%s rules: cannot record an issue",
                              checker);
 }
+
+int mlpio_rules_run_checks(const struct mlpio_rules_check *table, size_t n, const void *run,
+                           struct mlpio_verdict_report *v, const char *checker,
+                           struct mlpio_error *err)
+{
+    int keep = v->count;
+    for (size_t i = 0; i < n; i++)
+        if (table[i].fn(run, v) != 0)
+            return mlpio_rules_abandon(v, keep, checker, err);
+    return 0;
+}
+
+int mlpio_rules_judge(const struct mlpio_rules_checker *c, const cJSON *run, void *copy,
+                      struct mlpio_verdict_report *v, struct mlpio_error *err)
+{
+    if (!v)
+        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "%s rules: no verdict report",
+                               c->benchmark->name);
+    if (c->read(run, copy, err))
+        return -1;
+    return mlpio_rules_run_checks(c->checks, c->n, copy, v, c->benchmark->name, err);
+}

@@ -8,8 +8,9 @@
  *
  * The other helpers hold what the checkers have in common once they judge: how a config value
  * is shown, how an override is undone, the rules on the run options and on a folder that must
- * stay out of the results directory (each benchmark supplying its own words), and how a checker
- * that cannot record an issue leaves the report as it found it.
+ * stay out of the results directory (each benchmark supplying its own words), how a checker
+ * walks its table of rules, and how a checker that cannot record an issue leaves the report as
+ * it found it.
  *
  * Not part of the public API: only the files of rules/ include this header.
  */
@@ -131,6 +132,36 @@ int mlpio_rules_check_options(struct mlpio_verdict_report *v, double scale, cons
 extern const struct mlpio_rules_benchmark mlpio_rules_checkpointing;
 extern const struct mlpio_rules_benchmark mlpio_rules_kvcache;
 extern const struct mlpio_rules_benchmark mlpio_rules_training;
+
+/* One rule of a run checker. A checker first reads its run description into a validated copy of
+ * its own type, then applies its table of rules to that copy, hence the untyped `run`. fn adds
+ * the rule's issues to v and returns 0, or nonzero when an issue could not be recorded. */
+struct mlpio_rules_check {
+    const char *name; /* the rule, as a reader of the table looks it up */
+    int (*fn)(const void *run, struct mlpio_verdict_report *v);
+};
+
+/* Apply the n rules of table to run, in order. The first that fails stops the walk: the issues
+ * added since it began are dropped, so the report is as the checker found it, and err says
+ * ENOMEM naming the checker ("training"), as mlpio_rules_abandon. Returns 0, or -1. */
+int mlpio_rules_run_checks(const struct mlpio_rules_check *table, size_t n, const void *run,
+                           struct mlpio_verdict_report *v, const char *checker,
+                           struct mlpio_error *err);
+
+/* A run checker as data: its benchmark, how it reads a run description into its validated copy
+ * (of the checker's own type: 0, or -1 with err naming the field at fault), and its rules. */
+struct mlpio_rules_checker {
+    const struct mlpio_rules_benchmark *benchmark;
+    int (*read)(const cJSON *run, void *copy, struct mlpio_error *err);
+    const struct mlpio_rules_check *checks;
+    size_t n;
+};
+
+/* What every run checker does: refuse a missing report, read run into copy (a malformed run
+ * leaves the report untouched), then apply the rules with mlpio_rules_run_checks. Returns 0, or
+ * -1 with err set. */
+int mlpio_rules_judge(const struct mlpio_rules_checker *c, const cJSON *run, void *copy,
+                      struct mlpio_verdict_report *v, struct mlpio_error *err);
 
 /* For a checker whose rule could not record an issue: drop the issues it added past `keep` (the
  * count when it started), so the report is as it was, and fail with ENOMEM naming the checker

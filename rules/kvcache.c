@@ -112,8 +112,9 @@ static void find_closest(struct kv_run *r)
     }
 }
 
-static int read_run(const cJSON *run, struct kv_run *r, struct mlpio_error *err)
+static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
+    struct kv_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *kv = NULL, *cache = NULL, *facts = NULL;
     int has_ws = 0, has_cap = 0;
     memset(r, 0, sizeof(*r));
@@ -181,8 +182,9 @@ static int check_floor(const struct kv_run *r, struct mlpio_verdict_report *v, i
                              invalid ? invalid_why : open_why);
 }
 
-static int check_run_rules(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_run_rules(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     return check_floor(r, v, OPT_DURATION, INVALID_BELOW_DURATION, OPEN_BELOW_DURATION, " s",
                        "the tiers are still filling when a trial ends, so the figures show no "
                        "steady state",
@@ -193,8 +195,9 @@ static int check_run_rules(const struct kv_run *r, struct mlpio_verdict_report *
                        "concurrency");
 }
 
-static int check_option(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_option(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     const struct closed_option *o = r->closest;
     char val[64], exp[64], hint[MLPIO_RULES_TEXT_MAX];
     if (r->ndiff == 0)
@@ -228,8 +231,9 @@ static int check_option(const struct kv_run *r, struct mlpio_verdict_report *v)
 }
 
 /* What every option runs with: seed, trials, generation mode. */
-static int check_common(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_common(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     char act[64];
     if (!r->has_seed || r->seed != CLOSED_SEED) {
         if (r->has_seed)
@@ -352,8 +356,9 @@ static int check_override(const struct mlpio_rules_change *c, struct mlpio_verdi
                              c->key);
 }
 
-static int check_overrides(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_overrides(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     const cJSON *o;
     cJSON_ArrayForEach(o, r->overrides)
     {
@@ -368,8 +373,9 @@ static int check_overrides(const struct kv_run *r, struct mlpio_verdict_report *
     return 0;
 }
 
-static int check_options(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_options(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     static const struct mlpio_rules_option_words words = {
         .scaled = "every KV block",
         .scale_why = "smaller blocks fit more conversations in the DRAM tiers and make every "
@@ -382,16 +388,18 @@ static int check_options(const struct kv_run *r, struct mlpio_verdict_report *v)
     return mlpio_rules_check_options(v, r->scale, r->io_api, r->verify, &words);
 }
 
-static int check_folder(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_folder(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     return mlpio_rules_check_apart(v, "cache.cache_dir", r->cache_dir, r->results_dir, "cache dir",
                                    "the storage tier's KV blocks",
                                    "put the cache on the storage under test, outside the results "
                                    "directory (--cache-dir <dir>)");
 }
 
-static int check_capacity(const struct kv_run *r, struct mlpio_verdict_report *v)
+static int check_capacity(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct kv_run *r = run;
     /* GiB as the cache budgets count them. A capacity of 0 is one that could not be measured. */
     const double gib = 1024.0 * 1024.0 * 1024.0;
     char exp[64], act[64], hint[MLPIO_RULES_TEXT_MAX];
@@ -410,31 +418,26 @@ static int check_capacity(const struct kv_run *r, struct mlpio_verdict_report *v
                              r->value[OPT_USERS], r->working_set / gib, r->capacity / gib);
 }
 
+/* The rules, in the order the verdict lists their issues (mlpio_rules_run_checks). */
+static const struct mlpio_rules_check checks[] = {
+    {.name = "run rules", .fn = check_run_rules}, {.name = "option", .fn = check_option},
+    {.name = "common", .fn = check_common},       {.name = "overrides", .fn = check_overrides},
+    {.name = "run options", .fn = check_options}, {.name = "folder", .fn = check_folder},
+    {.name = "capacity", .fn = check_capacity},
+};
+
+static const struct mlpio_rules_checker checker = {
+    .benchmark = &mlpio_rules_kvcache,
+    .read = read_run,
+    .checks = checks,
+    .n = COUNT(checks),
+};
+
 int mlpio_rules_check_kvcache(const cJSON *run, struct mlpio_verdict_report *v,
                               struct mlpio_error *err)
 {
     struct kv_run r;
-    if (!v)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "kvcache rules: no verdict report");
-    if (read_run(run, &r, err))
-        return -1;
-    int keep = v->count;
-    int rc = check_run_rules(&r, v);
-    if (!rc)
-        rc = check_option(&r, v);
-    if (!rc)
-        rc = check_common(&r, v);
-    if (!rc)
-        rc = check_overrides(&r, v);
-    if (!rc)
-        rc = check_options(&r, v);
-    if (!rc)
-        rc = check_folder(&r, v);
-    if (!rc)
-        rc = check_capacity(&r, v);
-    if (rc)
-        return mlpio_rules_abandon(v, keep, "kvcache", err);
-    return 0;
+    return mlpio_rules_judge(&checker, run, &r, v, err);
 }
 
 const struct mlpio_rules_benchmark mlpio_rules_kvcache = {

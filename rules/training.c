@@ -39,8 +39,9 @@ struct train_run {
     double accelerators;
 };
 
-static int read_run(const cJSON *run, struct train_run *r, struct mlpio_error *err)
+static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
+    struct train_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *dataset = NULL, *reader = NULL, *facts = NULL;
     double world_size;
     memset(r, 0, sizeof(*r));
@@ -102,8 +103,9 @@ static const char *const open_keys[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int check_overrides(const struct train_run *r, struct mlpio_verdict_report *v)
+static int check_overrides(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct train_run *r = run;
     const cJSON *o;
     cJSON_ArrayForEach(o, r->overrides)
     {
@@ -128,8 +130,9 @@ static int check_overrides(const struct train_run *r, struct mlpio_verdict_repor
     return 0;
 }
 
-static int check_dataset(const struct train_run *r, struct mlpio_verdict_report *v)
+static int check_dataset(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct train_run *r = run;
     char exp[64], act[64], hint[MLPIO_RULES_TEXT_MAX];
     if (r->num_files >= r->datasize_files)
         return 0;
@@ -147,8 +150,9 @@ static int check_dataset(const struct train_run *r, struct mlpio_verdict_report 
                              r->num_files, r->datasize_files);
 }
 
-static int check_reader(const struct train_run *r, struct mlpio_verdict_report *v)
+static int check_reader(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct train_run *r = run;
     char exp[64], act[64], hint[MLPIO_RULES_TEXT_MAX];
     if ((r->odirect || r->cli_odirect) && strcmp(r->model, ODIRECT_MODEL) != 0) {
         if (r->odirect)
@@ -179,8 +183,9 @@ static int check_reader(const struct train_run *r, struct mlpio_verdict_report *
     return 0;
 }
 
-static int check_hosts(const struct train_run *r, struct mlpio_verdict_report *v)
+static int check_hosts(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct train_run *r = run;
     char act[MLPIO_RULES_TEXT_MAX];
     int hosts = cJSON_GetArraySize(r->hosts);
     const cJSON *first = cJSON_GetArrayItem(r->hosts, 0), *h, *odd = NULL;
@@ -215,8 +220,9 @@ static int check_hosts(const struct train_run *r, struct mlpio_verdict_report *v
                              act);
 }
 
-static int check_options(const struct train_run *r, struct mlpio_verdict_report *v)
+static int check_options(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct train_run *r = run;
     static const struct mlpio_rules_option_words words = {
         .scaled = "every sample",
         .scale_why = "smaller reads hide the storage's behaviour",
@@ -227,37 +233,34 @@ static int check_options(const struct train_run *r, struct mlpio_verdict_report 
     return mlpio_rules_check_options(v, r->scale, r->io_api, r->verify, &words);
 }
 
-static int check_folder(const struct train_run *r, struct mlpio_verdict_report *v)
+static int check_folder(const void *run, struct mlpio_verdict_report *v)
 {
+    const struct train_run *r = run;
     return mlpio_rules_check_apart(v, "dataset.data_folder", r->data_folder, r->results_dir,
                                    "data folder", "the dataset",
                                    "put the dataset on the storage under test, outside the "
                                    "results directory (--params dataset.data_folder=<dir>)");
 }
 
+/* The rules, in the order the verdict lists their issues (mlpio_rules_run_checks). */
+static const struct mlpio_rules_check checks[] = {
+    {.name = "overrides", .fn = check_overrides}, {.name = "dataset", .fn = check_dataset},
+    {.name = "reader", .fn = check_reader},       {.name = "hosts", .fn = check_hosts},
+    {.name = "run options", .fn = check_options}, {.name = "folder", .fn = check_folder},
+};
+
+static const struct mlpio_rules_checker checker = {
+    .benchmark = &mlpio_rules_training,
+    .read = read_run,
+    .checks = checks,
+    .n = COUNT(checks),
+};
+
 int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
                                struct mlpio_error *err)
 {
     struct train_run r;
-    if (!v)
-        return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "training rules: no verdict report");
-    if (read_run(run, &r, err))
-        return -1;
-    int keep = v->count;
-    int rc = check_overrides(&r, v);
-    if (!rc)
-        rc = check_dataset(&r, v);
-    if (!rc)
-        rc = check_reader(&r, v);
-    if (!rc)
-        rc = check_hosts(&r, v);
-    if (!rc)
-        rc = check_options(&r, v);
-    if (!rc)
-        rc = check_folder(&r, v);
-    if (rc)
-        return mlpio_rules_abandon(v, keep, "training", err);
-    return 0;
+    return mlpio_rules_judge(&checker, run, &r, v, err);
 }
 
 const struct mlpio_rules_benchmark mlpio_rules_training = {

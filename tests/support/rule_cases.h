@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "report/json_file.h"
+#include "support/json_edit.h"
 #include "rules/rules.h"
 #include "support/files.h"
 
@@ -52,7 +53,7 @@ struct rule_case {
 /* A run the checker must refuse, naming the field at fault. */
 struct malformed_case {
     const char *name;
-    const char *file;    /* fixture to start from */
+    const char *file;    /* fixture to start from (NULL: the suite's clean run) */
     struct mutation set; /* applied when path is set */
     const char *field;   /* must appear in the error message */
 };
@@ -76,7 +77,110 @@ struct rules_suite {
     size_t nmalformed;
     const struct file_case *files;
     size_t nfiles;
+    /* The folder the run keeps its data in, for the folder cases below: where the run
+     * description has it, the parameter of its issue, and what the issue's hint says. */
+    struct {
+        const char *path, *parameter, *hint_has;
+    } folder;
+    int cluster; /* 1: the run description has world_size and cluster.hosts (cluster cases) */
 };
+
+/* ---- cases of the rules every checker shares (rules/fields.h) --------------------------- */
+
+/* The run options: scale, the null backend, verification. */
+static const struct rule_case run_option_cases[] = {
+    {"scale_half",
+     {{"options.scale", "0.5"}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "scale",
+     .level = MLPIO_ISSUE_OPEN,
+     .hint_has = "--scale 1"},
+    {"scale_above_one_ok", {{"options.scale", "2"}}, .verdict = MLPIO_VERDICT_CLOSED},
+    {"io_api_null",
+     {{"options.io_api", "\"null\""}},
+     .verdict = MLPIO_VERDICT_INVALID,
+     .parameter = "io_api",
+     .level = MLPIO_ISSUE_INVALID},
+    {"io_api_mpiio_ok", {{"options.io_api", "\"mpiio\""}}, .verdict = MLPIO_VERDICT_CLOSED},
+    {"verify_on",
+     {{"options.verify", "true"}},
+     .verdict = MLPIO_VERDICT_OPEN,
+     .parameter = "verify",
+     .level = MLPIO_ISSUE_OPEN},
+};
+
+/* The data folder against the results directory: each way one can meet the other, then a
+ * sibling whose name only starts the same. The folder goes to the suite's folder.path. */
+struct folder_case {
+    const char *name, *results, *folder;
+    enum mlpio_verdict verdict;
+};
+
+static const struct folder_case folder_cases[] = {
+    {"folder_is_results", "\"/data/run\"", "\"/data/run/\"", MLPIO_VERDICT_INVALID},
+    {"folder_inside_results", "\"/data/run\"", "\"/data/run/data\"", MLPIO_VERDICT_INVALID},
+    {"results_inside_folder", "\"/data//run/./results\"", "\"/data/run\"", MLPIO_VERDICT_INVALID},
+    {"folder_dotdot_into_results", "\"/data/results\"", "\"/data/x/../results/data\"",
+     MLPIO_VERDICT_INVALID},
+    {"folder_sibling_prefix_ok", "\"/a/b\"", "\"/a/bc\"", MLPIO_VERDICT_CLOSED},
+};
+
+/* Fields every run description has, read by the shared readers. */
+static const struct malformed_case common_malformed_cases[] = {
+    {"no_model", NULL, {"model", NULL}, "\"model\""},
+    {"no_config", NULL, {"config", NULL}, "\"config\""},
+    {"no_facts", NULL, {"facts", NULL}, "\"facts\""},
+    {"no_options", NULL, {"options", NULL}, "\"options\""},
+    {"scale_zero", NULL, {"options.scale", "0"}, "\"options.scale\""},
+    {"scale_string", NULL, {"options.scale", "\"1\""}, "\"options.scale\""},
+    {"io_api_json_null", NULL, {"options.io_api", "null"}, "\"options.io_api\""},
+    {"verify_number", NULL, {"options.verify", "1"}, "\"options.verify\""},
+    {"relative_results", NULL, {"options.results_dir", "\"results\""}, "\"options.results_dir\""},
+    {"overrides_not_array", NULL, {"overrides", "{}"}, "\"overrides\""},
+    {"override_without_key",
+     NULL,
+     {"overrides", "[{\"value\": 1, \"source\": \"cli\"}]"},
+     "\"overrides[0].key\""},
+    {"override_without_value",
+     NULL,
+     {"overrides", "[{\"key\": \"a.b\", \"source\": \"cli\"}]"},
+     "\"overrides[0].value\""},
+    {"override_without_source",
+     NULL,
+     {"overrides", "[{\"key\": \"a.b\", \"value\": 2}]"},
+     "\"overrides[0].source\""},
+};
+
+/* world_size and cluster.hosts, in a suite whose runs have them. */
+static const struct malformed_case cluster_malformed_cases[] = {
+    {"world_size_zero", NULL, {"world_size", "0"}, "\"world_size\""},
+    {"no_cluster", NULL, {"cluster", NULL}, "\"cluster\""},
+    {"hosts_empty", NULL, {"cluster.hosts", "[]"}, "\"cluster.hosts\""},
+    {"host_ranks_missing",
+     NULL,
+     {"cluster.hosts", "[{\"hostname\": \"n1\", \"ranks\": 4}, {\"hostname\": \"n2\"}]"},
+     "\"cluster.hosts[1].ranks\""},
+    {"host_not_object", NULL, {"cluster.hosts", "[3]"}, "\"cluster.hosts[0]\""},
+};
+
+#define RULE_CASES_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The folder case c as a rule case of suite s. */
+static inline struct rule_case folder_rule_case(const struct rules_suite *s,
+                                                const struct folder_case *c)
+{
+    struct rule_case r = {
+        .name = c->name,
+        .set = {{"options.results_dir", c->results}, {s->folder.path, c->folder}},
+        .verdict = c->verdict,
+    };
+    if (c->verdict != MLPIO_VERDICT_CLOSED) {
+        r.parameter = s->folder.parameter;
+        r.level = MLPIO_ISSUE_INVALID;
+        r.hint_has = s->folder.hint_has;
+    }
+    return r;
+}
 
 /* The case tables of a suite, with their sizes: RULES_TABLES(rule_cases, malformed_cases,
  * file_cases) in its initializer. */
@@ -96,29 +200,6 @@ static inline cJSON *load_fixture(const struct rules_suite *s, const char *name)
     return json;
 }
 
-/* Set the member at a dotted path to the JSON value in text (NULL deletes it). */
-static inline void set_path(cJSON *root, const char *dotted, const char *text)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", dotted);
-    cJSON *obj = root;
-    char *save = NULL;
-    char *name = strtok_r(buf, ".", &save);
-    char *next;
-    while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-        obj = cJSON_GetObjectItemCaseSensitive(obj, name);
-        assert_true(cJSON_IsObject(obj));
-        name = next;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
-    if (text) {
-        cJSON *value = cJSON_Parse(text);
-        if (!value)
-            fail_msg("bad JSON in test case for %s: %s", dotted, text);
-        cJSON_AddItemToObject(obj, name, value);
-    }
-}
-
 static inline void add_override(cJSON *run, const char *key, const char *value,
                                 const char *reference, const char *source)
 {
@@ -136,23 +217,6 @@ static inline const struct mlpio_issue *find_issue(const struct mlpio_verdict_re
     for (int i = 0; i < v->count; i++)
         if (strcmp(v->issues[i].parameter, parameter) == 0)
             return &v->issues[i];
-    return NULL;
-}
-
-/* The k-th node below root in pre-order, with its parent (k counts down to 0). */
-static inline cJSON *nth_node(cJSON *root, int *k, cJSON **parent)
-{
-    cJSON *child;
-    cJSON_ArrayForEach(child, root)
-    {
-        if ((*k)-- == 0) {
-            *parent = root;
-            return child;
-        }
-        cJSON *found = nth_node(child, k, parent);
-        if (found)
-            return found;
-    }
     return NULL;
 }
 
@@ -233,9 +297,11 @@ static inline void test_every_field_mutated(void **state)
     }
 }
 
-/* Something that is no run description is refused, and the report stays empty. */
-static inline void assert_refuses_non_objects(const struct rules_suite *s)
+/* Something that is no run description is refused, and the report stays empty; so is a run
+ * with no report to add its issues to. */
+static inline void test_refuses_non_runs(void **state)
 {
+    const struct rules_suite *s = *state;
     struct mlpio_verdict_report *v = mlpio_verdict_create();
     struct mlpio_error err = {0};
     cJSON *arr = cJSON_CreateArray();
@@ -245,6 +311,10 @@ static inline void assert_refuses_non_objects(const struct rules_suite *s)
     assert_int_equal(v->count, 0);
     cJSON_Delete(arr);
     mlpio_verdict_destroy(&v);
+    cJSON *run = load_fixture(s, s->clean);
+    assert_int_equal(s->check(run, NULL, &err), -1);
+    assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
+    cJSON_Delete(run);
 }
 
 /* ---- tests whose state is one case of a table --------------------------------------------- */
@@ -297,7 +367,7 @@ static inline void test_malformed_case(void **state)
     const struct rules_case_state *st = *state;
     const struct rules_suite *s = st->suite;
     const struct malformed_case *c = st->c;
-    cJSON *run = load_fixture(s, c->file);
+    cJSON *run = load_fixture(s, c->file ? c->file : s->clean);
     if (c->set.path)
         set_path(run, c->set.path, c->set.value);
     struct mlpio_verdict_report *v = mlpio_verdict_create();
@@ -316,8 +386,10 @@ static inline void test_malformed_case(void **state)
 }
 
 /* Runs the program's own tests, the tests above whose state is the suite, then one test per
- * rule case (rule_<name>) and per malformed case (malformed_<name>). Returns the number of
- * failed tests, or 1 when out of memory. */
+ * rule case (rule_<name>) and per malformed case (malformed_<name>): the suite's own, then the
+ * shared ones (the run options, the folder when the suite names it, the common fields, the
+ * cluster's when the suite's runs have one). Returns the number of failed tests, or 1 when out
+ * of memory. */
 static inline int rules_suite_run(const struct rules_suite *s, const struct CMUnitTest *own,
                                   size_t nown)
 {
@@ -325,30 +397,45 @@ static inline int rules_suite_run(const struct rules_suite *s, const struct CMUn
         cmocka_unit_test_prestate(test_clean_closed_run, (void *)s),
         cmocka_unit_test_prestate(test_fixture_runs, (void *)s),
         cmocka_unit_test_prestate(test_every_field_mutated, (void *)s),
+        cmocka_unit_test_prestate(test_refuses_non_runs, (void *)s),
     };
-    const size_t nwhole = sizeof(whole) / sizeof(whole[0]);
-    size_t ncases = s->nrules + s->nmalformed;
+    const size_t nwhole = RULE_CASES_COUNT(whole);
+    const size_t nfolder = s->folder.path ? RULE_CASES_COUNT(folder_cases) : 0;
+    const size_t ncluster = s->cluster ? RULE_CASES_COUNT(cluster_malformed_cases) : 0;
+    const size_t nrules = s->nrules + RULE_CASES_COUNT(run_option_cases) + nfolder;
+    const size_t ncases =
+        nrules + s->nmalformed + RULE_CASES_COUNT(common_malformed_cases) + ncluster;
     struct CMUnitTest *tests = calloc(nown + nwhole + ncases, sizeof(*tests));
     struct rules_case_state *states = calloc(ncases, sizeof(*states));
+    struct rule_case *folder = calloc(nfolder + 1, sizeof(*folder));
     char(*names)[96] = calloc(ncases, sizeof(*names));
     int rc = 1;
-    if (tests && states && names) {
-        size_t n = 0;
+    if (tests && states && folder && names) {
+        size_t n = 0, k = 0;
         for (size_t i = 0; i < nown; i++)
             tests[n++] = own[i];
         for (size_t i = 0; i < nwhole; i++)
             tests[n++] = whole[i];
+        for (size_t i = 0; i < s->nrules; i++)
+            states[k++].c = &s->rules[i];
+        for (size_t i = 0; i < RULE_CASES_COUNT(run_option_cases); i++)
+            states[k++].c = &run_option_cases[i];
+        for (size_t i = 0; i < nfolder; i++) {
+            folder[i] = folder_rule_case(s, &folder_cases[i]);
+            states[k++].c = &folder[i];
+        }
+        for (size_t i = 0; i < s->nmalformed; i++)
+            states[k++].c = &s->malformed[i];
+        for (size_t i = 0; i < RULE_CASES_COUNT(common_malformed_cases); i++)
+            states[k++].c = &common_malformed_cases[i];
+        for (size_t i = 0; i < ncluster; i++)
+            states[k++].c = &cluster_malformed_cases[i];
         for (size_t i = 0; i < ncases; i++) {
-            bool rule = i < s->nrules;
+            bool rule = i < nrules;
             states[i].suite = s;
-            if (rule) {
-                states[i].c = &s->rules[i];
-                snprintf(names[i], sizeof(names[i]), "rule_%s", s->rules[i].name);
-            } else {
-                states[i].c = &s->malformed[i - s->nrules];
-                snprintf(names[i], sizeof(names[i]), "malformed_%s",
-                         s->malformed[i - s->nrules].name);
-            }
+            snprintf(names[i], sizeof(names[i]), "%s_%s", rule ? "rule" : "malformed",
+                     rule ? ((const struct rule_case *)states[i].c)->name
+                          : ((const struct malformed_case *)states[i].c)->name);
             tests[n++] =
                 (struct CMUnitTest){.name = names[i],
                                     .test_func = rule ? test_rule_case : test_malformed_case,
@@ -358,6 +445,7 @@ static inline int rules_suite_run(const struct rules_suite *s, const struct CMUn
     }
     free(tests);
     free(states);
+    free(folder);
     free(names);
     return rc;
 }

@@ -36,13 +36,6 @@ char *__wrap_strdup(const char *s)
     return __real_strdup(s);
 }
 
-static void test_registry(void **state)
-{
-    assert_ptr_equal(mlpio_rules_run_checker("kvcache"), mlpio_rules_check_kvcache);
-    assert_ptr_equal(mlpio_rules_run_checker("training"), mlpio_rules_check_training);
-    assert_ptr_equal(mlpio_rules_run_checker("checkpointing"), mlpio_rules_check_checkpointing);
-}
-
 static const struct rule_case rule_cases[] = {
     /* The three CLOSED options (the clean run is option 2). */
     {"option_1",
@@ -265,45 +258,7 @@ static const struct rule_case rule_cases[] = {
     /* An option parameter overridden to an option's value: the option rule judges it. */
     {"option_value_by_params", .override = {"kvcache.num_users", "100", "10", "params"},
      .verdict = MLPIO_VERDICT_CLOSED},
-    /* Run options. */
-    {"scale_half",
-     {{"options.scale", "0.5"}},
-     .verdict = MLPIO_VERDICT_OPEN,
-     .parameter = "scale",
-     .level = MLPIO_ISSUE_OPEN,
-     .hint_has = "--scale 1"},
-    {"scale_above_one_ok", {{"options.scale", "2"}}, .verdict = MLPIO_VERDICT_CLOSED},
-    {"io_api_null",
-     {{"options.io_api", "\"null\""}},
-     .verdict = MLPIO_VERDICT_INVALID,
-     .parameter = "io_api",
-     .level = MLPIO_ISSUE_INVALID},
-    {"io_api_mpiio_ok", {{"options.io_api", "\"mpiio\""}}, .verdict = MLPIO_VERDICT_CLOSED},
-    {"verify_on",
-     {{"options.verify", "true"}},
-     .verdict = MLPIO_VERDICT_OPEN,
-     .parameter = "verify",
-     .level = MLPIO_ISSUE_OPEN},
-    /* Cache dir and results directory. */
-    {"cache_dir_is_results",
-     {{"options.results_dir", "\"/data/run\""}, {"config.cache.cache_dir", "\"/data/run/\""}},
-     .verdict = MLPIO_VERDICT_INVALID,
-     .parameter = "cache.cache_dir",
-     .level = MLPIO_ISSUE_INVALID,
-     .hint_has = "--cache-dir"},
-    {"cache_dir_inside_results",
-     {{"options.results_dir", "\"/data/run\""}, {"config.cache.cache_dir", "\"/data/run/kv\""}},
-     .verdict = MLPIO_VERDICT_INVALID,
-     .parameter = "cache.cache_dir",
-     .level = MLPIO_ISSUE_INVALID},
-    {"results_inside_cache_dir",
-     {{"options.results_dir", "\"/data/kv/results\""}, {"config.cache.cache_dir", "\"/data/kv\""}},
-     .verdict = MLPIO_VERDICT_INVALID,
-     .parameter = "cache.cache_dir",
-     .level = MLPIO_ISSUE_INVALID},
-    {"cache_dir_sibling_prefix_ok",
-     {{"options.results_dir", "\"/a/b\""}, {"config.cache.cache_dir", "\"/a/bc\""}},
-     .verdict = MLPIO_VERDICT_CLOSED},
+    /* The run options and the cache dir against the results directory: support/rule_cases.h. */
     /* The live conversations against the storage tier's capacity: a warning only. */
     {"working_set_beyond_capacity",
      {{"facts.working_set_bytes_per_rank", "4000000000000"}},
@@ -373,20 +328,8 @@ static const struct malformed_case malformed_cases[] = {
      {"config.cache.cache_dir", "\"kvcache\""},
      "\"config.cache.cache_dir\""},
     {"cache_dir_number", CLEAN, {"config.cache.cache_dir", "1"}, "\"config.cache.cache_dir\""},
-    {"no_config", CLEAN, {"config", NULL}, "\"config\""},
     {"seed_string", CLEAN, {"options.seed", "\"42\""}, "\"options.seed\""},
     {"seed_negative", CLEAN, {"options.seed", "-42"}, "\"options.seed\""},
-    {"no_options", CLEAN, {"options", NULL}, "\"options\""},
-    {"scale_zero", CLEAN, {"options.scale", "0"}, "\"options.scale\""},
-    {"io_api_json_null", CLEAN, {"options.io_api", "null"}, "\"options.io_api\""},
-    {"verify_number", CLEAN, {"options.verify", "1"}, "\"options.verify\""},
-    {"relative_results", CLEAN, {"options.results_dir", "\"results\""}, "\"options.results_dir\""},
-    {"overrides_not_array", CLEAN, {"overrides", "{}"}, "\"overrides\""},
-    {"override_without_key",
-     CLEAN,
-     {"overrides", "[{\"value\": 1, \"source\": \"cli\"}]"},
-     "\"overrides[0].key\""},
-    {"no_facts", CLEAN, {"facts", NULL}, "\"facts\""},
     {"working_set_string",
      CLEAN,
      {"facts.working_set_bytes_per_rank", "\"big\""},
@@ -396,7 +339,6 @@ static const struct malformed_case malformed_cases[] = {
      {"facts.storage_capacity_bytes_per_rank", "-1"},
      "\"facts.storage_capacity_bytes_per_rank\""},
     {"other_benchmark", CLEAN, {"benchmark", "\"training\""}, "\"benchmark\""},
-    {"no_model", CLEAN, {"model", NULL}, "\"model\""},
 };
 
 static const struct rules_suite suite = {
@@ -405,6 +347,7 @@ static const struct rules_suite suite = {
     .clean = CLEAN,
     .check = mlpio_rules_check_kvcache,
     RULES_TABLES(rule_cases, malformed_cases, file_cases),
+    .folder = {"config.cache.cache_dir", "cache.cache_dir", "--cache-dir"},
 };
 
 static struct mlpio_verdict_report *judge(const cJSON *run)
@@ -596,22 +539,13 @@ static void test_out_of_memory(void **state)
     cJSON_Delete(run);
 }
 
-static void test_not_an_object(void **state)
-{
-    assert_refuses_non_objects(&suite);
-    struct mlpio_error err = {0};
-    cJSON *run = load_fixture(&suite, CLEAN);
-    assert_int_equal(mlpio_rules_check_kvcache(run, NULL, &err), -1);
-    assert_int_equal(err.category, MLPIO_ERR_INTERNAL);
-    cJSON_Delete(run);
-}
-
 int main(void)
 {
     static const struct CMUnitTest own[] = {
-        cmocka_unit_test(test_registry),      cmocka_unit_test(test_presets_are_closed),
-        cmocka_unit_test(test_issue_fields),  cmocka_unit_test(test_far_from_every_option),
-        cmocka_unit_test(test_out_of_memory), cmocka_unit_test(test_not_an_object),
+        cmocka_unit_test(test_presets_are_closed),
+        cmocka_unit_test(test_issue_fields),
+        cmocka_unit_test(test_far_from_every_option),
+        cmocka_unit_test(test_out_of_memory),
     };
     return rules_suite_run(&suite, own, sizeof(own) / sizeof(own[0]));
 }

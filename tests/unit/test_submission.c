@@ -21,6 +21,7 @@
 #include "rules/rules.h"
 #include "rules/submission.h"
 #include "support/files.h"
+#include "support/json_edit.h"
 
 #define MAX_RUNS 16
 
@@ -182,22 +183,6 @@ static int find(const struct set *s, const char *command, int nth)
     return -1;
 }
 
-/* Set the member at a dotted path of doc to the JSON text value. */
-static void set(cJSON *doc, const char *dotted, const char *value)
-{
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof(buf), "%s", dotted);
-    char *name = strtok_r(buf, ".", &save), *next;
-    cJSON *obj = doc;
-    while ((next = strtok_r(NULL, ".", &save))) {
-        obj = cJSON_GetObjectItemCaseSensitive(obj, name);
-        assert_true(cJSON_IsObject(obj));
-        name = next;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
-    cJSON_AddItemToObject(obj, name, cJSON_Parse(value));
-}
-
 static double num(const cJSON *doc, const char *dotted)
 {
     char buf[256], *save = NULL;
@@ -322,22 +307,22 @@ static void train_five_runs(struct set *s)
 static void train_seven_runs(struct set *s)
 {
     struct test_run *r = duplicate(s, find(s, "run", 5), "-copy");
-    set(r->meta, "salt", "\"00ff\"");
-    set(r->meta, "start_time.epoch", "1895310000");
+    set_path(r->meta, "salt", "\"00ff\"");
+    set_path(r->meta, "start_time.epoch", "1895310000");
 }
 
 static void train_same_salt(struct set *s)
 {
     char *salt =
         cJSON_PrintUnformatted(cJSON_GetObjectItem(s->runs[find(s, "run", 1)].meta, "salt"));
-    set(s->runs[find(s, "run", 3)].meta, "salt", salt);
+    set_path(s->runs[find(s, "run", 3)].meta, "salt", salt);
     free(salt);
 }
 
 static void train_same_seed(struct set *s)
 {
-    set(s->runs[find(s, "run", 2)].meta, "seed", "7");
-    set(s->runs[find(s, "run", 4)].meta, "seed", "7");
+    set_path(s->runs[find(s, "run", 2)].meta, "seed", "7");
+    set_path(s->runs[find(s, "run", 4)].meta, "seed", "7");
 }
 
 static void train_spread(struct set *s)
@@ -346,20 +331,20 @@ static void train_spread(struct set *s)
     double x = num(sum, "train_throughput_mean_samples_per_second");
     char text[64];
     snprintf(text, sizeof(text), "%.17g", x * 1.06);
-    set(sum, "train_throughput_mean_samples_per_second", text);
+    set_path(sum, "train_throughput_mean_samples_per_second", text);
 }
 
 /* The warm-up (the earliest run) does not count in the spread. */
 static void train_slow_warmup(struct set *s)
 {
-    set(s->runs[find(s, "run", 0)].summary, "train_throughput_mean_samples_per_second", "0.5");
+    set_path(s->runs[find(s, "run", 0)].summary, "train_throughput_mean_samples_per_second", "0.5");
 }
 
 static void train_au_missed(struct set *s)
 {
     cJSON *sum = s->runs[find(s, "run", 2)].summary;
-    set(sum, "train_au_mean_percentage", "61.5");
-    set(sum, "train_au_meet_expectation", "\"fail\"");
+    set_path(sum, "train_au_mean_percentage", "61.5");
+    set_path(sum, "train_au_meet_expectation", "\"fail\"");
 }
 
 static void train_no_datagen(struct set *s)
@@ -374,12 +359,12 @@ static void train_two_datagens(struct set *s)
 
 static void train_datagen_elsewhere(struct set *s)
 {
-    set(s->runs[find(s, "datagen", 0)].meta, "config.dataset.data_folder", "\"/mnt/other\"");
+    set_path(s->runs[find(s, "datagen", 0)].meta, "config.dataset.data_folder", "\"/mnt/other\"");
 }
 
 static void train_datagen_few_files(struct set *s)
 {
-    set(s->runs[find(s, "datagen", 0)].summary, "datagen_files", "20");
+    set_path(s->runs[find(s, "datagen", 0)].summary, "datagen_files", "20");
 }
 
 static void set_bytes(struct set *s, double fraction)
@@ -387,7 +372,7 @@ static void set_bytes(struct set *s, double fraction)
     cJSON *sum = s->runs[find(s, "datagen", 0)].summary;
     char text[64];
     snprintf(text, sizeof(text), "%.0f", num(sum, "datagen_bytes") * fraction);
-    set(sum, "datagen_bytes", text);
+    set_path(sum, "datagen_bytes", text);
 }
 
 static void train_datagen_short(struct set *s)
@@ -403,26 +388,27 @@ static void train_datagen_nearly(struct set *s)
 
 static void train_other_system(struct set *s)
 {
-    set(s->runs[find(s, "run", 4)].meta, "facts.accelerators", "2");
+    set_path(s->runs[find(s, "run", 4)].meta, "facts.accelerators", "2");
 }
 
 static void train_uneven_hosts(struct set *s)
 {
     for (int i = 0; i < 6; i++) {
-        set(s->runs[find(s, "run", i)].meta, "facts.accelerators", "3");
-        set(s->runs[find(s, "run", i)].meta, "cluster.num_hosts", "2");
+        set_path(s->runs[find(s, "run", i)].meta, "facts.accelerators", "3");
+        set_path(s->runs[find(s, "run", i)].meta, "cluster.num_hosts", "2");
     }
 }
 
 static void train_other_folder(struct set *s)
 {
-    set(s->runs[find(s, "run", 2)].meta, "config.dataset.data_folder", "\"/mnt/b\"");
+    set_path(s->runs[find(s, "run", 2)].meta, "config.dataset.data_folder", "\"/mnt/b\"");
 }
 
 static void train_folder_in_results(struct set *s)
 {
     for (int i = 0; i < s->n; i++)
-        set(s->runs[i].meta, "config.dataset.data_folder", "\"/home/bench/mlpio-results/data\"");
+        set_path(s->runs[i].meta, "config.dataset.data_folder",
+                 "\"/home/bench/mlpio-results/data\"");
 }
 
 static void train_run_failed(struct set *s)
@@ -432,28 +418,29 @@ static void train_run_failed(struct set *s)
 
 static void train_run_open(struct set *s)
 {
-    set(s->runs[find(s, "run", 2)].meta, "options.scale", "0.5");
+    set_path(s->runs[find(s, "run", 2)].meta, "options.scale", "0.5");
 }
 
 /* checkpointing: one run of 10 + 10, or the pair of "ckpt-pair" (writer first). */
 static void ckpt_folder_in_results(struct set *s)
 {
-    set(s->runs[0].meta, "config.checkpoint.checkpoint_folder", "\"/home/bench/mlpio-results/c\"");
+    set_path(s->runs[0].meta, "config.checkpoint.checkpoint_folder",
+             "\"/home/bench/mlpio-results/c\"");
 }
 
 static void ckpt_no_fsync(struct set *s)
 {
-    set(s->runs[0].meta, "config.checkpoint.fsync", "false");
+    set_path(s->runs[0].meta, "config.checkpoint.fsync", "false");
 }
 
 static void ckpt_five_writes(struct set *s)
 {
-    set(s->runs[0].summary, "num_checkpoints_write", "5");
+    set_path(s->runs[0].summary, "num_checkpoints_write", "5");
 }
 
 static void ckpt_subset(struct set *s)
 {
-    set(s->runs[0].meta, "world_size", "4");
+    set_path(s->runs[0].meta, "world_size", "4");
 }
 
 static void ckpt_three_runs(struct set *s)
@@ -474,17 +461,17 @@ static void pair_read_first(struct set *s)
 
 static void pair_both_read(struct set *s)
 {
-    set(s->runs[0].summary, "num_checkpoints_read", "10");
+    set_path(s->runs[0].summary, "num_checkpoints_read", "10");
 }
 
 static void pair_other_ranks(struct set *s)
 {
-    set(s->runs[1].meta, "world_size", "4");
+    set_path(s->runs[1].meta, "world_size", "4");
 }
 
 static void pair_other_folder(struct set *s)
 {
-    set(s->runs[1].meta, "config.checkpoint.checkpoint_folder", "\"/mnt/elsewhere\"");
+    set_path(s->runs[1].meta, "config.checkpoint.checkpoint_folder", "\"/mnt/elsewhere\"");
 }
 
 /* Without events, the metadata's times (end of the write run, start of the read run). */
@@ -646,7 +633,7 @@ static void test_training_figures(void **state)
 {
     struct set s;
     load_set(&s, "closed", "training");
-    set(s.runs[find(&s, "run", 0)].summary, "train_au_mean_percentage", "1");
+    set_path(s.runs[find(&s, "run", 0)].summary, "train_au_mean_percentage", "1");
     double sum = 0;
     for (int i = 1; i < 6; i++)
         sum += num(s.runs[find(&s, "run", i)].summary, "train_au_mean_percentage");
@@ -673,8 +660,8 @@ static void test_kvcache_aggregation(void **state)
     {
         char text[32];
         snprintf(text, sizeof(text), "%d", 1000 * ++k);
-        set(t, "tokens_per_second_wall", text);
-        set(t, "storage.read_p95_worst_rank", k == 2 ? "0.75" : "0.001");
+        set_path(t, "tokens_per_second_wall", text);
+        set_path(t, "storage.read_p95_worst_rank", k == 2 ? "0.75" : "0.001");
     }
     double tps = 1000 + 2000 + 3000, n = 3;
     cJSON_ArrayForEach(t, cJSON_GetObjectItem(s.runs[a].summary, "trials"))
@@ -768,23 +755,6 @@ static void test_checklists(void **state)
     assert_null(mlpio_submission_benchmark(-1));
     assert_null(mlpio_submission_checklist("vectordb"));
     assert_null(mlpio_submission_checklist(NULL));
-}
-
-/* The k-th node below root in pre-order, with its parent (k counts down to 0). */
-static cJSON *nth_node(cJSON *root, int *k, cJSON **parent)
-{
-    cJSON *child;
-    cJSON_ArrayForEach(child, root)
-    {
-        if ((*k)-- == 0) {
-            *parent = root;
-            return child;
-        }
-        cJSON *found = nth_node(child, k, parent);
-        if (found)
-            return found;
-    }
-    return NULL;
 }
 
 /* Every field of a run's documents replaced by every other JSON type, or removed: the checks
