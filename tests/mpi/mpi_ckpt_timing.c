@@ -10,17 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <glob.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "app/cli.h"
 #include "app/datagen.h"
-#include "app/run.h"
-#include "report/json_file.h"
+#include "support/ckpt_run.h"
 #include "support/files.h"
 
 /* Each fill takes at least this long: far above what a null write costs. */
@@ -39,19 +36,6 @@ void __wrap_mlpio_data_fill(const struct mlpio_data_object *obj, uint64_t offset
         ;
     __real_mlpio_data_fill(obj, offset, buf, len);
     atomic_fetch_add(&fills, 1);
-}
-
-static cJSON *summary_of(const char *results)
-{
-    char pattern[512];
-    snprintf(pattern, sizeof(pattern), "%s/checkpointing/llama3-8b/run/*/summary.json", results);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc != 1)
-        return NULL;
-    struct mlpio_error err = {0};
-    cJSON *s = mlpio_json_read_file(g.gl_pathv[0], &err);
-    globfree(&g);
-    return s;
 }
 
 static double number(const cJSON *obj, const char *key)
@@ -74,39 +58,22 @@ static void run_layout(const char *layout)
     snprintf(ck, sizeof(ck), "%s/ck", dir);
     snprintf(res, sizeof(res), "%s/res", dir);
     snprintf(param, sizeof(param), "checkpoint.layout=%s", layout);
-    char *argv[] = {"mlpio",
-                    "checkpointing",
-                    "run",
-                    "--model",
-                    "llama3-8b",
-                    "--scale",
-                    "0.001",
-                    "--io-api",
-                    "null",
-                    "--params",
-                    "checkpoint.time_between_checkpoints=0",
-                    "checkpoint.transfer_size=1M",
-                    param,
-                    "-ncw",
-                    "2",
-                    "-ncr",
-                    "0",
-                    "-cf",
-                    ck,
-                    "-rd",
-                    res,
-                    "--allow-invalid-params",
-                    "--quiet",
-                    NULL};
-    int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-    struct mlpio_cli cli;
-    assert_int_equal(mlpio_cli_parse(argc, argv, &cli, &err), 0);
+    const char *const args[] = {"--io-api",
+                                "null",
+                                "--params",
+                                "checkpoint.transfer_size=1M",
+                                "checkpoint.time_between_checkpoints=0",
+                                param,
+                                "-ncw",
+                                "2",
+                                "-ncr",
+                                "0",
+                                NULL};
     atomic_store(&fills, 0);
-    int code = mlpio_run_main(&ctx, &cli);
-    mlpio_cli_free(&cli);
+    int code = ckpt_run(&ctx, ck, res, args);
     /* The scratch directory goes before any check can fail. */
     MPI_Barrier(ctx.comm);
-    cJSON *s = ctx.rank == 0 ? summary_of(res) : NULL;
+    cJSON *s = ctx.rank == 0 ? ckpt_run_summary(res) : NULL;
     if (ctx.rank == 0)
         assert_int_equal(scratch_remove(dir), 0);
     assert_int_equal(code, 0);
