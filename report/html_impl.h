@@ -59,6 +59,16 @@ void html_tree_cards(FILE *out, const struct html_tree *t);
 void html_page_begin(FILE *out, const char *title);
 void html_page_end(FILE *out);
 void html_esc(FILE *out, const char *s);
+/* Table rows of <td> cells, so every table builds its rows one way: html_row_begin opens a
+ * row and its first cell, html_row_cell closes a cell and opens the next (html_row_text then
+ * writes s escaped in it, html_row_cellf prints into it: numbers and markup of our own),
+ * html_row_end closes the last cell and the row. cls is the new cell's class (NULL: none). */
+void html_row_begin(FILE *out, const char *cls);
+void html_row_cell(FILE *out, const char *cls);
+void html_row_text(FILE *out, const char *cls, const char *s);
+void html_row_cellf(FILE *out, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void html_row_end(FILE *out);
 /* A verdict badge: "CLOSED", "OPEN", "INVALID"; anything else (NULL) is "not judged". */
 void html_badge(FILE *out, const char *verdict);
 /* Issues at level ("invalid", "open", "warning"; NULL: all, ordered INVALID, OPEN, then

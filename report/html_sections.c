@@ -176,14 +176,15 @@ static void qos_table(FILE *out, const cJSON *qos, int ntrials, int trial)
     {
         cJSON_ArrayForEach(target, cJSON_GetObjectItemCaseSensitive(cls, "targets"))
         {
-            fputs("<tr><td>", out);
+            html_row_begin(out, NULL);
             html_esc(out, cls->string);
-            fprintf(out,
-                    "</td><td class=\"n\">%.0f</td><td class=\"n\">p%g</td>"
-                    "<td class=\"n\">%.4g</td><td class=\"n\">%.4g</td><td>%s</td></tr>\n",
-                    html_num(cls, "requests"), html_num(target, "percentile"),
-                    html_num(target, "target_seconds"), html_num(target, "measured_seconds"),
-                    yes_no(cJSON_GetObjectItemCaseSensitive(target, "met")));
+            html_row_cellf(out, "n", "%.0f", html_num(cls, "requests"));
+            html_row_cellf(out, "n", "p%g", html_num(target, "percentile"));
+            html_row_cellf(out, "n", "%.4g", html_num(target, "target_seconds"));
+            html_row_cellf(out, "n", "%.4g", html_num(target, "measured_seconds"));
+            html_row_cellf(out, NULL, "%s",
+                           yes_no(cJSON_GetObjectItemCaseSensitive(target, "met")));
+            html_row_end(out);
         }
     }
     fputs("</tbody></table>\n", out);
@@ -196,12 +197,13 @@ static void checks_table(FILE *out, const cJSON *checks, int ntrials, int trial)
     const cJSON *ck;
     cJSON_ArrayForEach(ck, checks)
     {
-        fputs("<tr><td>", out);
+        html_row_begin(out, NULL);
         html_key(out, html_str(ck, "name"));
-        fprintf(out, "</td><td class=\"n\">%.4g</td><td>", html_num(ck, "value"));
-        html_esc(out, html_str(ck, "limit"));
-        fprintf(out, " %.4g</td><td>%s</td></tr>\n", html_num(ck, "threshold"),
-                yes_no(cJSON_GetObjectItemCaseSensitive(ck, "pass")));
+        html_row_cellf(out, "n", "%.4g", html_num(ck, "value"));
+        html_row_text(out, NULL, html_str(ck, "limit"));
+        fprintf(out, " %.4g", html_num(ck, "threshold"));
+        html_row_cellf(out, NULL, "%s", yes_no(cJSON_GetObjectItemCaseSensitive(ck, "pass")));
+        html_row_end(out);
     }
     fputs("</tbody></table>\n", out);
 }
