@@ -1,8 +1,10 @@
 /* mlpio HTML report: the figures of a results tree. For each benchmark, model and command
- * with several runs, a chart of its figures across the runs (training: its AU, always); then
- * one card per run with its figures and one small chart (the full charts are in the run's own
- * page). Failed runs are in no chart: their card shows their error.
+ * with several runs, a chart of its figures across the runs (the one its benchmark is judged
+ * on, training's AU, always); then one card per run with its figures and one small chart (the
+ * full charts are in the run's own page). Failed runs are in no chart: their card shows their
+ * error.
  */
+#include "report/html.h"
 #include "report/html_impl.h"
 
 #include <math.h>
@@ -94,38 +96,41 @@ static bool group_chart(FILE *out, const struct html_tree *t, int i, const char 
     return true;
 }
 
-/* Training: the AU of each run of the group of run i against the minimum the rules set,
- * whether or not it varies (what a training run is judged on), when there are several. */
-static bool au_group_chart(FILE *out, const struct html_tree *t, int i, struct group_buffers *g)
+/* The figure a benchmark is judged on (its sections' group_figure, training's AU) of each run
+ * of the group of run i against the minimum the rules set, whether or not it varies, when
+ * there are several. */
+static bool judged_group_chart(FILE *out, const struct html_tree *t, int i,
+                               const struct mlpio_html_sections *sec, struct group_buffers *g)
 {
-    static const char key[] = "train_au_mean_percentage";
+    const char *key = sec->group_figure;
     size_t n = 0, total = group_size(t, i);
     double min = NAN;
+    char label[64] = "";
     for (int j = i; j < t->nruns && n < GROUP_BARS_MAX; j++) {
         if (!charted_with(t, j, i))
             continue;
         double v = html_num(cJSON_GetObjectItemCaseSensitive(t->run[j], "figures"), key);
         if (!isfinite(v))
             continue;
-        const cJSON *config = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(t->run[j], "metadata"), "config");
-        if (!isfinite(min))
-            min = html_num(cJSON_GetObjectItemCaseSensitive(config, "metric"), "au") * 100;
+        if (!isfinite(min) && sec->group_minimum)
+            min = sec->group_minimum(cJSON_GetObjectItemCaseSensitive(t->run[j], "metadata"), label,
+                                     sizeof(label));
         run_label(g->labels[n], sizeof(g->labels[n]), t->run[j], total);
         g->bars[n] = (struct mlpio_svg_bar){g->labels[n], v};
         n++;
     }
-    if (n < 2) /* one run's AU is its card's chart, per epoch */
+    if (n < 2) /* one run's figure is its card's business (training: its AU per epoch) */
         return false;
-    char title[200], label[64];
-    snprintf(title, sizeof(title), "%s %s %s: accelerator utilisation (AU)",
+    char title[200], name[96];
+    html_key_text(name, sizeof(name), key);
+    snprintf(title, sizeof(title), "%s %s %s: %s",
              html_tree_or_unknown(html_str(t->run[i], "benchmark")),
              html_tree_or_unknown(html_str(t->run[i], "model")),
-             html_tree_or_unknown(html_str(t->run[i], "command")));
-    snprintf(label, sizeof(label), "minimum %g %%", min);
+             html_tree_or_unknown(html_str(t->run[i], "command")),
+             sec->group_figure_title ? sec->group_figure_title : name);
     struct mlpio_svg_chart c = {.title = title,
                                 .x_label = run_axis(total),
-                                .y_label = "AU (%)",
+                                .y_label = sec->group_figure_axis ? sec->group_figure_axis : name,
                                 .has_threshold = isfinite(min),
                                 .threshold = min,
                                 .threshold_label = label,
@@ -136,8 +141,9 @@ static bool au_group_chart(FILE *out, const struct html_tree *t, int i, struct g
     return true;
 }
 
-/* For each benchmark/model/command, training's AU; with several runs, the first two figures
- * that differ between its runs. Failed runs are left out: they measured nothing. */
+/* For each benchmark/model/command with several runs, the figure its benchmark is judged on
+ * (training's AU), and the first two others that differ between its runs. Failed runs are
+ * left out: they measured nothing. */
 static void group_charts(FILE *out, const struct html_tree *t)
 {
     size_t n = (size_t)t->nruns;
@@ -150,9 +156,9 @@ static void group_charts(FILE *out, const struct html_tree *t)
             first = !html_tree_same_group(t->run[j], t->run[i]);
         if (!first)
             continue;
-        const char *bench = html_str(t->run[i], "benchmark");
-        bool training = bench && !strcmp(bench, "training");
-        if (training && charts < GROUP_CHARTS_MAX && au_group_chart(out, t, i, &g))
+        const struct mlpio_html_sections *sec = html_sections_of(html_str(t->run[i], "benchmark"));
+        const char *judged = sec ? sec->group_figure : NULL;
+        if (judged && charts < GROUP_CHARTS_MAX && judged_group_chart(out, t, i, sec, &g))
             charts++;
         /* The figures to compare: those of the group's first charted run that has some. */
         const cJSON *figures = NULL;
@@ -167,7 +173,7 @@ static void group_charts(FILE *out, const struct html_tree *t)
         {
             if (drawn == 2 || charts == GROUP_CHARTS_MAX)
                 break;
-            if (training && !strcmp(f->string, "train_au_mean_percentage"))
+            if (judged && !strcmp(f->string, judged))
                 continue; /* charted above */
             if (cJSON_IsNumber(f) && group_chart(out, t, i, f->string, &g))
                 drawn++, charts++;

@@ -12,6 +12,12 @@
 #include "io/error.h"
 
 #define HTML_NOTES_MAX 4
+#define HTML_BARS_MAX 64            /* bars of one chart of a list */
+#define HTML_SMALL_CHART_HEIGHT 150 /* the charts of the tree page's cards */
+
+struct mlpio_html_sections;
+struct mlpio_svg_chart;
+struct mlpio_svg_bar;
 
 /* A run page and what is known about the files it was made from. */
 struct html_run_input {
@@ -53,6 +59,16 @@ void html_tree_cards(FILE *out, const struct html_tree *t);
 void html_page_begin(FILE *out, const char *title);
 void html_page_end(FILE *out);
 void html_esc(FILE *out, const char *s);
+/* Table rows of <td> cells, so every table builds its rows one way: html_row_begin opens a
+ * row and its first cell, html_row_cell closes a cell and opens the next (html_row_text then
+ * writes s escaped in it, html_row_cellf prints into it: numbers and markup of our own),
+ * html_row_end closes the last cell and the row. cls is the new cell's class (NULL: none). */
+void html_row_begin(FILE *out, const char *cls);
+void html_row_cell(FILE *out, const char *cls);
+void html_row_text(FILE *out, const char *cls, const char *s);
+void html_row_cellf(FILE *out, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void html_row_end(FILE *out);
 /* A verdict badge: "CLOSED", "OPEN", "INVALID"; anything else (NULL) is "not judged". */
 void html_badge(FILE *out, const char *verdict);
 /* Issues at level ("invalid", "open", "warning"; NULL: all, ordered INVALID, OPEN, then
@@ -90,6 +106,15 @@ bool html_small_chart(FILE *out, const cJSON *metadata, const cJSON *summary, in
 void html_latency_chart(FILE *out, const char *title, const cJSON *hist);
 /* true when v looks like a histogram object with at least one sample. */
 bool html_is_histogram(const cJSON *v);
+/* A bar chart in its <figure>. */
+void html_bars_figure(FILE *out, const struct mlpio_svg_chart *c, const struct mlpio_svg_bar *bars,
+                      size_t n);
+
+/* html_sections.c: what each benchmark adds to the generic figures (report/html.h). */
+/* The sections of benchmark (built in or added); NULL when it has none, or is NULL. */
+const struct mlpio_html_sections *html_sections_of(const char *benchmark);
+/* The benchmark a run's files name: the metadata's, else the summary's; NULL when neither. */
+const char *html_benchmark_of(const cJSON *metadata, const cJSON *summary);
 
 /* html_events.c: throughput over time, one series per phase, from the event log, as
  * <figure>s (one per unit). Returns how many. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -118,6 +119,48 @@ double html_num(const cJSON *obj, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* ---- table rows ------------------------------------------------------------------------- */
+
+static void td(FILE *out, const char *cls)
+{
+    if (cls)
+        fprintf(out, "<td class=\"%s\">", cls);
+    else
+        fputs("<td>", out);
+}
+
+void html_row_begin(FILE *out, const char *cls)
+{
+    fputs("<tr>", out);
+    td(out, cls);
+}
+
+void html_row_cell(FILE *out, const char *cls)
+{
+    fputs("</td>", out);
+    td(out, cls);
+}
+
+void html_row_text(FILE *out, const char *cls, const char *s)
+{
+    html_row_cell(out, cls);
+    html_esc(out, s);
+}
+
+void html_row_cellf(FILE *out, const char *cls, const char *fmt, ...)
+{
+    html_row_cell(out, cls);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(out, fmt, ap);
+    va_end(ap);
+}
+
+void html_row_end(FILE *out)
+{
+    fputs("</td></tr>\n", out);
+}
+
 /* ---- issues ----------------------------------------------------------------------------- */
 
 static const char *const levels[] = {"invalid", "open", "warning"};
@@ -140,16 +183,6 @@ static int level_rank(const char *l)
         if (!strcasecmp(l, levels[i]))
             return i;
     return 3;
-}
-
-static void cell(FILE *out, const char *cls, const char *s)
-{
-    if (cls)
-        fprintf(out, "<td class=\"%s\">", cls);
-    else
-        fputs("<td>", out);
-    html_esc(out, s ? s : "");
-    fputs("</td>", out);
 }
 
 void html_issues_table(FILE *out, const cJSON *issues, const char *level)
@@ -175,15 +208,16 @@ void html_issues_table(FILE *out, const cJSON *issues, const char *level)
             const char *l = html_str(is, "level");
             if (level_rank(l) != rank)
                 continue;
-            fprintf(out, "<tr><td class=\"lv-%s\">", rank < 3 ? levels[rank] : "other");
+            char cls[16];
+            snprintf(cls, sizeof(cls), "lv-%s", rank < 3 ? levels[rank] : "other");
+            html_row_begin(out, cls);
             html_esc(out, rank < 2 ? (rank ? "OPEN" : "INVALID") : l ? l : "?");
-            fputs("</td>", out);
-            cell(out, "p", html_str(is, "parameter"));
-            cell(out, NULL, html_str(is, "expected"));
-            cell(out, NULL, html_str(is, "actual"));
-            cell(out, NULL, html_str(is, "message"));
-            cell(out, "fix", html_str(is, "hint"));
-            fputs("</tr>\n", out);
+            html_row_text(out, "p", html_str(is, "parameter"));
+            html_row_text(out, NULL, html_str(is, "expected"));
+            html_row_text(out, NULL, html_str(is, "actual"));
+            html_row_text(out, NULL, html_str(is, "message"));
+            html_row_text(out, "fix", html_str(is, "hint"));
+            html_row_end(out);
         }
     }
     fputs("</tbody></table>\n", out);

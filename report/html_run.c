@@ -193,15 +193,14 @@ static void overrides_table(FILE *out, const cJSON *overrides)
     const cJSON *o;
     cJSON_ArrayForEach(o, overrides)
     {
-        fputs("<tr><td class=\"p\">", out);
+        html_row_begin(out, "p");
         html_esc(out, html_str(o, "key"));
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         html_value(out, cJSON_GetObjectItemCaseSensitive(o, "value"));
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         html_value(out, cJSON_GetObjectItemCaseSensitive(o, "reference"));
-        fputs("</td><td>", out);
-        html_esc(out, html_str(o, "source"));
-        fputs("</td></tr>\n", out);
+        html_row_text(out, NULL, html_str(o, "source"));
+        html_row_end(out);
     }
     fputs("</tbody></table>\n", out);
 }
@@ -223,19 +222,18 @@ static void hosts_table(FILE *out, const cJSON *cluster)
                     n - HOSTS_SHOWN);
             break;
         }
-        fputs("<tr><td>", out);
+        html_row_begin(out, NULL);
         html_esc(out, html_str(h, "hostname"));
-        fputs("</td><td class=\"n\">", out);
+        html_row_cell(out, "n");
         html_value(out, cJSON_GetObjectItemCaseSensitive(h, "ranks"));
-        fputs("</td><td class=\"n\">", out);
+        html_row_cell(out, "n");
         html_value(out, cJSON_GetObjectItemCaseSensitive(h, "cpu_count"));
-        fputs("</td><td>", out);
-        html_esc(out, html_str(h, "cpu_model"));
-        fprintf(out, "</td><td class=\"n\">%.1f</td><td>", html_num(h, "memory_bytes") / (1 << 30));
-        html_esc(out, html_str(h, "os"));
+        html_row_text(out, NULL, html_str(h, "cpu_model"));
+        html_row_cellf(out, "n", "%.1f", html_num(h, "memory_bytes") / (1 << 30));
+        html_row_text(out, NULL, html_str(h, "os"));
         fputs(", ", out);
         html_esc(out, html_str(h, "kernel"));
-        fputs("</td></tr>\n", out);
+        html_row_end(out);
     }
     fputs("</tbody></table>\n", out);
 }

@@ -240,18 +240,18 @@ static void runs_table(FILE *out, const struct html_tree *t, const char *verdict
     for (int i = 0; i < t->nruns; i++) {
         if (!verdict_is(t->run[i], verdict))
             continue;
-        fputs("<tr><td>", out);
+        html_row_begin(out, NULL);
         html_tree_run_name(out, t->run[i]);
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         run_links(out, t, i);
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         if (verdict)
             figures_inline(out, cJSON_GetObjectItemCaseSensitive(t->run[i], "figures"), 3);
         else
             html_esc(out, html_str(t->run[i], "recorded_verdict")
                               ? html_str(t->run[i], "recorded_verdict")
                               : "none");
-        fputs("</td></tr>\n", out);
+        html_row_end(out);
     }
     fputs("</tbody></table></section>\n", out);
 }
@@ -273,18 +273,17 @@ static void failed_section(FILE *out, const struct html_tree *t)
         if (!html_tree_failed(t->run[i]))
             continue;
         const cJSON *error = cJSON_GetObjectItemCaseSensitive(t->run[i], "error");
-        fputs("<tr><td>", out);
+        html_row_begin(out, NULL);
         html_tree_run_name(out, t->run[i]);
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         run_links(out, t, i);
         double code = html_num(error, "code");
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         if (isfinite(code))
             fprintf(out, "exit %.0f: ", code);
         html_esc(out, html_tree_or_unknown(html_str(error, "error")));
-        fputs("</td><td class=\"fix\">", out);
-        html_esc(out, html_str(error, "hint"));
-        fputs("</td></tr>\n", out);
+        html_row_text(out, "fix", html_str(error, "hint"));
+        html_row_end(out);
     }
     fputs("</tbody></table></section>\n", out);
 }
@@ -305,16 +304,14 @@ static void submissions_section(FILE *out, const struct html_tree *t)
     const cJSON *s;
     cJSON_ArrayForEach(s, subs)
     {
-        fputs("<tr><td>", out);
+        html_row_begin(out, NULL);
         html_esc(out, html_str(s, "benchmark"));
-        fputs("</td><td>", out);
-        html_esc(out, html_str(s, "model"));
-        fputs("</td><td>", out);
-        html_esc(out, html_str(s, "group"));
-        fputs("</td><td>", out);
+        html_row_text(out, NULL, html_str(s, "model"));
+        html_row_text(out, NULL, html_str(s, "group"));
+        html_row_cell(out, NULL);
         html_badge(out, html_str(s, "verdict"));
         const cJSON *runs = cJSON_GetObjectItemCaseSensitive(s, "runs");
-        fprintf(out, "</td><td><details><summary>%d</summary>", cJSON_GetArraySize(runs));
+        html_row_cellf(out, NULL, "<details><summary>%d</summary>", cJSON_GetArraySize(runs));
         const cJSON *r;
         cJSON_ArrayForEach(r, runs)
         {
@@ -322,7 +319,8 @@ static void submissions_section(FILE *out, const struct html_tree *t)
             html_esc(out, cJSON_IsString(r) ? r->valuestring : "?");
             fputs("</div>", out);
         }
-        fputs("</details></td><td>", out);
+        fputs("</details>", out);
+        html_row_cell(out, NULL);
         const cJSON *is;
         cJSON_ArrayForEach(is, cJSON_GetObjectItemCaseSensitive(s, "issues"))
         {
@@ -337,26 +335,24 @@ static void submissions_section(FILE *out, const struct html_tree *t)
             }
             fputs("</div>", out);
         }
-        fputs("</td><td>", out);
+        html_row_cell(out, NULL);
         figures_inline(out, cJSON_GetObjectItemCaseSensitive(s, "figures"), 6);
-        fputs("</td></tr>\n", out);
+        html_row_end(out);
     }
     fputs("</tbody></table></section>\n", out);
 }
 
 static void problem_row(FILE *out, const char *where_prefix, const cJSON *p)
 {
-    fputs("<tr><td class=\"path\">", out);
+    html_row_begin(out, "path");
     if (where_prefix) {
         html_esc(out, where_prefix);
         fputs(": ", out);
     }
     html_esc(out, html_str(p, "where"));
-    fputs("</td><td>", out);
-    html_esc(out, html_str(p, "what"));
-    fputs("</td><td class=\"fix\">", out);
-    html_esc(out, html_str(p, "fix"));
-    fputs("</td></tr>\n", out);
+    html_row_text(out, NULL, html_str(p, "what"));
+    html_row_text(out, "fix", html_str(p, "fix"));
+    html_row_end(out);
 }
 
 static void problems_section(FILE *out, const struct html_tree *t)

@@ -9,11 +9,11 @@ source "$MLPIO_TEST_LIB"
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$BROWSER" ]; then
     echo "SKIP: chromium is not installed (scripts/setup.sh installs Debian's chromium)"
-    exit 0
+    exit 77
 fi
-# The report writer is reached through the test program that writes reports of given runs.
-DRIVER="$(dirname "$MLPIO_BIN")/../tests/test_html_render"
-[ -x "$DRIVER" ] || fail "missing $DRIVER (build the test suite)"
+# The report writer is reached through the program that writes reports of given runs.
+RENDER=${MLPIO_HTML_RENDER:-}
+[ -x "$RENDER" ] || fail "missing html_render (MLPIO_HTML_RENDER='$RENDER'; build the test suite)"
 
 RES="$WORK/res"
 mkdir -p "$WORK/cache"
@@ -44,8 +44,9 @@ m["model"] = "<script>document.title='pwned'</script>&<b>x</b>"
 json.dump(m, open(p, "w"))
 PY
 
-RUNS="$CKPT:$TRAIN:$KV:$BROKEN:$(ls -d "$RES"/training/unet3d/datagen/*/ | tail -n 1)"
-MLPIO_HTML_RUN_DIRS="$RUNS" "$DRIVER" >"$OUT" 2>"$ERR" || fail "writing the run reports failed"
+DATAGEN=$(ls -d "$RES"/training/unet3d/datagen/*/ | tail -n 1)
+"$RENDER" run "$CKPT" "$TRAIN" "$KV" "$BROKEN" "$DATAGEN" >"$OUT" 2>"$ERR" ||
+    fail "writing the run reports failed"
 
 # The results document, as the results-tree scanner makes it.
 python3 - "$RES" "$WORK/results.json" <<'PY' || fail "cannot build the results document"
@@ -74,8 +75,8 @@ counts = {"runs": len(runs), "submissions": 0, "problems": 1,
 json.dump({"mlpio_version": "0.1.0", "generated": "2026-01-01T00:00:00Z", "results_dir": res,
            "counts": counts, "runs": runs, "submissions": [], "problems": []}, open(out, "w"))
 PY
-MLPIO_HTML_TREE_DOC="$WORK/results.json" MLPIO_HTML_TREE_OUT="$WORK/tree.html" "$DRIVER" \
-    >"$OUT" 2>"$ERR" || fail "writing the tree report failed"
+"$RENDER" tree "$WORK/results.json" "$WORK/tree.html" >"$OUT" 2>"$ERR" ||
+    fail "writing the tree report failed"
 
 chrome() {
     timeout 120 "$BROWSER" --headless --no-sandbox --disable-gpu --hide-scrollbars \
