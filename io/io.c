@@ -10,7 +10,24 @@
 #include <string.h>
 
 static const struct mlpio_io_backend *const registry[] = {
-    &mlpio_io_posix, &mlpio_io_mpiio, &mlpio_io_null, &mlpio_io_hdf5, NULL,
+    &mlpio_io_posix,
+    &mlpio_io_mpiio,
+    &mlpio_io_null,
+#ifdef MLPIO_HAVE_HDF5
+    &mlpio_io_hdf5,
+#endif
+    NULL,
+};
+
+/* Backends mlpio has but this build left out, with what building them needs: asking for one
+ * is then told how to get it rather than that no such backend exists. */
+static const struct {
+    const char *name, *needs;
+} unbuilt[] = {
+#ifndef MLPIO_HAVE_HDF5
+    {"hdf5", MLPIO_HDF5_NEEDS},
+#endif
+    {NULL, NULL},
 };
 
 const struct mlpio_io_backend *mlpio_io_find(const char *name)
@@ -60,10 +77,25 @@ const char *mlpio_io_choices(void)
     return choices;
 }
 
+const char *mlpio_io_unbuilt(const char *name)
+{
+    for (size_t i = 0; name && unbuilt[i].name; i++)
+        if (strcmp(unbuilt[i].name, name) == 0)
+            return unbuilt[i].needs;
+    return NULL;
+}
+
 int mlpio_io_refuse_name(const char *option, const char *name, struct mlpio_error *err)
 {
     char names[256];
     mlpio_io_names(0, ", ", " or ", names, sizeof(names));
+    const char *needs = mlpio_io_unbuilt(name);
+    if (needs) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "%s: the %s backend is known but was not built into this mlpio", option,
+                        name);
+        return mlpio_error_hint(err, "rebuild mlpio with %s, or choose one of %s", needs, names);
+    }
     mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown backend '%s'", option, name);
     return mlpio_error_hint(err, "choose one of %s", names);
 }

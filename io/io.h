@@ -100,15 +100,23 @@ const char *mlpio_io_choices(void);
  * sep, the last two by last (", " and " or ": "posix, mpiio or null"); "" when none has them.
  * Returns buf. */
 char *mlpio_io_names(unsigned caps, const char *sep, const char *last, char *buf, size_t len);
-/* Refuse name, an unknown backend, as the value of option ("--io-api"): a usage error that
- * lists the backends built in. Returns -1. */
+/* What a backend that mlpio knows but this build left out needs to be built ("-DMLPIO_HDF5=ON
+ * and libhdf5-openmpi-dev"), or NULL when name is built in or unknown. */
+const char *mlpio_io_unbuilt(const char *name);
+/* Refuse name, an unknown or unbuilt backend, as the value of option ("--io-api"): a usage
+ * error that lists the backends built in and, for one left out of the build, how to build it.
+ * Returns -1. */
 int mlpio_io_refuse_name(const char *option, const char *name, struct mlpio_error *err);
 
-/* The backends themselves (defined in io/<name>.c). */
+/* The backends themselves (defined in io/<name>.c; hdf5 only when built with MLPIO_HDF5). */
 extern const struct mlpio_io_backend mlpio_io_posix;
 extern const struct mlpio_io_backend mlpio_io_mpiio;
 extern const struct mlpio_io_backend mlpio_io_null;
+#ifdef MLPIO_HAVE_HDF5
 extern const struct mlpio_io_backend mlpio_io_hdf5;
+#endif
+/* What a build without the hdf5 backend and format needs to have them (see mlpio_io_unbuilt). */
+#define MLPIO_HDF5_NEEDS "-DMLPIO_HDF5=ON and libhdf5-openmpi-dev"
 
 /* Refuse options be cannot honour (a missing capability, or its own check): 0, or -1 with
  * MLPIO_ERR_UNSUPPORTED, a message naming the backend and the option, and a hint listing the
