@@ -33,6 +33,12 @@ struct mlpio_param_spec {
      * (any value but the model's own), a condition shown as is ("if false", "above 2"), or
      * NULL when no value of it alone makes a run INVALID (it may still make it OPEN). */
     const char *invalid;
+    /* ENUM whose choices come from a registry (the formats built in): returns "a|b|c" and
+     * stands in for choices, which is then NULL. Read both through mlpio_params_choices. */
+    const char *(*choices_of)(void);
+    /* ENUM: for a value that is a known choice left out of this build, what building it in
+     * needs (shown in the refusal instead of "expected one of"), or NULL. May be NULL. */
+    const char *(*unbuilt)(const char *value);
 };
 
 #define MLPIO_PARAM_IF_CHANGED "if changed"
@@ -64,6 +70,10 @@ int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,
  * (leaves are compared; objects listed in ignore_prefixes, e.g. "reference", are skipped). */
 int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJSON *config,
                           const char *const *ignore_prefixes, struct mlpio_error *err);
+
+/* The choices of an ENUM spec ("a|b|c"), from its literal or its choices_of; NULL for other
+ * types. */
+const char *mlpio_params_choices(const struct mlpio_param_spec *spec);
 
 /* Describe what a spec accepts ("an integer from 1 to 100", "one of posix|mpiio"). */
 void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len);
