@@ -49,8 +49,8 @@ struct universal {
 
 /* Names follow MLPerf Storage's own CLI so its users feel at home. The division options are
  * taken by every measuring command, datagen too: datagen and run are given the same options.
- * --model and --io-api take their choices from the share/ definitions and the backend table when
- * help is printed. */
+ * --model and --io-api take their choices from the share/ definitions and the backend registry
+ * when help is printed, as --odirect the backends that have it. */
 static const struct universal universal[] = {
     {OPT_MODEL, "model", "m", "NAME", "model to emulate", 0, NULL, NULL},
     {OPT_RESULTS_DIR, "results-dir", "rd", "DIR", "where run directories go", MLPIO_CMD_MEASURE,
@@ -77,8 +77,7 @@ static const struct universal universal[] = {
     {OPT_CLIENT_MEM, "client-host-memory-in-gb", "cm", "GB", "memory per client host", 0,
      "a number > 0", "measured"},
     {OPT_IO_API, "io-api", NULL, "API", "I/O backend", MLPIO_CMD_MEASURE, NULL, DEFAULT_IO_API},
-    {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache (O_DIRECT, posix only)",
-     MLPIO_CMD_MEASURE, NULL, NULL},
+    {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache", MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_VERIFY, "verify", NULL, NULL, "check every byte read against what was written",
      MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_DEBUG, "debug", NULL, NULL, "per-rank diagnostics on stderr", 0, NULL, NULL},
@@ -244,16 +243,6 @@ static int parse_double(const char *opt, const char *text, double lo_excl, doubl
     return 0;
 }
 
-/* The backends' names, joined by sep. */
-static void backend_names(char *buf, size_t len, const char *sep)
-{
-    buf[0] = '\0';
-    for (const struct mlpio_io_backend *const *b = mlpio_io_backends(); *b; b++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%s", used ? sep : "", (*b)->name);
-    }
-}
-
 static int set_universal(struct mlpio_cli *cli, const struct universal *u, const char *typed,
                          const char *value, struct mlpio_error *err)
 {
@@ -305,12 +294,8 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
     case OPT_CLIENT_MEM:
         return parse_double(typed, value, 0.0, 1e9, &cli->client_memory_gb, err);
     case OPT_IO_API:
-        if (!mlpio_io_find(value)) {
-            char names[128];
-            backend_names(names, sizeof(names), ", ");
-            mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown backend '%s'", typed, value);
-            return mlpio_error_hint(err, "choose one of %s", names);
-        }
+        if (!mlpio_io_find(value))
+            return mlpio_io_refuse_name(typed, value, err);
         free(cli->io_api);
         return (cli->io_api = strdup(value)) ? 0 : -1;
     case OPT_ODIRECT:
@@ -732,9 +717,15 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
         cli->io_api = strdup(DEFAULT_IO_API);
     if (!cli->results_dir || !cli->io_api)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory parsing options");
-    if (cli->odirect && strcmp(cli->io_api, "mpiio") == 0) {
-        mlpio_error_set(err, MLPIO_ERR_USAGE, "--odirect is not available with --io-api mpiio");
-        return mlpio_error_hint(err, "use --io-api posix with --odirect");
+    /* The backend says which options it cannot honour; here they are a usage error, in the
+     * words of the command line, before anything is created. */
+    struct mlpio_io_options want = {.odirect = cli->odirect};
+    if (mlpio_io_check(mlpio_io_find(cli->io_api), &want, err) < 0) {
+        err->category = MLPIO_ERR_USAGE;
+        if (cli->odirect)
+            return mlpio_error_prefix(err, "--odirect is not available with --io-api %s",
+                                      cli->io_api);
+        return mlpio_error_prefix(err, "--io-api %s", cli->io_api);
     }
     return 0;
 }
@@ -766,7 +757,7 @@ cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli)
         return NULL;
     cJSON_AddStringToObject(o, "division_requested", division[cli->division]);
     cJSON_AddNumberToObject(o, "scale", cli->scale);
-    cJSON_AddStringToObject(o, "io_api", cli->io_api ? cli->io_api : "posix");
+    cJSON_AddStringToObject(o, "io_api", cli->io_api ? cli->io_api : DEFAULT_IO_API);
     cJSON_AddBoolToObject(o, "odirect", cli->odirect);
     cJSON_AddBoolToObject(o, "verify", cli->verify);
     cJSON_AddBoolToObject(o, "what_if", cli->what_if);
@@ -842,11 +833,17 @@ static void print_universal(FILE *out, const struct mlpio_workload *w,
             snprintf(accepts, sizeof(accepts), "one of %s", models[0] ? models : "(none found)");
             dflt = w->default_model;
         } else if (u->id == OPT_IO_API) {
-            char names[128];
-            backend_names(names, sizeof(names), "|");
-            snprintf(accepts, sizeof(accepts), "one of %s", names);
+            snprintf(accepts, sizeof(accepts), "one of %s", mlpio_io_choices());
         }
-        print_option(out, left, u->help, NULL, accepts[0] ? accepts : NULL, dflt, NULL);
+        char help[256];
+        snprintf(help, sizeof(help), "%s", u->help);
+        if (u->id == OPT_ODIRECT) {
+            char can[128];
+            snprintf(help, sizeof(help), "%s (O_DIRECT; --io-api %s)", u->help,
+                     mlpio_io_names(MLPIO_IO_CAP_ODIRECT | MLPIO_IO_CAP_STORAGE, ", ", " or ", can,
+                                    sizeof(can)));
+        }
+        print_option(out, left, help, NULL, accepts[0] ? accepts : NULL, dflt, NULL);
     }
 }
 

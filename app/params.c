@@ -82,6 +82,13 @@ const char *mlpio_params_suggest_word(const char *const *words, const char *word
     return best_of(best, best_d, word);
 }
 
+const char *mlpio_params_choices(const struct mlpio_param_spec *spec)
+{
+    if (spec->type != MLPIO_PARAM_ENUM)
+        return NULL;
+    return spec->choices_of ? spec->choices_of() : spec->choices;
+}
+
 void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len)
 {
     switch (spec->type) {
@@ -102,7 +109,7 @@ void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_
         snprintf(buf, len, "a non-empty string");
         break;
     case MLPIO_PARAM_ENUM:
-        snprintf(buf, len, "one of %s", spec->choices);
+        snprintf(buf, len, "one of %s", mlpio_params_choices(spec));
         break;
     }
 }
@@ -159,6 +166,18 @@ static int bad_value(const struct mlpio_param_spec *spec, const char *given,
                      struct mlpio_error *err)
 {
     return bad_value_as(spec, given, NULL, err);
+}
+
+/* A known choice that this build of mlpio left out: say so, and how to build it in, rather than
+ * that it is no choice at all. */
+static int unbuilt_value(const struct mlpio_param_spec *spec, const char *given,
+                         struct mlpio_error *err)
+{
+    mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                    "parameter %s: '%s' is known but was not built into this mlpio", spec->key,
+                    given);
+    return mlpio_error_hint(err, "rebuild mlpio with %s, or choose one of %s", spec->unbuilt(given),
+                            mlpio_params_choices(spec));
 }
 
 static bool enum_has(const char *choices, const char *s)
@@ -248,7 +267,13 @@ cJSON *mlpio_params_from_option(const struct mlpio_param_spec *spec, const char 
     }
     if (mlpio_params_check(spec, value, err) < 0) {
         cJSON_Delete(value);
-        /* Name what the user typed ("2G"), not its conversion ("2147483648"). */
+        /* Name what the user typed ("2G"), not its conversion ("2147483648"); a choice left
+         * out of this build keeps the message that says so. */
+        if (spec->type == MLPIO_PARAM_ENUM && spec->unbuilt && spec->unbuilt(text)) {
+            if (option)
+                mlpio_error_prefix(err, "%s: ", option);
+            return NULL;
+        }
         bad_value_as(spec, text, option, err);
         return NULL;
     }
@@ -288,9 +313,11 @@ int mlpio_params_check(const struct mlpio_param_spec *spec, const cJSON *value,
             return bad_value(spec, given, err);
         return 0;
     case MLPIO_PARAM_ENUM:
-        if (!cJSON_IsString(value) || !enum_has(spec->choices, value->valuestring))
-            return bad_value(spec, cJSON_IsString(value) ? value->valuestring : given, err);
-        return 0;
+        if (cJSON_IsString(value) && enum_has(mlpio_params_choices(spec), value->valuestring))
+            return 0;
+        if (cJSON_IsString(value) && spec->unbuilt && spec->unbuilt(value->valuestring))
+            return unbuilt_value(spec, value->valuestring, err);
+        return bad_value(spec, cJSON_IsString(value) ? value->valuestring : given, err);
     }
     return bad_value(spec, given, err);
 }

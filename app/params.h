@@ -50,6 +50,12 @@ struct mlpio_param_spec {
      * type the parser does not know fails to compile). Left out: no field. */
     size_t offset;
     enum mlpio_param_field field;
+    /* ENUM whose choices come from a registry (the formats built in): returns "a|b|c" and
+     * stands in for choices, which is then NULL. Read both through mlpio_params_choices. */
+    const char *(*choices_of)(void);
+    /* ENUM: for a value that is a known choice left out of this build, what building it in
+     * needs (shown in the refusal instead of "expected one of"), or NULL. May be NULL. */
+    const char *(*unbuilt)(const char *value);
 };
 
 #define MLPIO_PARAM_FIELD_OF(x)                                                                    \
@@ -98,6 +104,9 @@ int mlpio_params_validate(const struct mlpio_param_spec *specs, int n, const cJS
  * parse again after the config changes. 0, or -1 with err set. */
 int mlpio_params_settings(const struct mlpio_param_spec *specs, int n, const cJSON *config,
                           void *settings, struct mlpio_error *err);
+/* The choices of an ENUM spec ("a|b|c"), from its literal or its choices_of; NULL for other
+ * types. */
+const char *mlpio_params_choices(const struct mlpio_param_spec *spec);
 
 /* Describe what a spec accepts ("an integer from 1 to 100", "one of posix|mpiio"). */
 void mlpio_params_describe(const struct mlpio_param_spec *spec, char *buf, size_t len);

@@ -9,6 +9,8 @@
 #include "app/dedup.h"
 #include "app/reports.h"
 #include "app/watch.h"
+#include "io/format.h"
+#include "io/io.h"
 
 static int tool_version(struct mlpio_context *ctx, int argc, char **argv)
 {
@@ -21,6 +23,9 @@ static int tool_version(struct mlpio_context *ctx, int argc, char **argv)
     mlpio_log(ctx, MLPIO_LOG_QUIET, "mlpio %s (%s%s)\n  MPI: %s\n  cJSON %s, libsodium %s\n",
               MLPIO_VERSION, MLPIO_BUILD_TYPE, MLPIO_SANITIZE_BUILD ? ", sanitizers" : "", mpi,
               cJSON_Version(), sodium_version_string());
+    /* What this build holds: the optional parts (hdf5) may be missing from it. */
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "  backends: %s\n  dataset formats: %s\n", mlpio_io_choices(),
+              mlpio_format_choices());
     return MLPIO_EXIT_OK;
 }
 

@@ -65,12 +65,20 @@ struct mlpio_format {
                 struct mlpio_error *err);
 };
 
+/* Registry: the formats built into this mlpio. */
 const struct mlpio_format *mlpio_format_find(const char *name);
 /* NULL-terminated list. */
 const struct mlpio_format *const *mlpio_formats(void);
+/* Their names as "a|b|c", in registry order (built once; static storage). */
+const char *mlpio_format_choices(void);
+/* What a format that mlpio knows but this build left out needs to be built ("-DMLPIO_HDF5=ON
+ * and libhdf5-openmpi-dev"), or NULL when name is built in or unknown. */
+const char *mlpio_format_unbuilt(const char *name);
 
 extern const struct mlpio_format mlpio_format_npz;
 extern const struct mlpio_format mlpio_format_tfrecord;
+#ifdef MLPIO_HAVE_HDF5
 extern const struct mlpio_format mlpio_format_hdf5;
+#endif
 
 #endif

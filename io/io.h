@@ -64,6 +64,10 @@ struct mlpio_io_backend {
     const char *name;
     const char *description;
     unsigned caps;
+    /* Refuse options this backend cannot honour beyond what caps says (0 or -1 with err
+     * naming the option and the backend, and a hint). NULL: caps say it all. Called through
+     * mlpio_io_check, before any file is opened, so a run can be refused before it starts. */
+    int (*check)(const struct mlpio_io_options *opts, struct mlpio_error *err);
     /* Open path; on success *out is a new file owned by the caller (free with close). */
     int (*open)(const char *path, enum mlpio_io_mode mode, const struct mlpio_io_options *opts,
                 struct mlpio_io_file **out, struct mlpio_error *err);
@@ -86,16 +90,39 @@ struct mlpio_io_backend {
     int (*mkdirs)(const char *path, struct mlpio_error *err);
 };
 
-/* Registry. */
+/* Registry: the backends built into this mlpio. */
 const struct mlpio_io_backend *mlpio_io_find(const char *name);
 /* NULL-terminated list of all registered backends. */
 const struct mlpio_io_backend *const *mlpio_io_backends(void);
+/* Their names as "a|b|c", in registry order (built once; static storage). */
+const char *mlpio_io_choices(void);
+/* The names of the registered backends that have every capability in caps (0: all), joined by
+ * sep, the last two by last (", " and " or ": "posix, mpiio or null"); "" when none has them.
+ * Returns buf. */
+char *mlpio_io_names(unsigned caps, const char *sep, const char *last, char *buf, size_t len);
+/* What a backend that mlpio knows but this build left out needs to be built ("-DMLPIO_HDF5=ON
+ * and libhdf5-openmpi-dev"), or NULL when name is built in or unknown. */
+const char *mlpio_io_unbuilt(const char *name);
+/* Refuse name, an unknown or unbuilt backend, as the value of option ("--io-api"): a usage
+ * error that lists the backends built in and, for one left out of the build, how to build it.
+ * Returns -1. */
+int mlpio_io_refuse_name(const char *option, const char *name, struct mlpio_error *err);
 
-/* The backends themselves (defined in io/<name>.c). */
+/* The backends themselves (defined in io/<name>.c; hdf5 only when built with MLPIO_HDF5). */
 extern const struct mlpio_io_backend mlpio_io_posix;
 extern const struct mlpio_io_backend mlpio_io_mpiio;
 extern const struct mlpio_io_backend mlpio_io_null;
+#ifdef MLPIO_HAVE_HDF5
 extern const struct mlpio_io_backend mlpio_io_hdf5;
+#endif
+/* What a build without the hdf5 backend and format needs to have them (see mlpio_io_unbuilt). */
+#define MLPIO_HDF5_NEEDS "-DMLPIO_HDF5=ON and libhdf5-openmpi-dev"
+
+/* Refuse options be cannot honour (a missing capability, or its own check): 0, or -1 with
+ * MLPIO_ERR_UNSUPPORTED, a message naming the backend and the option, and a hint listing the
+ * backends that can. opts may be NULL. mlpio_io_open checks its options with it too. */
+int mlpio_io_check(const struct mlpio_io_backend *be, const struct mlpio_io_options *opts,
+                   struct mlpio_error *err) MLPIO_WUR;
 
 /* Dispatch. opts may be NULL (defaults: buffered, independent). */
 int mlpio_io_open(const struct mlpio_io_backend *be, const char *path, enum mlpio_io_mode mode,

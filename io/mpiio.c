@@ -333,10 +333,27 @@ static int mpiio_remove(const char *path, struct mlpio_error *err)
     return mpi_fail(err, rc, path, false, "MPI_File_delete of %s", path);
 }
 
+/* O_DIRECT is refused here rather than left to the missing capability so that the refusal
+ * says why: MPI-IO opens the file itself, with flags of its own (MPI_MODE_*), none of which is
+ * O_DIRECT. */
+static int mpiio_check(const struct mlpio_io_options *opts, struct mlpio_error *err)
+{
+    if (!opts->odirect)
+        return 0;
+    char can[128];
+    mlpio_error_set(err, MLPIO_ERR_UNSUPPORTED,
+                    "the mpiio backend does not support the odirect option (O_DIRECT): MPI-IO "
+                    "opens its files itself, with no O_DIRECT flag");
+    return mlpio_error_hint(err, "run without --odirect, or choose --io-api %s",
+                            mlpio_io_names(MLPIO_IO_CAP_ODIRECT | MLPIO_IO_CAP_STORAGE, ", ",
+                                           " or ", can, sizeof(can)));
+}
+
 const struct mlpio_io_backend mlpio_io_mpiio = {
     .name = "mpiio",
     .description = "MPI-IO: a file per rank (independent) or one shared file (collective)",
     .caps = MLPIO_IO_CAP_COLLECTIVE | MLPIO_IO_CAP_DROP_CACHE | MLPIO_IO_CAP_STORAGE,
+    .check = mpiio_check,
     .open = mpiio_open,
     .write_at = mpiio_write_at,
     .read_at = mpiio_read_at,

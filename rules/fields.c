@@ -5,6 +5,7 @@
  */
 #include "rules/fields.h"
 
+#include "io/io.h"
 #include "io/path.h"
 
 #include <errno.h>
@@ -358,10 +359,13 @@ int mlpio_rules_check_options(struct mlpio_verdict_report *v, double scale, cons
                               words->scaled, scale * 100, words->scale_why))
             return -1;
     }
-    if (strcmp(io_api, "null") == 0 &&
-        mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "io_api", "posix, mpiio or hdf5", "null",
-                          "choose an I/O API that stores data (--io-api posix, mpiio or hdf5)",
-                          "%s", words->null_why))
+    char stores[128], fix[192];
+    mlpio_io_names(MLPIO_IO_CAP_STORAGE, ", ", " or ", stores, sizeof(stores));
+    snprintf(fix, sizeof(fix), "choose an I/O API that stores data (--io-api %s)", stores);
+    const struct mlpio_io_backend *be = mlpio_io_find(io_api);
+    if (be && !(be->caps & MLPIO_IO_CAP_STORAGE) &&
+        mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "io_api", stores, io_api, fix, "%s",
+                          words->null_why))
         return -1;
     if (verify && mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "verify", "false", "true",
                                     "run without --verify (verify the data in a separate run)",

@@ -48,6 +48,12 @@ says() {
     grep -qF -- "$1" "$OUT" "$ERR" || fail "expected output to contain: $1"
 }
 
+# built_in WHAT NAME: this mlpio was built with the backend (WHAT "backends") or dataset format
+# (WHAT "dataset formats") NAME, as 'mlpio version' lists them; hdf5 is optional at build time.
+built_in() {
+    "$MLPIO_BIN" version | sed -n "s/^  $1: //p" | tr '|' '\n' | grep -qx -- "$2"
+}
+
 # The newest run directory of a benchmark/model/command under a results dir.
 last_run() {
     ls -d "$1"/*/*/*/*/ 2>/dev/null | sort | tail -n 1

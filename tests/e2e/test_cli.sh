@@ -15,6 +15,29 @@ says "checkpoint.transfer_size"
 says "130"
 expect 0 1 version
 says "mlpio 0."
+# The build lists its backends and dataset formats; an unknown --io-api names every one built
+# in, and one left out of the build (hdf5) says how to build it.
+for b in posix mpiio null; do
+    built_in backends "$b" || fail "mlpio version does not list the $b backend"
+done
+for f in npz tfrecord; do
+    built_in "dataset formats" "$f" || fail "mlpio version does not list the $f format"
+done
+backends=$("$MLPIO_BIN" version | sed -n 's/^  backends: //p')
+expect 2 1 checkpointing run --io-api bogus -rd "$WORK/res"
+says "--io-api: unknown backend 'bogus'"
+for b in ${backends//|/ }; do
+    grep -qw -- "$b" "$ERR" || fail "the --io-api error does not name the $b backend"
+done
+if ! built_in backends hdf5; then
+    expect 2 1 checkpointing run --io-api hdf5 -rd "$WORK/res"
+    says "--io-api: the hdf5 backend is known but was not built into this mlpio"
+    says "rebuild mlpio with -DMLPIO_HDF5=ON and libhdf5-openmpi-dev"
+fi
+# A backend refuses the options it cannot honour, before anything is created.
+expect 2 1 checkpointing run --odirect --io-api mpiio -rd "$WORK/res"
+says "--odirect is not available with --io-api mpiio"
+says "--io-api posix"
 expect 2 1
 says "Usage"
 expect 2 1 dedup-check

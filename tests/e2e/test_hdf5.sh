@@ -5,6 +5,10 @@
 # "data" holding exactly what was written. The files come from the unit test of the hdf5 code,
 # which leaves them, with their expected bytes (<name>.raw), in MLPIO_HDF5_KEEP_DIR.
 source "$(dirname "$0")/lib.sh"
+if ! built_in backends hdf5; then
+    echo "SKIP: this mlpio is built without HDF5 (-DMLPIO_HDF5=OFF)"
+    exit 77
+fi
 
 TEST_BIN="$(dirname "$MLPIO_BIN")/../tests/test_hdf5"
 [ -x "$TEST_BIN" ] || fail "no unit-test binary at $TEST_BIN"

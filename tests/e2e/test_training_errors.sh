@@ -71,7 +71,7 @@ expect 3 1 training run --model cosmoflow -dd "$WORK/data" -rd "$WORK/res2" \
 says "train.epochs"
 says "INVALID"
 expect 3 1 training run --model cosmoflow -dd "$WORK/data" -rd "$WORK/res2" --closed \
-    --params dataset.format=hdf5
+    --params dataset.format=npz
 says "--closed was given"
 [ ! -e "$WORK/res2" ] || fail "a refused run created its results directory"
 # no_run DIR: a refusal before the run left no run directory under the results dir DIR.

@@ -813,7 +813,7 @@ static const char *valid_value(const struct mlpio_workload *w, const char *name,
         const struct mlpio_param_spec *spec =
             o->config_key ? mlpio_params_find(w->params, w->nparams, o->config_key) : NULL;
         if (!choices && spec && spec->type == MLPIO_PARAM_ENUM)
-            choices = spec->choices;
+            choices = mlpio_params_choices(spec);
         if (choices) {
             snprintf(buf, len, "%.*s", (int)strcspn(choices, "|"), choices);
             return buf;
@@ -1030,7 +1030,7 @@ static cJSON *changed_value(const struct mlpio_param_spec *spec, const cJSON *cu
     }
     case MLPIO_PARAM_ENUM: {
         char choice[64];
-        for (const char *p = spec->choices; *p;) {
+        for (const char *p = mlpio_params_choices(spec); *p;) {
             size_t n = strcspn(p, "|");
             snprintf(choice, sizeof(choice), "%.*s", (int)n, p);
             if (!cJSON_IsString(cur) || strcmp(choice, cur->valuestring) != 0)

@@ -140,12 +140,15 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
         return mlpio_error_hint(err, "use e.g. --params checkpoint.transfer_size=16M");
     }
     if (strcmp(s->layout, "shared") == 0 && !(run->io.backend->caps & MLPIO_IO_CAP_COLLECTIVE)) {
+        char can[128];
+        mlpio_io_names(MLPIO_IO_CAP_COLLECTIVE | MLPIO_IO_CAP_STORAGE, ", ", " or ", can,
+                       sizeof(can));
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "checkpoint.layout: the shared layout writes one file with collective "
-                        "I/O, which --io-api %s cannot do (expected mpiio or hdf5)",
-                        run->io.backend->name);
-        return mlpio_error_hint(err,
-                                "add --io-api mpiio, or drop --params checkpoint.layout=shared");
+                        "I/O, which --io-api %s cannot do (expected %s)",
+                        run->io.backend->name, can);
+        return mlpio_error_hint(err, "add --io-api %s, or drop --params checkpoint.layout=shared",
+                                can);
     }
     double acc_gb = accelerator_memory_gb(s->accelerator_type, err);
     if (acc_gb < 0)

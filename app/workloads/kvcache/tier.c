@@ -120,23 +120,26 @@ static int check_config(const struct mlpio_kv_config *cfg, struct mlpio_error *e
     const struct mlpio_io_backend *be = cfg->backend;
     if (!be) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "KV cache: no storage backend given");
-        return mlpio_error_hint(err, "choose a backend, e.g. posix");
+        return mlpio_error_hint(err, "choose a backend: one of %s", mlpio_io_choices());
     }
     if (!(be->caps & MLPIO_IO_CAP_THREADS)) {
+        char can[128];
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "KV cache: backend %s cannot be used from several threads, as the KV "
                         "cache does",
                         be->name);
-        return mlpio_error_hint(err, "use the posix or null backend for the KV cache");
+        return mlpio_error_hint(
+            err, "use the %s backend for the KV cache",
+            mlpio_io_names(MLPIO_IO_CAP_THREADS, ", ", " or ", can, sizeof(can)));
     }
     if (cfg->io_options.collective) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "KV cache: collective I/O is not possible, each rank keeps its own blocks");
         return mlpio_error_hint(err, "turn collective I/O off for the KV cache");
     }
-    if (cfg->io_options.odirect && !(be->caps & MLPIO_IO_CAP_ODIRECT)) {
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "KV cache: backend %s has no O_DIRECT", be->name);
-        return mlpio_error_hint(err, "turn O_DIRECT off or use the posix backend");
+    if (mlpio_io_check(be, &cfg->io_options, err) < 0) {
+        err->category = MLPIO_ERR_CONFIG;
+        return mlpio_error_prefix(err, "KV cache");
     }
     return 0;
 }

@@ -35,7 +35,7 @@ const struct mlpio_format *mlpio_training_format(const struct mlpio_training_set
     const struct mlpio_format *f = mlpio_format_find(name);
     if (!f) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "dataset.format: '%s' is not available", name);
-        mlpio_error_hint(err, "choose npz, tfrecord or hdf5");
+        mlpio_error_hint(err, "choose one of %s", mlpio_format_choices());
     }
     return f;
 }

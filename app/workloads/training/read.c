@@ -257,11 +257,14 @@ static int setup(struct reading *rd, struct mlpio_run *run, struct mlpio_error *
         return -1;
     /* Read threads may not call MPI (mlpio asks for MPI_THREAD_FUNNELED). */
     if (!(run->io.backend->caps & MLPIO_IO_CAP_THREADS)) {
+        char can[128];
         mlpio_error_set(err, MLPIO_ERR_UNSUPPORTED,
                         "--io-api %s cannot serve the training reader's threads: it calls MPI, "
                         "which only the main thread may",
                         run->io.backend->name);
-        return mlpio_error_hint(err, "read with --io-api posix (datagen may use %s)",
+        return mlpio_error_hint(err, "read with --io-api %s (datagen may use %s)",
+                                mlpio_io_names(MLPIO_IO_CAP_THREADS | MLPIO_IO_CAP_STORAGE, ", ",
+                                               " or ", can, sizeof(can)),
                                 run->io.backend->name);
     }
     rd->steps = mlpio_train_steps_per_epoch(r);
