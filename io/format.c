@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "io/io.h"
+
 static const struct mlpio_format *const formats[] = {
     &mlpio_format_npz,
     &mlpio_format_tfrecord,
@@ -12,16 +14,6 @@ static const struct mlpio_format *const formats[] = {
     &mlpio_format_hdf5,
 #endif
     NULL,
-};
-
-/* Formats mlpio has but this build left out, with what building them needs (as in io.c). */
-static const struct {
-    const char *name, *needs;
-} unbuilt[] = {
-#ifndef MLPIO_HAVE_HDF5
-    {"hdf5", MLPIO_HDF5_NEEDS},
-#endif
-    {NULL, NULL},
 };
 
 const struct mlpio_format *const *mlpio_formats(void)
@@ -57,10 +49,9 @@ const char *mlpio_format_choices(void)
     return choices;
 }
 
+/* The formats a build leaves out are those of the libraries it leaves out, which are the same
+ * as for the backends (HDF5 brings both): one list, in io.c. */
 const char *mlpio_format_unbuilt(const char *name)
 {
-    for (size_t i = 0; name && unbuilt[i].name; i++)
-        if (strcmp(unbuilt[i].name, name) == 0)
-            return unbuilt[i].needs;
-    return NULL;
+    return mlpio_io_unbuilt(name);
 }
