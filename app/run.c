@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/params.h"
 #include "app/rundir.h"
+#include "io/format.h"
 #include "io/path.h"
 #include "report/html.h"
 #include "report/json_file.h"
@@ -84,6 +85,8 @@ static cJSON *build_info(void)
     cJSON_AddStringToObject(b, "mpi_library", mpi);
     cJSON_AddStringToObject(b, "cjson", cJSON_Version());
     cJSON_AddStringToObject(b, "libsodium", sodium_version_string());
+    cJSON_AddStringToObject(b, "io_backends", mlpio_io_choices());
+    cJSON_AddStringToObject(b, "formats", mlpio_format_choices());
     return b;
 }
 

@@ -70,6 +70,11 @@ def main():
                 "mlpio_version", "build", "start_time", "end_time", "verdict", "exit_status"):
         if key not in meta:
             fail(f"metadata lacks {key}")
+    built = meta["build"]["io_backends"].split("|")
+    if "posix" not in built or meta["options"]["io_api"] not in built:
+        fail(f"metadata build.io_backends {built} lacks the backend the run used")
+    if "npz" not in meta["build"]["formats"].split("|"):
+        fail(f"metadata build.formats lacks npz: {meta['build']['formats']}")
     if meta["world_size"] != ranks or meta["status"] != "complete" or meta["exit_status"]["code"]:
         fail(f"metadata world_size/status/exit wrong: {meta['world_size']} {meta['status']}")
     if len(meta["salt"]) != 64:
