@@ -9,6 +9,7 @@
 #include "app/config.h"
 #include "app/tools.h"
 #include "io/io.h"
+#include "rules/edition.h"
 #include "report/json_file.h"
 
 enum opt_id {
@@ -25,6 +26,7 @@ enum opt_id {
     OPT_SCALE,
     OPT_CLIENT_MEM,
     OPT_IO_API,
+    OPT_RULES_EDITION,
     OPT_ODIRECT,
     OPT_VERIFY,
     OPT_DEBUG,
@@ -77,6 +79,8 @@ static const struct universal universal[] = {
     {OPT_CLIENT_MEM, "client-host-memory-in-gb", "cm", "GB", "memory per client host", 0,
      "a number > 0", "measured"},
     {OPT_IO_API, "io-api", NULL, "API", "I/O backend", MLPIO_CMD_MEASURE, NULL, DEFAULT_IO_API},
+    {OPT_RULES_EDITION, "rules-edition", NULL, "EDITION",
+     "MLPerf Storage rules the run is judged by", 0, NULL, "the newest"},
     {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache", MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_VERIFY, "verify", NULL, NULL, "check every byte read against what was written",
      MLPIO_CMD_MEASURE, NULL, NULL},
@@ -99,6 +103,7 @@ static bool takes_value(enum opt_id id)
     case OPT_SCALE:
     case OPT_CLIENT_MEM:
     case OPT_IO_API:
+    case OPT_RULES_EDITION:
         return true;
     default:
         return false;
@@ -298,6 +303,11 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
             return mlpio_io_refuse_name(typed, value, err);
         free(cli->io_api);
         return (cli->io_api = strdup(value)) ? 0 : -1;
+    case OPT_RULES_EDITION:
+        if (mlpio_rules_edition_check(value, typed, err) < 0)
+            return -1;
+        free(cli->rules_edition);
+        return (cli->rules_edition = strdup(value)) ? 0 : -1;
     case OPT_ODIRECT:
         cli->odirect = true;
         return 0;
@@ -746,6 +756,7 @@ void mlpio_cli_free(struct mlpio_cli *cli)
     free(cli->results_dir);
     free(cli->config_file);
     free(cli->io_api);
+    free(cli->rules_edition);
     memset(cli, 0, sizeof(*cli));
 }
 
@@ -834,6 +845,9 @@ static void print_universal(FILE *out, const struct mlpio_workload *w,
             dflt = w->default_model;
         } else if (u->id == OPT_IO_API) {
             snprintf(accepts, sizeof(accepts), "one of %s", mlpio_io_choices());
+        } else if (u->id == OPT_RULES_EDITION) {
+            snprintf(accepts, sizeof(accepts), "one of %s", mlpio_rules_edition_names());
+            dflt = mlpio_rules_edition_newest();
         }
         char help[256];
         snprintf(help, sizeof(help), "%s", u->help);

@@ -48,6 +48,7 @@ struct mlpio_cli {
     char *results_dir;
     char *config_file;
     char *io_api;
+    char *rules_edition; /* NULL: the newest */
     enum mlpio_division division;
     bool what_if, allow_invalid, odirect, verify;
     int loops;

@@ -6,13 +6,18 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/config.h"
 #include "app/context.h"
 #include "app/run.h"
 #include "app/signals.h"
 #include "app/tools.h"
+#include "rules/edition.h"
 
 static int dispatch(struct mlpio_context *ctx, int argc, char **argv)
 {
+    char share[4096], rules[4096 + 8];
+    snprintf(rules, sizeof(rules), "%s/rules", mlpio_config_share_dir(share, sizeof(share)));
+    mlpio_rules_editions_dir(rules);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         if (ctx->rank == 0)
             mlpio_cli_help_top(ctx->out);

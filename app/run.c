@@ -17,6 +17,7 @@
 #include "io/path.h"
 #include "report/html.h"
 #include "report/json_file.h"
+#include "rules/edition.h"
 #include "rules/rules.h"
 
 double mlpio_run_scale(const struct mlpio_run *run)
@@ -102,6 +103,8 @@ static cJSON *build_doc(struct mlpio_run *run, const struct mlpio_cli *cli, cJSO
     cJSON_AddStringToObject(doc, "model", cli->model ? cli->model : "");
     cJSON_AddItemToObject(doc, "argv", mlpio_cli_argv_json(cli));
     cJSON_AddNumberToObject(doc, "world_size", run->ctx->size);
+    const char *edition = cli->rules_edition ? cli->rules_edition : mlpio_rules_edition_newest();
+    cJSON_AddStringToObject(doc, "rules_edition", edition ? edition : "");
     cJSON *options = mlpio_cli_options_json(cli);
     char *abs = mlpio_path_absolute(cli->results_dir);
     if (options && abs)
@@ -148,8 +151,8 @@ static void print_verdict(const struct mlpio_run *run, const struct mlpio_verdic
                           const char *when, enum mlpio_log_level detail_level)
 {
     const struct mlpio_context *ctx = run->ctx;
-    mlpio_log(ctx, MLPIO_LOG_QUIET, "verdict (%s): %s", when,
-              mlpio_verdict_name(mlpio_verdict_of(v)));
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "verdict (%s): %s under the MLPerf Storage %s rules", when,
+              mlpio_verdict_name(mlpio_verdict_of(v)), mlpio_rules_edition_of(run->rec.doc));
     if (ctx->level < detail_level && v->count > 0) {
         mlpio_log(ctx, MLPIO_LOG_QUIET, " (%d issue%s: see report.txt)\n", v->count,
                   v->count == 1 ? "" : "s");

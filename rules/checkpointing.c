@@ -11,6 +11,7 @@
  */
 #include "rules/rules.h"
 
+#include "rules/edition.h"
 #include "rules/fields.h"
 #include "rules/submission_impl.h"
 
@@ -18,12 +19,24 @@
 #include <stdio.h>
 #include <string.h>
 
-/* MLPerf Storage: CLOSED writes and reads 10 checkpoints; 0 skips a phase. */
-#define CLOSED_NUM_CHECKPOINTS 10
-/* CLOSED needs more than this many ranks on every host. */
-#define MAX_SPARSE_RANKS_PER_HOST 4
+/* The figures of the run's rules edition that these rules use (edition.h). */
+struct ckpt_edition {
+    const char *name;
+    const cJSON *closed_accels, *open_accels, *whatif_accels;
+    const cJSON *memory_gb;     /* {accelerator: GB of memory} */
+    int memory_invalid;         /* 1: too little accelerator memory is INVALID, 0: a warning */
+    int num_checkpoints;        /* CLOSED writes and reads this many; 0 skips a phase */
+    int min_ranks_per_host;     /* CLOSED needs at least this many ranks on every host */
+    const cJSON *subset_models; /* the models CLOSED may run in subset mode */
+    int subset_ranks;           /* with exactly this many ranks */
+    int has_model;              /* the edition has the run's model: */
+    int closed_ranks;           /* its CLOSED rank count */
+    int tp_pp;                  /* tensor x pipeline parallel ranks: OPEN counts are multiples */
+};
 
 struct ckpt_run {
+    struct ckpt_edition ed;
+    const char *accelerator; /* config.checkpoint.accelerator_type */
     const char *model;
     int world_size;
     double scale;
@@ -31,7 +44,6 @@ struct ckpt_run {
     int verify;
     const char *results_dir;
     const cJSON *reference; /* NULL when the model is not a shipped definition */
-    int closed_ranks;
     const char *folder;
     int fsync;
     int num_write;
@@ -39,9 +51,41 @@ struct ckpt_run {
     const cJSON *overrides; /* validated array of {key, value, reference?, source} */
     const cJSON *hosts;     /* validated array of {hostname, ranks} */
     double bytes_full;
-    double accel_gb;
     const char *cache_policy; /* NULL before the run */
 };
+
+static int read_edition(const cJSON *run, const char *model, struct ckpt_edition *e,
+                        struct mlpio_error *err)
+{
+    const cJSON *s = NULL, *closed = NULL, *open = NULL, *subset = NULL, *models = NULL;
+    const char *shortfall = NULL;
+    char p[64], mp[192];
+    e->name = mlpio_rules_edition_of(run);
+    snprintf(p, sizeof(p), "edition %s: checkpointing", e->name);
+    if (mlpio_rules_edition_section(run, "checkpointing", &s, err) ||
+        mlpio_rules_get_object(s, p, "closed", &closed, err) ||
+        mlpio_rules_get_object(s, p, "open", &open, err) ||
+        mlpio_rules_get_object(s, p, "accelerator_memory_GB", &e->memory_gb, err) ||
+        mlpio_rules_get_string(s, p, "memory_shortfall", &shortfall, err) ||
+        mlpio_rules_get_int(s, p, "num_checkpoints", 1, &e->num_checkpoints, err) ||
+        mlpio_rules_get_int(s, p, "min_ranks_per_host", 1, &e->min_ranks_per_host, err) ||
+        mlpio_rules_get_object(s, p, "subset", &subset, err) ||
+        mlpio_rules_get_int(subset, p, "ranks", 1, &e->subset_ranks, err) ||
+        mlpio_rules_get_object(s, p, "models", &models, err))
+        return -1;
+    e->closed_accels = cJSON_GetObjectItemCaseSensitive(closed, "accelerators");
+    e->open_accels = cJSON_GetObjectItemCaseSensitive(open, "accelerators");
+    e->whatif_accels = cJSON_GetObjectItemCaseSensitive(s, "whatif_accelerators");
+    e->subset_models = cJSON_GetObjectItemCaseSensitive(subset, "models");
+    e->memory_invalid = strcmp(shortfall, "invalid") == 0;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(models, model);
+    e->has_model = m != NULL;
+    snprintf(mp, sizeof(mp), "%s.models.%s", p, model);
+    if (m && (mlpio_rules_get_int(m, mp, "closed_ranks", 1, &e->closed_ranks, err) ||
+              mlpio_rules_get_int(m, mp, "tp_pp", 1, &e->tp_pp, err)))
+        return -1;
+    return 0;
+}
 
 static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
@@ -69,7 +113,11 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
         mlpio_rules_read_hosts(run, INT_MAX, &r->hosts, err) ||
         mlpio_rules_get_object(run, "", "facts", &facts, err) ||
         mlpio_rules_get_number(facts, "facts", "checkpoint_bytes_full", 0, &r->bytes_full, err) ||
-        mlpio_rules_get_number(facts, "facts", "accelerator_memory_GB", 0, &r->accel_gb, err))
+        read_edition(run, r->model, &r->ed, err))
+        return -1;
+    r->accelerator = "";
+    if (cJSON_GetObjectItemCaseSensitive(ckpt, "accelerator_type") &&
+        mlpio_rules_get_string(ckpt, "config.checkpoint", "accelerator_type", &r->accelerator, err))
         return -1;
     if (r->scale <= 0)
         return mlpio_rules_bad_field("options.scale", "a number > 0",
@@ -86,8 +134,6 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
     if (it && !cJSON_IsNull(it)) {
         if (!cJSON_IsObject(it))
             return mlpio_rules_bad_field("config.reference", "an object", it, err);
-        if (mlpio_rules_get_int(it, "config.reference", "closed_ranks", 1, &r->closed_ranks, err))
-            return -1;
         r->reference = it;
     }
 
@@ -115,36 +161,75 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 static int check_model(const void *run, struct mlpio_verdict_report *v)
 {
     const struct ckpt_run *r = run;
-    if (r->reference)
+    if (!r->reference)
+        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "model", "a shipped workload definition",
+                                 r->model, "choose a model defined in share/checkpointing/",
+                                 "model %s has no reference block, so there is nothing to judge "
+                                 "the run against",
+                                 r->model);
+    if (!r->ed.has_model)
+        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "model", "a model of the edition",
+                                 r->model, "choose a model the rules edition lists",
+                                 "the %s rules have no checkpointing model %s", r->ed.name,
+                                 r->model);
+    return 0;
+}
+
+/* The accelerator against the edition's CLOSED, OPEN and what-if sets. */
+static int check_accelerator(const void *run, struct mlpio_verdict_report *v)
+{
+    const struct ckpt_run *r = run;
+    const struct ckpt_edition *e = &r->ed;
+    char want[MLPIO_RULES_TEXT_MAX], hint[MLPIO_RULES_TEXT_MAX + 64];
+    const char *a = r->accelerator;
+    if (!a[0] || mlpio_rules_edition_lists(e->closed_accels, a))
         return 0;
-    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "model", "a shipped workload definition",
-                             r->model, "choose a model defined in share/checkpointing/",
-                             "model %s has no reference block, so there is nothing to judge the "
-                             "run against",
-                             r->model);
+    mlpio_rules_edition_join(e->closed_accels, want, sizeof(want));
+    snprintf(hint, sizeof(hint), "set checkpoint.accelerator_type to one of %s", want);
+    if (mlpio_rules_edition_lists(e->open_accels, a))
+        return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "checkpoint.accelerator_type", want, a, hint,
+                                 "the %s rules accept accelerator %s in OPEN only", e->name, a);
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "checkpoint.accelerator_type", want, a, hint,
+                             "under the %s rules accelerator %s is %s; CLOSED takes %s", e->name, a,
+                             mlpio_rules_edition_lists(e->whatif_accels, a)
+                                 ? "for what-if runs only, neither CLOSED nor OPEN"
+                                 : "not a checkpointing accelerator in either division",
+                             want);
 }
 
 static int check_ranks(const void *run, struct mlpio_verdict_report *v)
 {
     const struct ckpt_run *r = run;
+    const struct ckpt_edition *e = &r->ed;
     char exp[MLPIO_RULES_TEXT_MAX], act[MLPIO_RULES_TEXT_MAX], hint[MLPIO_RULES_TEXT_MAX];
-    if (!r->reference)
+    if (!r->reference || !e->has_model || r->world_size == e->closed_ranks)
         return 0;
-    snprintf(exp, sizeof(exp), "%d", r->closed_ranks);
+    snprintf(exp, sizeof(exp), "%d", e->closed_ranks);
     snprintf(act, sizeof(act), "%d", r->world_size);
-    snprintf(hint, sizeof(hint), "run with %d ranks (mpirun -np %d)", r->closed_ranks,
-             r->closed_ranks);
-    if (r->world_size > r->closed_ranks)
+    snprintf(hint, sizeof(hint), "run with %d ranks (mpirun -np %d)", e->closed_ranks,
+             e->closed_ranks);
+    if (r->world_size > e->closed_ranks)
         return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "world_size", exp, act, hint,
                                  "%d ranks is more than the %d ranks of the %s job: the "
                                  "workload has no checkpoint data for the extra ranks",
-                                 r->world_size, r->closed_ranks, r->model);
-    if (r->world_size < r->closed_ranks)
-        return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "world_size", exp, act, hint,
+                                 r->world_size, e->closed_ranks, r->model);
+    if (r->world_size == e->subset_ranks && mlpio_rules_edition_lists(e->subset_models, r->model))
+        return mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "world_size", exp, act, hint,
                                  "subset mode: %d ranks emulate ranks 0..%d of the %d-rank %s "
-                                 "job; CLOSED needs the full job",
-                                 r->world_size, r->world_size - 1, r->closed_ranks, r->model);
-    return 0;
+                                 "job, which the %s rules accept in CLOSED",
+                                 r->world_size, r->world_size - 1, e->closed_ranks, r->model,
+                                 e->name);
+    if (r->world_size % e->tp_pp != 0) {
+        snprintf(exp, sizeof(exp), "%d, or a multiple of %d in OPEN", e->closed_ranks, e->tp_pp);
+        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "world_size", exp, act, hint,
+                                 "%d ranks is not a multiple of the %d tensor x pipeline "
+                                 "parallel ranks of %s, which the %s rules require even in OPEN",
+                                 r->world_size, e->tp_pp, r->model, e->name);
+    }
+    return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "world_size", exp, act, hint,
+                             "subset mode: %d ranks emulate ranks 0..%d of the %d-rank %s "
+                             "job; CLOSED needs the full job",
+                             r->world_size, r->world_size - 1, e->closed_ranks, r->model);
 }
 
 static int check_hosts(const void *run, struct mlpio_verdict_report *v)
@@ -159,7 +244,7 @@ static int check_hosts(const void *run, struct mlpio_verdict_report *v)
         const char *name = cJSON_GetObjectItemCaseSensitive(h, "hostname")->valuestring;
         int ranks = (int)cJSON_GetObjectItemCaseSensitive(h, "ranks")->valuedouble;
         hosts++;
-        if (ranks > MAX_SPARSE_RANKS_PER_HOST)
+        if (ranks >= r->ed.min_ranks_per_host)
             continue;
         /* One issue for all hosts: a job on thousands of hosts must not list thousands. */
         if (sparse < 3) {
@@ -175,32 +260,33 @@ static int check_hosts(const void *run, struct mlpio_verdict_report *v)
     }
     if (!sparse)
         return 0;
-    snprintf(exp, sizeof(exp), "> %d", MAX_SPARSE_RANKS_PER_HOST);
+    snprintf(exp, sizeof(exp), ">= %d", r->ed.min_ranks_per_host);
     snprintf(act, sizeof(act), "%d on %s", min_ranks, min_host);
     return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "ranks_per_host", exp, act,
-                             "place more than 4 ranks on every host (for example mpirun "
-                             "--map-by ppr:8:node), using fewer hosts if needed",
-                             "%d of %d hosts run %d or fewer ranks: %s%s; CLOSED needs more than "
+                             "place more ranks on every host (for example mpirun --map-by "
+                             "ppr:8:node), using fewer hosts if needed",
+                             "%d of %d hosts run fewer than %d ranks: %s%s; CLOSED needs at least "
                              "%d ranks per host so that each client carries a realistic share of "
                              "the checkpoint",
-                             sparse, hosts, MAX_SPARSE_RANKS_PER_HOST, names,
-                             sparse > 3 ? ", ..." : "", MAX_SPARSE_RANKS_PER_HOST);
+                             sparse, hosts, r->ed.min_ranks_per_host, names,
+                             sparse > 3 ? ", ..." : "", r->ed.min_ranks_per_host);
 }
 
 static int check_count(const struct ckpt_run *r, const char *key, int value,
                        struct mlpio_verdict_report *v)
 {
-    char act[32], hint[MLPIO_RULES_TEXT_MAX], closed[16];
-    if (value == 0 || value == CLOSED_NUM_CHECKPOINTS)
+    char act[32], hint[MLPIO_RULES_TEXT_MAX], closed[16], exp[32];
+    if (value == 0 || value == r->ed.num_checkpoints)
         return 0;
     snprintf(act, sizeof(act), "%d", value);
-    snprintf(closed, sizeof(closed), "%d", CLOSED_NUM_CHECKPOINTS);
+    snprintf(exp, sizeof(exp), "0 or %d", r->ed.num_checkpoints);
+    snprintf(closed, sizeof(closed), "%d", r->ed.num_checkpoints);
     mlpio_rules_undo_hint(mlpio_rules_find_override(r->overrides, key), key, closed, hint,
                           sizeof(hint));
-    return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, key, "0 or 10", act, hint,
+    return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, key, exp, act, hint,
                              "CLOSED runs %d checkpoints per phase (0 skips the phase); %d "
                              "changes how long the storage is under load",
-                             CLOSED_NUM_CHECKPOINTS, value);
+                             r->ed.num_checkpoints, value);
 }
 
 static int check_checkpoint_config(const void *run, struct mlpio_verdict_report *v)
@@ -236,6 +322,7 @@ static int judged_elsewhere(const char *key)
         "checkpoint.fsync",
         "checkpoint.num_checkpoints_write",
         "checkpoint.num_checkpoints_read",
+        "checkpoint.accelerator_type", /* judged against the edition's accelerators */
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strcmp(key, keys[i]) == 0)
@@ -303,26 +390,30 @@ static int check_facts(const void *run, struct mlpio_verdict_report *v)
                           "dropped, so reads may be served from the page cache, not the storage"))
         return -1;
     /* GB here is 10^9 bytes, as accelerator vendors count memory. */
-    if (r->reference) {
-        double aggregate = (double)r->closed_ranks * r->accel_gb * 1e9;
-        if (aggregate < r->bytes_full) {
-            snprintf(exp, sizeof(exp), ">= %.1f GB", r->bytes_full / 1e9);
-            snprintf(act, sizeof(act), "%.1f GB", aggregate / 1e9);
-            if (mlpio_verdict_add(v, MLPIO_ISSUE_WARNING, "accelerator_memory_GB", exp, act,
-                                  "check checkpoint.accelerator_type",
-                                  "%d accelerators of %g GB hold less than the %.1f GB "
-                                  "checkpoint: a real job of this shape could not hold what it "
-                                  "checkpoints",
-                                  r->closed_ranks, r->accel_gb, r->bytes_full / 1e9))
-                return -1;
-        }
-    }
+    if (!r->reference || !r->ed.has_model || !r->accelerator[0])
+        return 0;
+    const cJSON *gb = cJSON_GetObjectItemCaseSensitive(r->ed.memory_gb, r->accelerator);
+    if (!cJSON_IsNumber(gb))
+        return 0; /* the accelerator check has judged it */
+    double aggregate = (double)r->ed.closed_ranks * gb->valuedouble * 1e9;
+    if (aggregate >= r->bytes_full)
+        return 0;
+    snprintf(exp, sizeof(exp), ">= %.1f GB", r->bytes_full / 1e9);
+    snprintf(act, sizeof(act), "%.1f GB", aggregate / 1e9);
+    if (mlpio_verdict_add(v, r->ed.memory_invalid ? MLPIO_ISSUE_INVALID : MLPIO_ISSUE_WARNING,
+                          "accelerator_memory_GB", exp, act,
+                          "set checkpoint.accelerator_type to an accelerator with more memory",
+                          "%d accelerators of %g GB hold less than the %.1f GB checkpoint: a "
+                          "real job of this shape could not hold what it checkpoints (%s rules)",
+                          r->ed.closed_ranks, gb->valuedouble, r->bytes_full / 1e9, r->ed.name))
+        return -1;
     return 0;
 }
 
 /* The rules, in the order the verdict lists their issues (mlpio_rules_run_checks). */
 static const struct mlpio_rules_check checks[] = {
     {.name = "model", .fn = check_model},
+    {.name = "accelerator", .fn = check_accelerator},
     {.name = "checkpoint config", .fn = check_checkpoint_config},
     {.name = "ranks", .fn = check_ranks},
     {.name = "hosts", .fn = check_hosts},

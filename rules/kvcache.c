@@ -15,11 +15,13 @@
  */
 #include "rules/rules.h"
 
+#include "rules/edition.h"
 #include "rules/fields.h"
 #include "rules/submission_impl.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Run rules: shorter trials or fewer users than these are INVALID, then OPEN. */
@@ -27,11 +29,6 @@
 #define OPEN_BELOW_DURATION 60.0
 #define INVALID_BELOW_USERS 1.0
 #define OPEN_BELOW_USERS 10.0
-
-/* What every CLOSED option runs with. */
-#define CLOSED_SEED 42.0
-#define CLOSED_TRIALS 3.0
-#define CLOSED_GENERATION "none"
 
 /* The numeric parameters that tell the CLOSED options apart (the model is the sixth). */
 enum { OPT_USERS, OPT_DURATION, OPT_GPU, OPT_CPU, OPT_CONCURRENT, NOPT };
@@ -50,18 +47,22 @@ struct closed_option {
     double value[NOPT];
 };
 
-/* WORKLOADS.md section 3, CLOSED options: the figures of the --option presets of the kvcache
- * workload (the rules engine does not depend on the application that defines them). Values in
- * the order of option_keys: users per rank, seconds, GPU GiB, CPU GiB, concurrent allocations. */
-static const struct closed_option closed_options[] = {
-    {1, "llama3.1-8b", {200, 300, 0, 0, 16}},
-    {2, "llama3.1-8b", {100, 300, 0, 4, 16}},
-    {3, "llama3.1-70b-instruct", {70, 300, 0, 0, 4}},
+/* The most CLOSED options an edition may define. */
+#define OPTIONS_MAX 8
+
+/* The figures of the run's rules edition that these rules use (edition.h). */
+struct kv_edition {
+    const char *name;
+    double seed, trials;    /* what every CLOSED option runs with */
+    const char *generation; /* its generation mode */
+    struct closed_option options[OPTIONS_MAX];
+    int noptions;
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 struct kv_run {
+    struct kv_edition ed;
     const char *model;
     double scale;
     const char *io_api;
@@ -100,8 +101,8 @@ static int differs(const struct kv_run *r, const struct closed_option *o, int p)
 static void find_closest(struct kv_run *r)
 {
     r->closest = NULL;
-    for (size_t i = 0; i < COUNT(closed_options); i++) {
-        const struct closed_option *o = &closed_options[i];
+    for (int i = 0; i < r->ed.noptions; i++) {
+        const struct closed_option *o = &r->ed.options[i];
         int n = strcmp(r->model, o->model) != 0;
         for (int p = 0; p < NOPT; p++)
             n += differs(r, o, p);
@@ -112,13 +113,57 @@ static void find_closest(struct kv_run *r)
     }
 }
 
+/* One CLOSED option of the edition: {"model", "num_users", "duration", "gpu_mem_gb", ...}, the
+ * last part of each of option_keys. */
+static int read_option(const cJSON *o, const char *prefix, struct closed_option *out,
+                       struct mlpio_error *err)
+{
+    char p[128], *end = NULL;
+    snprintf(p, sizeof(p), "%s.%s", prefix, o->string);
+    long number = strtol(o->string, &end, 10);
+    if (*end || number < 1 || number > 99)
+        return mlpio_rules_bad_field(p, "an option numbered 1 to 99", o, err);
+    out->number = (int)number;
+    if (mlpio_rules_get_string(o, p, "model", &out->model, err))
+        return -1;
+    for (int k = 0; k < NOPT; k++)
+        if (mlpio_rules_get_number(o, p, strrchr(option_keys[k], '.') + 1, 0, &out->value[k], err))
+            return -1;
+    return 0;
+}
+
+static int read_edition(const cJSON *run, struct kv_edition *e, struct mlpio_error *err)
+{
+    const cJSON *s = NULL, *options = NULL, *o;
+    char p[64], op[80];
+    e->name = mlpio_rules_edition_of(run);
+    snprintf(p, sizeof(p), "edition %s: kvcache", e->name);
+    snprintf(op, sizeof(op), "%s.options", p);
+    if (mlpio_rules_edition_section(run, "kvcache", &s, err) ||
+        mlpio_rules_get_number(s, p, "seed", 0, &e->seed, err) ||
+        mlpio_rules_get_count(s, p, "trials", 1, &e->trials, err) ||
+        mlpio_rules_get_string(s, p, "generation_mode", &e->generation, err) ||
+        mlpio_rules_get_object(s, p, "options", &options, err))
+        return -1;
+    e->noptions = 0;
+    cJSON_ArrayForEach(o, options)
+    {
+        if (e->noptions == OPTIONS_MAX)
+            return mlpio_rules_bad_field(op, "at most 8 options", options, err);
+        if (read_option(o, op, &e->options[e->noptions++], err))
+            return -1;
+    }
+    return 0;
+}
+
 static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
     struct kv_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *kv = NULL, *cache = NULL, *facts = NULL;
     int has_ws = 0, has_cap = 0;
     memset(r, 0, sizeof(*r));
-    if (mlpio_rules_expect_benchmark(run, mlpio_rules_kvcache.name, err))
+    if (mlpio_rules_expect_benchmark(run, mlpio_rules_kvcache.name, err) ||
+        read_edition(run, &r->ed, err))
         return -1;
     if (mlpio_rules_get_string(run, "", "model", &r->model, err) ||
         mlpio_rules_get_object(run, "", "options", &options, err) ||
@@ -235,34 +280,39 @@ static int check_common(const void *run, struct mlpio_verdict_report *v)
 {
     const struct kv_run *r = run;
     char act[64];
-    if (!r->has_seed || r->seed != CLOSED_SEED) {
+    char exp[32], hint[64];
+    if (!r->has_seed || r->seed != r->ed.seed) {
         if (r->has_seed)
             snprintf(act, sizeof(act), "%.0f", r->seed);
         else
             snprintf(act, sizeof(act), "(not set)");
-        if (mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "options.seed", "42", act, "run with --seed 42",
+        snprintf(exp, sizeof(exp), "%.0f", r->ed.seed);
+        snprintf(hint, sizeof(hint), "run with --seed %.0f", r->ed.seed);
+        if (mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "options.seed", exp, act, hint,
                               "CLOSED runs seed %.0f so that every submission serves the same "
                               "users, conversations and requests; %s draws other traffic",
-                              CLOSED_SEED, r->has_seed ? "this seed" : "a random seed"))
+                              r->ed.seed, r->has_seed ? "this seed" : "a random seed"))
             return -1;
     }
-    if (r->trials != CLOSED_TRIALS) {
+    if (r->trials != r->ed.trials) {
         snprintf(act, sizeof(act), "%g", r->trials);
-        if (mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "kvcache.trials", "3", act,
-                              "run with --trials 3 (each --option sets it)",
+        snprintf(exp, sizeof(exp), "%g", r->ed.trials);
+        snprintf(hint, sizeof(hint), "run with --trials %g (each --option sets it)", r->ed.trials);
+        if (mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "kvcache.trials", exp, act, hint,
                               "CLOSED reports the average of %.0f trials; %g trial%s give%s "
                               "figures of another spread",
-                              CLOSED_TRIALS, r->trials, r->trials == 1 ? "" : "s",
+                              r->ed.trials, r->trials, r->trials == 1 ? "" : "s",
                               r->trials == 1 ? "s" : ""))
             return -1;
     }
-    if (strcmp(r->generation, CLOSED_GENERATION) != 0 &&
-        mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "kvcache.generation_mode", CLOSED_GENERATION,
-                          r->generation, "run with --generation-mode none",
+    snprintf(hint, sizeof(hint), "run with --generation-mode %s", r->ed.generation);
+    if (strcmp(r->generation, r->ed.generation) != 0 &&
+        mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "kvcache.generation_mode", r->ed.generation,
+                          r->generation, hint,
                           "generation mode %s waits between decode reads as a GPU generating "
                           "tokens would, which lowers the load on the storage; CLOSED measures "
-                          "the storage without that wait (none)",
-                          r->generation))
+                          "the storage without that wait (%s)",
+                          r->generation, r->ed.generation))
         return -1;
     return 0;
 }

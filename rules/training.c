@@ -10,6 +10,7 @@
  */
 #include "rules/rules.h"
 
+#include "rules/edition.h"
 #include "rules/fields.h"
 #include "rules/submission_impl.h"
 
@@ -17,13 +18,21 @@
 #include <stdio.h>
 #include <string.h>
 
-/* MLPerf Storage: CLOSED lets a submitter prefetch at most this many batches. */
-#define CLOSED_MAX_PREFETCH 2
-/* The one model whose reference allows O_DIRECT reads in CLOSED. */
-#define ODIRECT_MODEL "unet3d"
+/* The figures of the run's rules edition that these rules use (edition.h). */
+struct train_edition {
+    const char *name;
+    const cJSON *closed_models, *closed_accels, *open_models, *open_accels, *whatif_accels;
+    const cJSON *min_au;  /* {model: fraction} */
+    double max_prefetch;  /* CLOSED prefetches at most this many batches */
+    const cJSON *odirect; /* the models whose reference allows O_DIRECT reads in CLOSED */
+};
 
 struct train_run {
+    struct train_edition ed;
     const char *model;
+    const char *accelerator; /* options.variant */
+    int has_au;
+    double au; /* config.metric.au */
     double scale;
     const char *io_api;
     int verify;
@@ -39,13 +48,35 @@ struct train_run {
     double accelerators;
 };
 
+static int read_edition(const cJSON *run, struct train_edition *e, struct mlpio_error *err)
+{
+    const cJSON *s = NULL, *closed = NULL, *open = NULL;
+    char p[64];
+    e->name = mlpio_rules_edition_of(run);
+    snprintf(p, sizeof(p), "edition %s: training", e->name);
+    if (mlpio_rules_edition_section(run, "training", &s, err) ||
+        mlpio_rules_get_object(s, p, "closed", &closed, err) ||
+        mlpio_rules_get_object(s, p, "open", &open, err) ||
+        mlpio_rules_get_number(s, p, "max_prefetch", 0, &e->max_prefetch, err) ||
+        mlpio_rules_get_object(s, p, "min_au", &e->min_au, err))
+        return -1;
+    e->closed_models = cJSON_GetObjectItemCaseSensitive(closed, "models");
+    e->closed_accels = cJSON_GetObjectItemCaseSensitive(closed, "accelerators");
+    e->open_models = cJSON_GetObjectItemCaseSensitive(open, "models");
+    e->open_accels = cJSON_GetObjectItemCaseSensitive(open, "accelerators");
+    e->whatif_accels = cJSON_GetObjectItemCaseSensitive(s, "whatif_accelerators");
+    e->odirect = cJSON_GetObjectItemCaseSensitive(s, "odirect_models");
+    return 0;
+}
+
 static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
 {
     struct train_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *dataset = NULL, *reader = NULL, *facts = NULL;
     double world_size;
     memset(r, 0, sizeof(*r));
-    if (mlpio_rules_expect_benchmark(run, mlpio_rules_training.name, err))
+    if (mlpio_rules_expect_benchmark(run, mlpio_rules_training.name, err) ||
+        read_edition(run, &r->ed, err))
         return -1;
     if (mlpio_rules_get_string(run, "", "model", &r->model, err) ||
         mlpio_rules_get_count(run, "", "world_size", 1, &world_size, err) ||
@@ -68,6 +99,15 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
         mlpio_rules_get_count(facts, "facts", "datasize_num_files", 0, &r->datasize_files, err) ||
         mlpio_rules_get_count(facts, "facts", "accelerators", 1, &r->accelerators, err))
         return -1;
+    /* The accelerator and the AU floor are absent from descriptions of other programs. */
+    r->accelerator = "";
+    if (cJSON_GetObjectItemCaseSensitive(options, "variant") &&
+        mlpio_rules_get_string(options, "options", "variant", &r->accelerator, err))
+        return -1;
+    const cJSON *metric = cJSON_GetObjectItemCaseSensitive(config, "metric");
+    if (metric && (mlpio_rules_get_number(metric, "config.metric", "au", 0, &r->au, err)))
+        return -1;
+    r->has_au = metric != NULL;
     /* --odirect on the command line is optional in the description; when present it counts. */
     if (cJSON_GetObjectItemCaseSensitive(options, "odirect") &&
         mlpio_rules_get_bool(options, "options", "odirect", &r->cli_odirect, err))
@@ -130,6 +170,73 @@ static int check_overrides(const void *run, struct mlpio_verdict_report *v)
     return 0;
 }
 
+/* Into buf: " (--rules-edition X judges it by the X rules)" for the newest other edition whose
+ * CLOSED set `what` ("models", "accelerators") holds name, or "". */
+static void other_edition(const char *now, const char *what, const char *name, char *buf, size_t n)
+{
+    const char *found = NULL, *e;
+    buf[0] = '\0';
+    for (int i = 0; (e = mlpio_rules_edition_name_at(i)); i++) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(mlpio_rules_edition_find(e), "training");
+        const cJSON *closed = cJSON_GetObjectItemCaseSensitive(t, "closed");
+        if (strcmp(e, now) != 0 &&
+            mlpio_rules_edition_lists(cJSON_GetObjectItemCaseSensitive(closed, what), name))
+            found = e;
+    }
+    if (found)
+        snprintf(buf, n, ", or judge it by the rules it belongs to (--rules-edition %s)", found);
+}
+
+/* Whether CLOSED, OPEN or neither take name (a model or accelerator) under the run's edition. */
+static int check_member(const struct train_run *r, const char *param, const char *what,
+                        const char *name, const cJSON *closed, const cJSON *open,
+                        const cJSON *whatif, struct mlpio_verdict_report *v)
+{
+    char want[MLPIO_RULES_TEXT_MAX], other[MLPIO_RULES_TEXT_MAX], hint[MLPIO_RULES_TEXT_MAX * 2];
+    if (mlpio_rules_edition_lists(closed, name))
+        return 0;
+    mlpio_rules_edition_join(closed, want, sizeof(want));
+    other_edition(r->ed.name, strcmp(param, "model") == 0 ? "models" : "accelerators", name, other,
+                  sizeof(other));
+    snprintf(hint, sizeof(hint), "use %s %s%s",
+             strcmp(param, "model") == 0 ? "model" : "--accelerator-type", want, other);
+    if (mlpio_rules_edition_lists(open, name))
+        return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, param, want, name, hint,
+                                 "the %s rules accept %s %s in OPEN only; CLOSED takes %s",
+                                 r->ed.name, what, name, want);
+    if (mlpio_rules_edition_lists(whatif, name))
+        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, param, want, name, hint,
+                                 "under the %s rules %s %s is for what-if runs only, neither "
+                                 "CLOSED nor OPEN; CLOSED takes %s",
+                                 r->ed.name, what, name, want);
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, param, want, name, hint,
+                             "%s %s is not a training %s of the %s rules, in either division; "
+                             "CLOSED takes %s",
+                             what, name, what, r->ed.name, want);
+}
+
+/* The model, the accelerator and the AU floor against the run's edition. */
+static int check_division(const void *run, struct mlpio_verdict_report *v)
+{
+    const struct train_run *r = run;
+    const struct train_edition *e = &r->ed;
+    if (check_member(r, "model", "model", r->model, e->closed_models, e->open_models, NULL, v) ||
+        (r->accelerator[0] && check_member(r, "accelerator_type", "accelerator", r->accelerator,
+                                           e->closed_accels, e->open_accels, e->whatif_accels, v)))
+        return -1;
+    const cJSON *floor = cJSON_GetObjectItemCaseSensitive(e->min_au, r->model);
+    if (!r->has_au || !cJSON_IsNumber(floor) || r->au >= floor->valuedouble)
+        return 0;
+    char exp[64], act[64], hint[MLPIO_RULES_TEXT_MAX];
+    snprintf(exp, sizeof(exp), ">= %g", floor->valuedouble);
+    snprintf(act, sizeof(act), "%g", r->au);
+    snprintf(hint, sizeof(hint), "run with --params metric.au=%g", floor->valuedouble);
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "metric.au", exp, act, hint,
+                             "the run would pass at %.0f %% accelerator utilisation, below the "
+                             "%.0f %% the %s rules require of %s",
+                             r->au * 100, floor->valuedouble * 100, e->name, r->model);
+}
+
 static int check_dataset(const void *run, struct mlpio_verdict_report *v)
 {
     const struct train_run *r = run;
@@ -154,7 +261,9 @@ static int check_reader(const void *run, struct mlpio_verdict_report *v)
 {
     const struct train_run *r = run;
     char exp[64], act[64], hint[MLPIO_RULES_TEXT_MAX];
-    if ((r->odirect || r->cli_odirect) && strcmp(r->model, ODIRECT_MODEL) != 0) {
+    char models[MLPIO_RULES_TEXT_MAX];
+    mlpio_rules_edition_join(r->ed.odirect, models, sizeof(models));
+    if ((r->odirect || r->cli_odirect) && !mlpio_rules_edition_lists(r->ed.odirect, r->model)) {
         if (r->odirect)
             mlpio_rules_undo_hint(mlpio_rules_find_override(r->overrides, "reader.odirect"),
                                   "reader.odirect", "false", hint, sizeof(hint));
@@ -162,15 +271,15 @@ static int check_reader(const void *run, struct mlpio_verdict_report *v)
             snprintf(hint, sizeof(hint), "run without --odirect");
         if (mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "reader.odirect", "false",
                               r->odirect ? "true" : "true (--odirect)", hint,
-                              "O_DIRECT reads are allowed for %s only; the %s reference reads "
-                              "through the page cache",
-                              ODIRECT_MODEL, r->model))
+                              "O_DIRECT reads are allowed for %s only under the %s rules; the "
+                              "%s reference reads through the page cache",
+                              models, r->ed.name, r->model))
             return -1;
     }
-    if (r->prefetch > CLOSED_MAX_PREFETCH) {
+    if (r->prefetch > r->ed.max_prefetch) {
         char closed[16];
-        snprintf(closed, sizeof(closed), "%d", CLOSED_MAX_PREFETCH);
-        snprintf(exp, sizeof(exp), "<= %d", CLOSED_MAX_PREFETCH);
+        snprintf(closed, sizeof(closed), "%g", r->ed.max_prefetch);
+        snprintf(exp, sizeof(exp), "<= %g", r->ed.max_prefetch);
         snprintf(act, sizeof(act), "%.0f", r->prefetch);
         mlpio_rules_undo_hint(mlpio_rules_find_override(r->overrides, "reader.prefetch_size"),
                               "reader.prefetch_size", closed, hint, sizeof(hint));
@@ -244,9 +353,10 @@ static int check_folder(const void *run, struct mlpio_verdict_report *v)
 
 /* The rules, in the order the verdict lists their issues (mlpio_rules_run_checks). */
 static const struct mlpio_rules_check checks[] = {
-    {.name = "overrides", .fn = check_overrides}, {.name = "dataset", .fn = check_dataset},
-    {.name = "reader", .fn = check_reader},       {.name = "hosts", .fn = check_hosts},
-    {.name = "run options", .fn = check_options}, {.name = "folder", .fn = check_folder},
+    {.name = "division", .fn = check_division}, {.name = "overrides", .fn = check_overrides},
+    {.name = "dataset", .fn = check_dataset},   {.name = "reader", .fn = check_reader},
+    {.name = "hosts", .fn = check_hosts},       {.name = "run options", .fn = check_options},
+    {.name = "folder", .fn = check_folder},
 };
 
 static const struct mlpio_rules_checker checker = {
