@@ -18,10 +18,11 @@
 #include "io/path.h"
 #include "report/html.h"
 #include "report/json_file.h"
+#include "rules/edition.h"
 #include "rules/submission.h"
 
 const char mlpio_validate_usage[] =
-    "Usage: mlpio validate [--open] [--json] RESULTS_DIR\n"
+    "Usage: mlpio validate [--open] [--json] [--rules-edition EDITION] RESULTS_DIR\n"
     "       mlpio validate --checklist BENCHMARK\n"
     "\n"
     "Reads a results directory (<benchmark>/<model>/<command>/<run_id>/ below it), judges\n"
@@ -32,9 +33,15 @@ const char mlpio_validate_usage[] =
     "that do not belong), each with where it is and how to fix it. Nothing in the directory\n"
     "is modified. Needs no mpirun; under mpirun only rank 0 reads.\n"
     "\n"
+    "Each run is judged by the MLPerf Storage rules edition it was run under (its metadata's\n"
+    "\"rules_edition\"; runs recorded before editions existed: v2.0). A submission group\n"
+    "mixing editions is INVALID.\n"
+    "\n"
     "Options:\n"
     "  --open                 accept OPEN runs and groups (exit 0 when nothing is INVALID)\n"
     "  --json                 print the results document (as results.json) instead\n"
+    "  --rules-edition ED     judge every run by rules edition ED instead (the editions are\n"
+    "                         share/rules/*.json)\n"
     "  --checklist BENCHMARK  print the CLOSED requirements of a benchmark and exit (an\n"
     "                         unknown name lists the benchmarks that have them)\n"
     "  --help, -h             this help\n"
@@ -160,6 +167,8 @@ static void print_runs(FILE *out, const cJSON *runs, const char *kind, const cha
         if (!printed++)
             fprintf(out, "\n%s\n", heading);
         fprintf(out, "  %s  (%s", str(r, "path"), str(r, "status"));
+        if (cJSON_IsString(cJSON_GetObjectItem(r, "rules_edition")))
+            fprintf(out, ", %s rules", str(r, "rules_edition"));
         int np = cJSON_GetArraySize(cJSON_GetObjectItem(r, "problems"));
         if (np)
             fprintf(out, ", %d problem%s below", np, np == 1 ? "" : "s");
@@ -271,6 +280,16 @@ static int validate(struct mlpio_context *ctx, int argc, char **argv)
             accept_open = true;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--rules-edition")) {
+            struct mlpio_error eerr = {0};
+            if (i + 1 >= argc)
+                return usage_error(ctx, mlpio_validate_usage, "validate: %s needs an edition",
+                                   argv[i]);
+            if (mlpio_rules_edition_check(argv[i + 1], argv[i], &eerr) < 0) {
+                mlpio_log_error(ctx, &eerr);
+                return mlpio_exit_code(eerr.category);
+            }
+            mlpio_rules_edition_force(argv[++i]);
         } else if (argv[i][0] == '-') {
             return usage_error(ctx, mlpio_validate_usage, "validate: unknown option '%s'", argv[i]);
         } else if (dir) {

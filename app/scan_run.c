@@ -22,6 +22,7 @@
 #include "app/params.h"
 #include "app/workload.h"
 #include "report/json_file.h"
+#include "rules/edition.h"
 #include "rules/rules.h"
 
 /* Bad lines of one event log reported one by one; the rest are counted in one more problem. */
@@ -504,6 +505,7 @@ static cJSON *entry_of(struct run_scan *s, const char *status, const struct mlpi
                             m ? mlpio_json_string(m, "run_id", s->comp[3]) : s->comp[3]);
     cJSON_AddStringToObject(e, "status", status);
     add_string_or_null(e, "verdict", v ? mlpio_verdict_name(mlpio_verdict_of(v)) : NULL);
+    add_string_or_null(e, "rules_edition", v ? mlpio_rules_edition_of(m) : NULL);
     add_string_or_null(e, "recorded_verdict",
                        cJSON_IsString(recorded) ? recorded->valuestring : NULL);
     cJSON_AddItemToObject(e, "issues", issues);

@@ -110,6 +110,13 @@ static void verdict_section(FILE *out, const cJSON *m, const cJSON *s)
                 nopen == 1 ? "" : "s", nopen == 1 ? "s" : "");
     else
         fputs("Meets every rule of the CLOSED division.", out);
+    if (known) {
+        /* Runs recorded before rules editions existed were judged by v2.0. */
+        const char *edition = html_str(m, "rules_edition");
+        fputs(" Judged by the MLPerf Storage ", out);
+        html_esc(out, edition ? edition : "v2.0");
+        fputs(" rules.", out);
+    }
     fputs("</div>\n", out);
     issues_at(out, issues, "invalid", "What makes it INVALID");
     issues_at(out, issues, "open",

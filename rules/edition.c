@@ -17,10 +17,20 @@ static struct {
     char *names[EDITIONS_MAX];
     cJSON *docs[EDITIONS_MAX];
     char joined[EDITIONS_MAX * 16];
+    const char *forced;
 } editions;
+
+void mlpio_rules_edition_force(const char *name)
+{
+    editions.forced = name;
+}
+
+static void unload(void);
 
 void mlpio_rules_editions_dir(const char *dir)
 {
+    unload();
+    editions.loaded = 0;
     free(editions.dir);
     editions.dir = dir ? strdup(dir) : NULL;
 }
@@ -229,6 +239,8 @@ const char *mlpio_rules_edition_names(void)
 const char *mlpio_rules_edition_of(const cJSON *run)
 {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(run, "rules_edition");
+    if (editions.forced)
+        return editions.forced;
     return cJSON_IsString(e) ? e->valuestring : MLPIO_RULES_EDITION_LEGACY;
 }
 

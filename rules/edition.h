@@ -31,7 +31,8 @@
         "training", "checkpointing", "kvcache"                                                     \
     }
 
-/* Where the editions are read from (a copy is kept); call before the first lookup. */
+/* Where the editions are read from (a copy is kept); those read before are forgotten, and
+ * the next lookup reads them from dir. */
 void mlpio_rules_editions_dir(const char *dir);
 
 /* Read the editions now if they are not yet (each later lookup then answers from memory).
@@ -51,7 +52,12 @@ const char *mlpio_rules_edition_name_at(int i);
 /* The editions' names, oldest first, joined by ", " ("v2.0, v3.0"): static storage. */
 const char *mlpio_rules_edition_names(void);
 
-/* The edition named by a run description: its "rules_edition", or the legacy one. */
+/* Judge every run by edition name, whatever it recorded (validate --rules-edition); NULL: each
+ * by its own again. name must be known (mlpio_rules_edition_check); it is not copied. */
+void mlpio_rules_edition_force(const char *name);
+
+/* The edition a run description is judged by: the forced one, else its "rules_edition", else
+ * the legacy one. */
 const char *mlpio_rules_edition_of(const cJSON *run);
 
 /* Check that name is a known edition: 0, or -1 with err listing the known ones; `option`

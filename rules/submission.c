@@ -6,6 +6,8 @@
  */
 #include "rules/submission_impl.h"
 
+#include "rules/edition.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,16 @@ static int group_cmp(const void *a, const void *b)
     if (!c)
         c = strcmp(x->model, y->model);
     return c ? c : strcmp(x->name, y->name);
+}
+
+const cJSON *mlpio_submission_edition(const struct mlpio_submission_group *g)
+{
+    for (int i = 0; i < g->count; i++)
+        if (g->runs[i]->metadata)
+            return cJSON_GetObjectItemCaseSensitive(
+                mlpio_rules_edition_find(mlpio_rules_edition_of(g->runs[i]->metadata)),
+                g->benchmark);
+    return NULL;
 }
 
 /* ---- what every group checks ------------------------------------------------------------ */
@@ -167,13 +179,47 @@ const char *mlpio_submission_benchmark(int i)
     return NULL;
 }
 
+/* The edition of g's first run with metadata (NULL: none has any); an INVALID issue when the
+ * runs were judged by different editions. Returns 0, or -1 when memory runs out. */
+static int check_editions(const struct mlpio_submission_group *g, struct mlpio_verdict_report *v,
+                          const char **edition)
+{
+    const char *first = NULL, *other = NULL, *other_path = "", *first_path = "";
+    for (int i = 0; i < g->count; i++) {
+        if (!g->runs[i]->metadata)
+            continue;
+        const char *e = mlpio_rules_edition_of(g->runs[i]->metadata);
+        if (!first) {
+            first = e;
+            first_path = g->runs[i]->path;
+        } else if (!other && strcmp(e, first) != 0) {
+            other = e;
+            other_path = g->runs[i]->path;
+        }
+    }
+    *edition = first;
+    if (!other)
+        return 0;
+    char act[MLPIO_RULES_TEXT_MAX];
+    snprintf(act, sizeof(act), "%s and %s", first, other);
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "rules_edition", "one edition", act,
+                             "rerun the runs of the older edition under the newer one, or judge "
+                             "them all by one (validate --rules-edition)",
+                             "the runs of a submission are judged by one rules edition, but %s "
+                             "was run under %s and %s under %s",
+                             first_path, first, other_path, other);
+}
+
 static cJSON *group_json(const struct mlpio_submission_group *g, struct mlpio_error *err)
 {
+    const char *edition = NULL;
     const struct mlpio_submission_rules *b = bench_find(g->benchmark);
     struct mlpio_verdict_report *v = mlpio_verdict_create();
     cJSON *o = cJSON_CreateObject(), *figures = cJSON_CreateObject(), *paths = cJSON_CreateArray();
     cJSON *verdict = NULL;
     int rc = v && o && figures && paths ? 0 : -1;
+    if (!rc)
+        rc = check_editions(g, v, &edition);
     if (!rc)
         rc = b->judge(g, v, figures);
     for (int i = 0; !rc && i < g->count; i++)
@@ -193,6 +239,10 @@ static cJSON *group_json(const struct mlpio_submission_group *g, struct mlpio_er
         mlpio_rules_abandon(NULL, 0, "submission", err);
         return NULL;
     }
+    if (edition)
+        cJSON_AddStringToObject(o, "rules_edition", edition);
+    else
+        cJSON_AddNullToObject(o, "rules_edition");
     cJSON_AddItemToObject(o, "runs", paths);
     cJSON_AddItemToObject(o, "issues", cJSON_DetachItemFromObject(verdict, "issues"));
     cJSON_AddItemToObject(o, "figures", figures);

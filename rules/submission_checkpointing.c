@@ -13,8 +13,16 @@
 #include <string.h>
 
 /* 10 writes and 10 reads, the read within 30 s of the writes' end. */
+/* When the edition does not say (edition.h): 10 checkpoints, read within 30 s. */
 #define CKPT_CHECKPOINTS 10
 #define CKPT_READ_DELAY 30.0
+
+static double edition_number(const struct mlpio_submission_group *g, const char *key,
+                             double fallback)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(mlpio_submission_edition(g), key);
+    return cJSON_IsNumber(it) ? it->valuedouble : fallback;
+}
 
 static double writes_of(const struct mlpio_submission_run *r)
 {
@@ -54,7 +62,9 @@ static int ckpt_pair(const struct mlpio_submission_group *g, struct mlpio_verdic
                      cJSON *figures, const struct mlpio_submission_run **writer,
                      const struct mlpio_submission_run **reader)
 {
-    char act[MLPIO_RULES_TEXT_MAX];
+    char act[MLPIO_RULES_TEXT_MAX], exp[32];
+    double most = edition_number(g, "read_delay_max_s", CKPT_READ_DELAY);
+    snprintf(exp, sizeof(exp), "0 to %g", most);
     for (int i = 0; i < 2; i++) {
         if (writes_of(g->runs[i]) > 0 && reads_of(g->runs[i]) == 0)
             *writer = g->runs[i];
@@ -76,33 +86,36 @@ static int ckpt_pair(const struct mlpio_submission_group *g, struct mlpio_verdic
     if (!isfinite(begin))
         mlpio_submission_num((*reader)->metadata, "start_time.epoch", &begin);
     if (!isfinite(end) || !isfinite(begin))
-        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "read_delay_seconds", "0 to 30", "unknown",
+        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "read_delay_seconds", exp, "unknown",
                                  "keep the runs' event logs and metadata intact",
                                  "the times of the writes' end (%s) and of the reads' start (%s) "
                                  "cannot be read",
                                  (*writer)->path, (*reader)->path);
     double delay = begin - end;
     mlpio_submission_figure(figures, "read_delay_seconds", delay);
-    if (delay >= 0 && delay <= CKPT_READ_DELAY)
+    if (delay >= 0 && delay <= most)
         return 0;
     snprintf(act, sizeof(act), "%.1f", delay);
     const char *hint = "start the read run right after the write run (same job script), with the "
                        "same ranks and checkpoint folder";
     if (delay < 0)
-        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "read_delay_seconds", "0 to 30", act, hint,
+        return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "read_delay_seconds", exp, act, hint,
                                  "the read run %s started before the write run %s ended",
                                  (*reader)->path, (*writer)->path);
-    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "read_delay_seconds", "0 to 30", act, hint,
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "read_delay_seconds", exp, act, hint,
                              "the read run %s started %.0f s after the write run %s ended; a "
-                             "submission reads the checkpoints back within 30 s of writing them",
-                             (*reader)->path, delay, (*writer)->path);
+                             "submission reads the checkpoints back within %g s of writing them",
+                             (*reader)->path, delay, (*writer)->path, most);
 }
 
 static int ckpt_counts(const struct mlpio_submission_group *g, struct mlpio_verdict_report *v,
                        cJSON *figures)
 {
-    double w = 0, r = 0;
-    char act[64];
+    double w = 0, r = 0, closed = edition_number(g, "num_checkpoints", CKPT_CHECKPOINTS);
+    char act[64], exp[32], hints[2][64];
+    snprintf(exp, sizeof(exp), "%g", closed);
+    snprintf(hints[0], sizeof(hints[0]), "write %g checkpoints (-ncw %g)", closed, closed);
+    snprintf(hints[1], sizeof(hints[1]), "read %g checkpoints (-ncr %g)", closed, closed);
     for (int i = 0; i < g->count; i++) {
         w += writes_of(g->runs[i]);
         r += reads_of(g->runs[i]);
@@ -113,17 +126,18 @@ static int ckpt_counts(const struct mlpio_submission_group *g, struct mlpio_verd
         const char *key, *hint;
         double value;
     } phases[] = {
-        {"checkpoint.num_checkpoints_write", "write 10 checkpoints (-ncw 10)", w},
-        {"checkpoint.num_checkpoints_read", "read 10 checkpoints (-ncr 10)", r},
+        {"checkpoint.num_checkpoints_write", hints[0], w},
+        {"checkpoint.num_checkpoints_read", hints[1], r},
     };
     for (size_t i = 0; i < MLPIO_SUBMISSION_COUNT(phases); i++) {
-        if (phases[i].value == CKPT_CHECKPOINTS)
+        if (phases[i].value == closed)
             continue;
         snprintf(act, sizeof(act), "%g in %d run%s", phases[i].value, g->count,
                  g->count == 1 ? "" : "s");
-        if (mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, phases[i].key, "10", act, phases[i].hint,
-                              "a CLOSED checkpointing submission writes 10 checkpoints and reads "
-                              "them back, in one run or in a write run and a read run"))
+        if (mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, phases[i].key, exp, act, phases[i].hint,
+                              "a CLOSED checkpointing submission writes %g checkpoints and reads "
+                              "them back, in one run or in a write run and a read run",
+                              closed))
             return -1;
     }
     return 0;

@@ -66,6 +66,10 @@ int mlpio_submission_group_add(struct mlpio_submission_group *g,
 int mlpio_submission_check_members(const struct mlpio_submission_group *g,
                                    struct mlpio_verdict_report *v);
 
+/* The section for the group's benchmark of the rules edition its runs were judged by (that of
+ * its first run with metadata; a group mixing editions is INVALID already), or NULL. */
+const cJSON *mlpio_submission_edition(const struct mlpio_submission_group *g);
+
 /* ---- lenient readers -------------------------------------------------------------------- */
 
 /* The member at a dotted path ("config.checkpoint.fsync"), or NULL. */

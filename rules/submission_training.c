@@ -13,8 +13,8 @@
 #include <string.h>
 
 /* 1 warm-up + 5 measured runs, within 5 % of each other. */
+/* When the edition does not say: 1 warm-up + 5 measured runs. */
 #define TRAIN_RUNS 6
-#define TRAIN_SPREAD 0.05
 /* Record sizes are drawn around floor(sqrt(record_length))^2 bytes, a little below the mean
  * record length the datasize figure is computed from, and vary at random: the bytes of a
  * dataset with enough files may fall short of the figure by this much. */
@@ -43,29 +43,33 @@ struct train {
     const struct mlpio_submission_run *datagen; /* the one that wrote the runs' data folder */
     int ndatagen;
     const char *folder;
+    int nruns;     /* the edition's: 1 warm-up + the measured ones */
+    double spread; /* the most the measured runs' throughputs may differ; NAN: no such rule */
+    double min_au; /* the edition's AU floor of the model, as a fraction; NAN: none */
 };
 
 static int train_count(const struct train *t, struct mlpio_verdict_report *v)
 {
     char act[64], hint[MLPIO_RULES_TEXT_MAX];
-    if (t->n == TRAIN_RUNS)
+    char exp[64];
+    if (t->n == t->nruns)
         return 0;
     snprintf(act, sizeof(act), "%d", t->n);
-    if (t->n < TRAIN_RUNS)
+    snprintf(exp, sizeof(exp), "%d (1 warm-up + %d measured)", t->nruns, t->nruns - 1);
+    if (t->n < t->nruns)
         snprintf(hint, sizeof(hint),
                  "run mlpio training run %d more time%s with the same options (--loops N runs "
                  "several in one job)",
-                 TRAIN_RUNS - t->n, TRAIN_RUNS - t->n == 1 ? "" : "s");
+                 t->nruns - t->n, t->nruns - t->n == 1 ? "" : "s");
     else
         snprintf(hint, sizeof(hint),
-                 "keep the 6 runs of the submission: move the other %d run directories out of "
+                 "keep the %d runs of the submission: move the other %d run directories out of "
                  "the results directory",
-                 t->n - TRAIN_RUNS);
-    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "runs", "6 (1 warm-up + 5 measured)", act,
-                             hint,
-                             "a training submission is 1 warm-up run and 5 measured runs of "
+                 t->nruns, t->n - t->nruns);
+    return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "runs", exp, act, hint,
+                             "a training submission is 1 warm-up run and %d measured runs of "
                              "the same system; %d run director%s found",
-                             t->n, t->n == 1 ? "y was" : "ies were");
+                             t->nruns - 1, t->n, t->n == 1 ? "y was" : "ies were");
 }
 
 static int train_seeds(const struct train *t, struct mlpio_verdict_report *v)
@@ -100,7 +104,7 @@ static int train_measured(const struct train *t, struct mlpio_verdict_report *v,
     char failed[MLPIO_RULES_TEXT_MAX] = "", act[MLPIO_RULES_TEXT_MAX], exp[64];
     int nfailed = 0;
     double min_au = NAN;
-    for (int i = 1; i < t->n && i < TRAIN_RUNS; i++) {
+    for (int i = 1; i < t->n && i < t->nruns; i++) {
         const struct mlpio_submission_run *r = t->runs[i];
         double x;
         if (mlpio_submission_num(r->summary, "train_throughput_mean_samples_per_second", &x))
@@ -110,13 +114,18 @@ static int train_measured(const struct train *t, struct mlpio_verdict_report *v,
         if (mlpio_submission_num(r->summary, "train_au_mean_percentage", &x)) {
             mlpio_submission_mean_add(&au, x);
             const char *met = mlpio_submission_str(r->summary, "train_au_meet_expectation");
-            if (met && strcmp(met, "success") != 0) {
+            /* The edition's floor is judged on the run's mean AU, beside the run's own
+             * verdict on the floor it ran with (Rules 3.3.2 of v3.0). */
+            if ((met && strcmp(met, "success") != 0) ||
+                (isfinite(t->min_au) && x < t->min_au * 100)) {
                 size_t used = strlen(failed);
                 if (nfailed < 3)
                     snprintf(failed + used, sizeof(failed) - used, "%s%.1f %% in %s",
                              nfailed ? ", " : "", x, r->path);
                 nfailed++;
-                mlpio_submission_num(r->metadata, "config.metric.au", &min_au);
+                min_au = t->min_au;
+                if (!isfinite(min_au))
+                    mlpio_submission_num(r->metadata, "config.metric.au", &min_au);
             }
         }
     }
@@ -126,12 +135,12 @@ static int train_measured(const struct train *t, struct mlpio_verdict_report *v,
     if (tput.n >= 2 && tput.min > 0) {
         double spread = tput.max / tput.min - 1;
         mlpio_submission_figure(figures, "train_throughput_spread_percentage", spread * 100);
-        if (spread > TRAIN_SPREAD) {
+        if (isfinite(t->spread) && spread > t->spread) {
             snprintf(act, sizeof(act), "%.1f %% apart (%.6g to %.6g samples/s)", spread * 100,
                      tput.min, tput.max);
+            snprintf(exp, sizeof(exp), "within %g %% of each other", t->spread * 100);
             if (mlpio_verdict_add(v, MLPIO_ISSUE_INVALID,
-                                  "train_throughput_mean_samples_per_second",
-                                  "within 5 % of each other", act,
+                                  "train_throughput_mean_samples_per_second", exp, act,
                                   "find what disturbed the slow runs (other jobs on the storage "
                                   "or hosts) and rerun the submission",
                                   "the measured runs' throughputs differ by %.1f %%: the figure "
@@ -284,6 +293,14 @@ static int judge_training(const struct mlpio_submission_group *g, struct mlpio_v
                           cJSON *figures)
 {
     struct train t = {0};
+    const cJSON *ed = mlpio_submission_edition(g);
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(ed, "runs");
+    const cJSON *spread = cJSON_GetObjectItemCaseSensitive(ed, "run_spread");
+    const cJSON *au = mlpio_submission_at(ed, "min_au");
+    au = cJSON_GetObjectItemCaseSensitive(au, g->model);
+    t.nruns = cJSON_IsNumber(runs) && runs->valueint >= 2 ? runs->valueint : TRAIN_RUNS;
+    t.spread = cJSON_IsNumber(spread) ? spread->valuedouble : NAN;
+    t.min_au = cJSON_IsNumber(au) ? au->valuedouble : NAN;
     t.runs = malloc(sizeof(*t.runs) * (size_t)(g->count ? g->count : 1));
     if (!t.runs)
         return -1;

@@ -31,8 +31,8 @@ c = d["counts"]
 assert c["closed"] + c["open"] + c["invalid"] + c["failed"] + c["not_judged"] == c["runs"], c
 assert d["counts"]["submissions"] == len(d["submissions"])
 keys = {"path", "benchmark", "model", "command", "run_id", "status", "verdict",
-        "recorded_verdict", "issues", "problems", "metadata", "summary", "events", "figures",
-        "error"}
+        "recorded_verdict", "rules_edition", "issues", "problems", "metadata", "summary",
+        "events", "figures", "error"}
 verdicts = {"CLOSED", "OPEN", "INVALID", None}
 n_problems = len(d["problems"])
 for r in d["runs"]:
@@ -40,6 +40,8 @@ for r in d["runs"]:
     assert not r["path"].startswith("/") and os.path.isdir(os.path.join(tree, r["path"]))
     assert r["status"] in {"success", "failed", "running", "unfinished", "unreadable"}
     assert r["verdict"] in verdicts and r["recorded_verdict"] in verdicts
+    # The fixtures were recorded before rules editions: they are judged by v2.0.
+    assert r["rules_edition"] == ("v2.0" if r["verdict"] else None), r["path"]
     # A failed run is not judged, and says why it failed.
     assert (r["error"] is not None) == (r["status"] == "failed"), r["path"]
     assert r["status"] != "failed" or (r["verdict"] is None and r["error"]["error"]), r["path"]
@@ -51,7 +53,9 @@ for r in d["runs"]:
     n_problems += len(r["problems"])
 assert d["counts"]["problems"] == n_problems
 for s in d["submissions"]:
-    assert set(s) == {"benchmark", "model", "group", "verdict", "runs", "issues", "figures"}
+    assert set(s) == {"benchmark", "model", "group", "verdict", "rules_edition", "runs",
+                      "issues", "figures"}
+    assert s["rules_edition"] == "v2.0", s
     assert s["verdict"] in {"CLOSED", "OPEN", "INVALID"}
     assert all(p in {r["path"] for r in d["runs"]} for p in s["runs"])
 rows = list(csv.reader(open(os.path.join(out, "results.csv"), newline="")))

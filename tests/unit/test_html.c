@@ -524,6 +524,8 @@ static void test_run_page_kvcache(void **state)
     assert_page(html);
     assert_charts_well_formed(html, 5);
     assert_non_null(strstr(html, "Meets every rule of the CLOSED division"));
+    /* No "rules_edition" in the metadata: recorded before editions, judged by v2.0. */
+    assert_non_null(strstr(html, "Judged by the MLPerf Storage v2.0 rules."));
     assert_non_null(strstr(html, "KV cache hit rate per tier"));
     assert_non_null(strstr(html, "<title>gpu (none): 0</title>"));
     assert_non_null(strstr(html, "<title>cpu: 25</title>"));
