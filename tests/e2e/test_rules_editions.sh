@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Rules editions: a run is judged by the edition it names (default the newest), records it, and
+# validate judges each run by its own edition, re-judges with --rules-edition and refuses a
+# submission group that mixes editions.
+source "$(dirname "$0")/lib.sh"
+T=(training run --model unet3d --what-if -dd "$WORK/data" -rd "$WORK/res")
+
+# Under v3.0 (the default) h100 is for what-if runs only: --closed says so and how to fix it.
+expect 3 1 "${T[@]}" --closed
+says "verdict (before the run): INVALID under the MLPerf Storage v3.0 rules"
+says "under the v3.0 rules accelerator h100 is for what-if runs only, neither CLOSED nor OPEN"
+says "CLOSED takes b200, mi355"
+says "--rules-edition v2.0"
+# Under v2.0 the same accelerator is a CLOSED one: no accelerator issue remains.
+expect 3 1 "${T[@]}" --closed --rules-edition v2.0
+says "INVALID under the MLPerf Storage v2.0 rules"
+grep -q "accelerator_type" "$OUT" "$ERR" && fail "v2.0 judged h100 as it judges v3.0"
+# A v2.0 model is not a v3.0 one, in either division.
+expect 3 1 training run --model resnet50 --what-if -dd "$WORK/data" -rd "$WORK/res" --closed
+says "model resnet50 is not a training model of the v3.0 rules, in either division"
+# An unknown edition lists the known ones.
+expect 2 1 "${T[@]}" --rules-edition v9
+says "unknown rules edition 'v9' (known: v2.0, v3.0)"
+"$MLPIO_BIN" training run --help >"$OUT" 2>&1 || true
+says "one of v2.0, v3.0; default v3.0"
+
+# A run records its edition; validate shows and uses it.
+C=(checkpointing run --model llama3-8b --scale 0.0005 --seed 7 -ncw 1 -ncr 1 --open
+   --params checkpoint.checkpoint_folder="$WORK/ckpt")
+expect 0 2 "${C[@]}" -rd "$WORK/res"
+meta=$(ls "$(last_run "$WORK/res")"*_metadata.json)
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rules_edition"])' "$meta")" = v3.0 ] ||
+    fail "the metadata does not record rules_edition v3.0"
+says "under the MLPerf Storage v3.0 rules"
+expect 0 1 validate --open "$WORK/res"
+says "v3.0 rules"
+# The default checkpoint accelerator (b200) is a v2.0 stranger: re-judged by v2.0 it is INVALID.
+expect 3 1 validate --open --rules-edition v2.0 "$WORK/res"
+says "v2.0 rules"
+says "checkpoint.accelerator_type"
+expect 2 1 validate --rules-edition v9 "$WORK/res"
+says "known: v2.0, v3.0"
+
+# A second run recorded under v2.0 joins the same group: the group refuses the mix.
+expect 0 2 "${C[@]}" -rd "$WORK/res" --rules-edition v2.0 \
+    --params checkpoint.accelerator_type=h100
+expect 3 1 validate --open "$WORK/res"
+says "judged by one rules edition"
+# Judged all by one edition, the group is one again.
+expect 3 1 validate --open --json --rules-edition v3.0 "$WORK/res"
+grep -q "judged by one rules edition" "$OUT" && fail "a forced edition still reads as a mix"
+echo "ok"
