@@ -4,8 +4,9 @@
  * every field a rule uses; a malformed document is an error naming the field and leaves the
  * verdict untouched. The rules then judge the validated copy.
  *
- * CLOSED is one of three fixed options (model, users per rank, duration, DRAM tier budgets and
- * concurrency), run with seed 42, 3 trials and no generation time. A run that matches none is
+ * CLOSED is one of the fixed options of the run's rules edition (model, users per rank,
+ * duration, DRAM tier budgets and concurrency), run with the edition's seed, trial count and
+ * generation mode (v3.0: three options, seed 42, 3 trials, none). A run that matches none is
  * judged against the closest option, so its issues read as the few values to change.
  *
  * Issue parameters: "model", "scale", "io_api", "verify", "options.seed", and dotted config keys

@@ -24,6 +24,14 @@ says "unknown rules edition 'v9' (known: v2.0, v3.0)"
 "$MLPIO_BIN" training run --help >"$OUT" 2>&1 || true
 says "one of v2.0, v3.0; default v3.0"
 
+# Checkpointing takes the accelerator as an option and judges it by the edition too.
+expect 3 1 checkpointing run --model llama3-8b -g h100 --what-if --closed -rd "$WORK/res" \
+    --params checkpoint.checkpoint_folder="$WORK/ckpt"
+says "INVALID checkpoint.accelerator_type: under the v3.0 rules accelerator h100 is for what-if runs only"
+expect 0 1 checkpointing run --model llama3-8b -g mi355 --what-if -rd "$WORK/res" \
+    --params checkpoint.checkpoint_folder="$WORK/ckpt"
+grep -q "checkpoint.accelerator_type" "$OUT" && fail "mi355 is a v3.0 CLOSED accelerator"
+
 # A run records its edition; validate shows and uses it.
 C=(checkpointing run --model llama3-8b --scale 0.0005 --seed 7 -ncw 1 -ncr 1 --open
    --params checkpoint.checkpoint_folder="$WORK/ckpt")

@@ -93,6 +93,11 @@ static const struct mlpio_cli_option options[] = {
      .config_key = "checkpoint.checkpoint_folder",
      .help = "folder for the checkpoints (not the results dir)",
      .commands = "run|configview"},
+    {.name = "accelerator-type",
+     .alias = "g",
+     .metavar = "TYPE",
+     .config_key = "checkpoint.accelerator_type",
+     .help = "accelerator whose memory must hold the checkpoint (Rules 4.3.4)"},
     {.name = NULL},
 };
 
