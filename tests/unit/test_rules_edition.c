@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/workload.h"
 #include "report/json_file.h"
 #include "rules/edition.h"
 #include "rules/rules.h"
@@ -435,6 +436,39 @@ static int scratch_setup_editions(void **state)
     return scratch_setup(state, "mlpio-editions");
 }
 
+/* The kvcache workload's --option presets run what the newest edition's options are. */
+static void test_kvcache_presets_agree(void **state)
+{
+    (void)state;
+    use_shipped();
+    const cJSON *k = section(mlpio_rules_edition_newest(), "kvcache");
+    const struct mlpio_workload *w = mlpio_workload_find("kvcache");
+    assert_non_null(w);
+    const struct mlpio_preset *presets = NULL;
+    for (const struct mlpio_cli_option *o = w->options; o->name; o++)
+        if (o->presets)
+            presets = o->presets;
+    assert_non_null(presets);
+    int n = 0;
+    for (const struct mlpio_preset *p = presets; p->value; p++, n++) {
+        const cJSON *o = cJSON_GetObjectItem(at(k, "options"), p->value);
+        if (!o)
+            fail_msg("--option %s is not an option of the edition", p->value);
+        assert_string_equal(p->model, at(o, "model")->valuestring);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "kvcache.num_users=%g kvcache.duration=%g cache.gpu_mem_gb=%g "
+                 "cache.cpu_mem_gb=%g kvcache.max_concurrent_allocs=%g kvcache.trials=%g "
+                 "kvcache.generation_mode=%s",
+                 at(o, "num_users")->valuedouble, at(o, "duration")->valuedouble,
+                 at(o, "gpu_mem_gb")->valuedouble, at(o, "cpu_mem_gb")->valuedouble,
+                 at(o, "max_concurrent_allocs")->valuedouble, at(k, "trials")->valuedouble,
+                 at(k, "generation_mode")->valuestring);
+        assert_string_equal(p->overrides, want);
+    }
+    assert_int_equal(n, cJSON_GetArraySize(at(k, "options")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_ckpt_counts),
         cmocka_unit_test(test_ckpt_ranks),
         cmocka_unit_test(test_kvcache_options),
+        cmocka_unit_test(test_kvcache_presets_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
