@@ -323,7 +323,7 @@ static int frame(struct jpg_reader *rd, unsigned m, const uint8_t *p, size_t len
     if (p[5] != 1)
         return bad(rd, at, err,
                    "%u components (%s) of %" PRIu64 " x %" PRIu64
-                   " pixels; mlpio's jpeg files are grayscale (1 component)",
+                   " pixels (height x width); mlpio's jpeg files are grayscale (1 component)",
                    p[5], p[5] == 3 ? "colour" : "not grayscale", rd->height, rd->width);
     if (rd->height == 0 || rd->width == 0)
         return bad(rd, at, err, "image of %" PRIu64 " x %" PRIu64 " pixels", rd->height, rd->width);

@@ -160,8 +160,9 @@ static int judge_coded(const struct sample_check *s, const struct mlpio_format_s
 {
     if (found->d1 != want->d1 || found->d2 != want->d2) {
         mlpio_error_set(err, MLPIO_ERR_IO,
-                        "%s holds an image of %" PRIu64 " x %" PRIu64 " pixels, expected %" PRIu64
-                        " x %" PRIu64 " (from dataset.record_length_bytes and --scale)",
+                        "%s holds an image of %" PRIu64 " x %" PRIu64
+                        " pixels (height x width), expected %" PRIu64 " x %" PRIu64
+                        " (from dataset.record_length_bytes and --scale)",
                         s->path, found->d1, found->d2, want->d1, want->d2);
         return mlpio_error_hint(err, "the file was not written by mlpio datagen for this config; "
                                      "generate the dataset again into an empty --data-dir");
