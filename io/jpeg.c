@@ -2,9 +2,8 @@
  * (JFIF, SOF0, one component, quality 75, the standard Huffman tables) of d1 rows x d2 columns
  * per file. The pixels are the generator's bytes [0, d1*d2), row after row, so the image is
  * noise that no two files share (bytes 0..255, where DLIO draws 0..254); libjpeg-turbo
- * encodes it. The size of a file is whatever the
- * encoder makes of its pixels, so file_bytes cannot tell it in advance (it returns 0) and
- * readers take the size of the file itself.
+ * encodes it. The size of a file is whatever the encoder makes of its pixels, so file_bytes
+ * cannot tell it in advance (it returns 0) and readers take the size of the file itself.
  *
  * Verifying: a JPEG does not hold its pixels' bytes, so its sample is the file's coded bytes.
  * The encoder is deterministic (integer DCT, fixed tables, no optimised Huffman coding), so
