@@ -343,6 +343,17 @@ static bool choice_ok(const char *choices, const char *value)
     return false;
 }
 
+/* The values an option accepts ("a|b"), or NULL: any. A variant option that lists none
+ * accepts the variants that share/ defines. */
+static const char *option_choices(const struct mlpio_workload *w, const struct mlpio_cli_option *wo,
+                                  char *buf, size_t len)
+{
+    if (wo->choices || wo->kind != MLPIO_OPT_VARIANT)
+        return wo->choices;
+    mlpio_config_variants(w->name, NULL, "|", buf, len);
+    return buf[0] ? buf : NULL;
+}
+
 static const struct mlpio_preset *find_preset(const struct mlpio_cli_option *wo, const char *value)
 {
     for (const struct mlpio_preset *p = wo->presets; p && p->value; p++)
@@ -365,9 +376,11 @@ static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_opt
         cli->preset_by = wo;
         return 0;
     }
-    if (wo->choices && !choice_ok(wo->choices, value)) {
+    char variants[256];
+    const char *choices = option_choices(cli->workload, wo, variants, sizeof(variants));
+    if (choices && !choice_ok(choices, value)) {
         mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown value '%s'", typed, value);
-        return mlpio_error_hint(err, "choose one of %s", wo->choices);
+        return mlpio_error_hint(err, "choose one of %s", choices);
     }
     switch (wo->kind) {
     case MLPIO_OPT_CONFIG: {
@@ -922,8 +935,10 @@ static void print_workload_option(FILE *out, const struct mlpio_workload *w,
     const struct mlpio_param_spec *spec =
         o->config_key ? mlpio_params_find(w->params, w->nparams, o->config_key) : NULL;
     const char *invalid = spec ? spec->invalid : NULL;
-    if (o->choices)
-        snprintf(accepts, sizeof(accepts), "one of %s", o->choices);
+    char variants[192];
+    const char *choices = option_choices(w, o, variants, sizeof(variants));
+    if (choices)
+        snprintf(accepts, sizeof(accepts), "one of %s", choices);
     else if (o->accepts)
         snprintf(accepts, sizeof(accepts), "%s", o->accepts);
     else if (spec && o->metavar)

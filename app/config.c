@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +91,53 @@ static void list_models(const char *dir, const char *variant, char *out, size_t 
     }
 }
 
+/* The distinct variants of the "<model>_<variant>.json" in dir (of one model, or of all). */
+static void list_variants(const char *dir, const char *model, const char *sep, char *out,
+                          size_t len)
+{
+    out[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char *names[128];
+    int n = 0;
+    while ((e = readdir(d)) && n < 128) {
+        size_t l = strlen(e->d_name);
+        const char *bar = strrchr(e->d_name, '_');
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0 || !bar || bar == e->d_name ||
+            bar + 1 == e->d_name + l - 5)
+            continue;
+        if (model && (strlen(model) != (size_t)(bar - e->d_name) ||
+                      strncmp(model, e->d_name, strlen(model)) != 0))
+            continue;
+        char *v = strndup(bar + 1, (size_t)(e->d_name + l - 5 - (bar + 1)));
+        bool seen = false;
+        for (int i = 0; v && i < n && !seen; i++)
+            seen = strcmp(names[i], v) == 0;
+        if (v && !seen)
+            names[n++] = v;
+        else
+            free(v);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(char *), cmp_names);
+    for (int i = 0; i < n; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", used ? sep : "", names[i]);
+        free(names[i]);
+    }
+}
+
+void mlpio_config_variants(const char *benchmark, const char *model, const char *sep, char *out,
+                           size_t len)
+{
+    char share[PATH_MAX], dir[PATH_MAX + 64];
+    mlpio_config_share_dir(share, sizeof(share));
+    snprintf(dir, sizeof(dir), "%s/%s", share, benchmark);
+    list_variants(dir, model, sep, out, len);
+}
+
 void mlpio_config_models(const char *benchmark, const char *variant, char *out, size_t len)
 {
     char share[PATH_MAX], dir[PATH_MAX + 64];
@@ -114,6 +162,22 @@ cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, 
              variant ? variant : "");
     if (access(path, R_OK) != 0) {
         list_models(dir, variant, models, sizeof(models));
+        char others[256];
+        if (variant)
+            list_variants(dir, model, ", ", others, sizeof(others));
+        if (variant && others[0]) {
+            /* A known model, on a variant it has no reference for (unet3d on mi355). */
+            mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                            "%s has no reference config for %s on %s (no %s): %s is defined for "
+                            "%s only",
+                            benchmark, model, variant, path, model, others);
+            if (models[0])
+                mlpio_error_hint(err, "run %s on one of %s, or on %s a model defined for it: %s",
+                                 model, others, variant, models);
+            else
+                mlpio_error_hint(err, "run %s on one of %s", model, others);
+            return NULL;
+        }
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "unknown model '%s'%s%s for %s (no %s)", model,
                         variant ? " on " : "", variant ? variant : "", benchmark, path);
         if (models[0])

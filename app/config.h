@@ -32,6 +32,10 @@ cJSON *mlpio_config_reference_variant(const char *benchmark, const char *model, 
 
 /* The models defined for a benchmark (and variant, or NULL), naturally sorted: "a, b". */
 void mlpio_config_models(const char *benchmark, const char *variant, char *out, size_t len);
+/* The variants defined for a benchmark (for model, or any model when NULL): the distinct
+ * <variant> of its <model>_<variant>.json, naturally sorted and joined by sep. */
+void mlpio_config_variants(const char *benchmark, const char *model, const char *sep, char *out,
+                           size_t len);
 
 /* Rank 0: reference + config file + overrides, validated. On success *overrides is a new
  * array of {"key", "value", "reference", "source"} for every key that differs from the

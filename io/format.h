@@ -9,6 +9,7 @@
 #ifndef MLPIO_FORMAT_H
 #define MLPIO_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,9 @@ struct mlpio_format {
     int (*read)(struct mlpio_io_file *f, uint64_t file_size, void *buf, size_t buflen,
                 struct mlpio_format_shape *shape, mlpio_format_sample_fn on_sample, void *arg,
                 struct mlpio_error *err);
+    /* The file codes its pixels (jpeg): read hands out the file's own bytes as sample 0, and
+     * verifying compares them with the file composed again; *shape is the image's d1 x d2. */
+    bool encoded;
 };
 
 /* Registry: the formats built into this mlpio. */
@@ -77,6 +81,7 @@ const char *mlpio_format_unbuilt(const char *name);
 
 extern const struct mlpio_format mlpio_format_npz;
 extern const struct mlpio_format mlpio_format_tfrecord;
+extern const struct mlpio_format mlpio_format_jpeg;
 #ifdef MLPIO_HAVE_HDF5
 extern const struct mlpio_format mlpio_format_hdf5;
 #endif

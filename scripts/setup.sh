@@ -11,6 +11,7 @@ packages=(
     fio python3-numpy python3-h5py
     bsdutils # script(1): tests/e2e/test_progress.sh runs mlpio on a pseudo-terminal
     chromium # tests/e2e/test_html.sh renders the HTML reports in it
+    libjpeg62-turbo-dev libjpeg-turbo-progs # io/jpeg.c encodes with libjpeg; tests/e2e/test_jpeg.sh runs djpeg/cjpeg
 )
 
 missing=()

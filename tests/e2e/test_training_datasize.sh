@@ -28,7 +28,11 @@ PY
 
 expect 2 1 training datasize -g v100
 says "--accelerator-type: unknown value 'v100'"
-says "h100|a100"
+says "a100|b200|h100|mi355"
+# unet3d has no reference config on mi355 (MLPerf Storage v3.0 defines none): said as such.
+expect 2 1 training datasize --model unet3d -g mi355
+says "training has no reference config for unet3d on mi355"
+says "unet3d is defined for a100, b200, h100 only"
 expect 2 1 training datasize --model bert
 says "unknown model"
 expect 2 1 training datasize -ma zero

@@ -779,7 +779,7 @@ static void test_help_defaults(void **state)
     free(text);
     const struct mlpio_workload *tr = mlpio_workload_find("training");
     text = help_of(tr, mlpio_workload_command(tr, "datasize"));
-    assert_option_says(text, "--accelerator-type", "one of h100|a100; default h100");
+    assert_option_says(text, "--accelerator-type", "one of a100|b200|h100|mi355; default h100");
     assert_option_says(text, "--num-accelerators", "default the MPI world size");
     free(text);
 }
@@ -814,6 +814,8 @@ static const char *valid_value(const struct mlpio_workload *w, const char *name,
             o->config_key ? mlpio_params_find(w->params, w->nparams, o->config_key) : NULL;
         if (!choices && spec && spec->type == MLPIO_PARAM_ENUM)
             choices = mlpio_params_choices(spec);
+        if (!choices && o->kind == MLPIO_OPT_VARIANT) /* the variants share/ defines */
+            choices = w->default_variant;
         if (choices) {
             snprintf(buf, len, "%.*s", (int)strcspn(choices, "|"), choices);
             return buf;

@@ -57,7 +57,23 @@ struct sample_check {
     const char *path;
     bool verify;
     uint64_t bytes;
+    /* Encoded formats (jpeg): the file as datagen composed it, and the first file offset at
+     * which the bytes read differ from it. The shape is judged first, once the file is read. */
+    uint8_t *expect;
+    uint64_t expect_len;
+    uint64_t first_bad;
 };
+
+static void check_coded(struct sample_check *s, uint64_t offset, const uint8_t *bytes, size_t len)
+{
+    if (s->first_bad <= offset)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (offset + i >= s->expect_len || bytes[i] != s->expect[offset + i]) {
+            s->first_bad = offset + i;
+            return;
+        }
+}
 
 static int on_sample(void *arg, uint32_t index, uint64_t offset, const void *bytes, size_t len,
                      struct mlpio_error *err)
@@ -68,8 +84,10 @@ static int on_sample(void *arg, uint32_t index, uint64_t offset, const void *byt
         s->pos = 0;
     }
     uint64_t bad;
-    if (s->verify && mlpio_data_verify(&s->obj, (uint64_t)index * s->sample_bytes + s->pos, bytes,
-                                       len, &bad) < 0) {
+    if (s->verify && s->expect) {
+        check_coded(s, offset, bytes, len);
+    } else if (s->verify && mlpio_data_verify(&s->obj, (uint64_t)index * s->sample_bytes + s->pos,
+                                              bytes, len, &bad) < 0) {
         mlpio_error_set(err, MLPIO_ERR_VERIFY,
                         "sample %" PRIu32 " of %s differs from what datagen wrote, first at file "
                         "offset %" PRIu64,
@@ -80,6 +98,88 @@ static int on_sample(void *arg, uint32_t index, uint64_t offset, const void *byt
     s->pos += len;
     s->bytes += len;
     return 0;
+}
+
+static void fill(void *arg, void *buf, size_t len, uint64_t off)
+{
+    mlpio_data_fill(arg, off, buf, len);
+}
+
+struct memory_sink {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+static void *put_memory(void *arg, void *buf, size_t len, uint64_t off, struct mlpio_error *err)
+{
+    struct memory_sink *m = arg;
+    if (off + len > m->cap) {
+        size_t cap = m->cap ? m->cap : 1 << 20;
+        while (cap < off + len)
+            cap *= 2;
+        uint8_t *data = realloc(m->data, cap);
+        if (!data) {
+            mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory verifying a file");
+            return NULL;
+        }
+        m->data = data;
+        m->cap = cap;
+    }
+    memcpy(m->data + off, buf, len);
+    if (off + len > m->len)
+        m->len = (size_t)(off + len);
+    return buf;
+}
+
+/* What datagen wrote for an encoded format: the file composed again into memory. */
+static int compose_expected(const struct reading *rd, const char *path,
+                            const struct mlpio_format_shape *shape, struct sample_check *s,
+                            struct mlpio_error *err)
+{
+    struct memory_sink m = {0};
+    struct mlpio_format_sink sink = {.put = put_memory, .arg = &m};
+    size_t buflen = (size_t)1 << 16;
+    void *buf = mlpio_io_buffer_alloc(buflen);
+    int rc = buf ? rd->format->compose(path, shape, fill, &s->obj, buf, buflen, &sink, err)
+                 : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory verifying %s", path);
+    mlpio_io_buffer_free(buf);
+    if (rc != 0) {
+        free(m.data);
+        return -1;
+    }
+    s->expect = m.data;
+    s->expect_len = m.len;
+    return 0;
+}
+
+/* An encoded file's shape is what its header says; with --verify, its bytes must be the ones
+ * composed again. */
+static int judge_coded(const struct sample_check *s, const struct mlpio_format_shape *want,
+                       const struct mlpio_format_shape *found, uint64_t size,
+                       struct mlpio_error *err)
+{
+    if (found->d1 != want->d1 || found->d2 != want->d2) {
+        mlpio_error_set(err, MLPIO_ERR_IO,
+                        "%s holds an image of %" PRIu64 " x %" PRIu64
+                        " pixels (height x width), expected %" PRIu64 " x %" PRIu64
+                        " (from dataset.record_length_bytes and --scale)",
+                        s->path, found->d1, found->d2, want->d1, want->d2);
+        return mlpio_error_hint(err, "the file was not written by mlpio datagen for this config; "
+                                     "generate the dataset again into an empty --data-dir");
+    }
+    if (!s->verify || (size == s->expect_len && s->first_bad == UINT64_MAX))
+        return 0;
+    if (s->first_bad < size && s->first_bad < s->expect_len)
+        mlpio_error_set(err, MLPIO_ERR_VERIFY,
+                        "%s differs from what datagen wrote, first at file offset %" PRIu64
+                        " (the image encoded again has %" PRIu64 " bytes, the file %" PRIu64 ")",
+                        s->path, s->first_bad, s->expect_len, size);
+    else
+        mlpio_error_set(err, MLPIO_ERR_VERIFY,
+                        "%s has %" PRIu64 " bytes, but the image encoded again has %" PRIu64
+                        " (equal up to offset %" PRIu64 ")",
+                        s->path, size, s->expect_len, size < s->expect_len ? size : s->expect_len);
+    return mlpio_error_hint(err, "the storage returned wrong data; check the file system");
 }
 
 static int read_unit(void *arg, int thread, uint32_t u, struct mlpio_error *err)
@@ -99,11 +199,16 @@ static int read_unit(void *arg, int thread, uint32_t u, struct mlpio_error *err)
     struct sample_check s = {.sample_bytes = shape.sample_bytes,
                              .index = UINT32_MAX,
                              .path = path,
-                             .verify = rd->run->opts->verify};
+                             .verify = rd->run->opts->verify,
+                             .first_bad = UINT64_MAX};
     mlpio_training_file_object(&rd->m, index, name, &s.obj);
     struct mlpio_io_file *f = NULL;
     uint64_t size = 0;
-    struct mlpio_format_shape found;
+    struct mlpio_format_shape found = {0}, want = {shape.d1, shape.d2, rd->m.samples_per_file};
+    if (s.verify && rd->format->encoded && compose_expected(rd, path, &want, &s, err) < 0) {
+        free(path);
+        return -1;
+    }
     int rc = mlpio_io_open(rd->run->io.backend, path, MLPIO_IO_READ, &rd->io, &f, err);
     if (rc < 0 && err->source == MLPIO_SRC_ERRNO && err->cause == ENOENT)
         mlpio_error_hint(err, "the dataset is incomplete: run 'mlpio training datagen' again "
@@ -112,7 +217,10 @@ static int read_unit(void *arg, int thread, uint32_t u, struct mlpio_error *err)
         rc = mlpio_io_size(f, &size, err);
     if (rc == 0)
         rc = rd->format->read(f, size, rd->buf[thread], rd->transfer, &found, on_sample, &s, err);
+    if (rc == 0 && rd->format->encoded)
+        rc = judge_coded(&s, &want, &found, size, err);
     mlpio_io_close(&f, NULL);
+    free(s.expect);
     free(path);
     if (rc == 0)
         atomic_fetch_add(&rd->bytes, s.bytes);

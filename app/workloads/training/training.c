@@ -91,8 +91,7 @@ static const struct mlpio_cli_option options[] = {
      .alias = "g",
      .metavar = "TYPE",
      .help = "accelerator whose compute time is emulated",
-     .kind = MLPIO_OPT_VARIANT,
-     .choices = "h100|a100",
+     .kind = MLPIO_OPT_VARIANT, /* the accelerators share/training/ defines models for */
      .dflt = "h100"},
     {.name = "num-accelerators",
      .alias = "na",
@@ -300,12 +299,14 @@ static const struct mlpio_figure_source figures[] = {
 
 const struct mlpio_workload mlpio_workload_training = {
     .name = "training",
-    .summary = "training: emulated accelerators reading a dataset (unet3d, resnet50, cosmoflow)",
+    .summary = "training: emulated accelerators reading a dataset (unet3d, retinanet, resnet50, "
+               "cosmoflow)",
     .description =
         "Emulates accelerators training on a dataset as DLIO does: each rank reads its share of\n"
         "the files in batches with read threads and prefetch, sleeps the model's compute time\n"
         "per step, and the run is judged on accelerator utilisation (AU). Models: unet3d (npz),\n"
-        "resnet50 and cosmoflow (tfrecord), for h100 or a100 (--accelerator-type).",
+        "retinanet (jpeg), resnet50 and cosmoflow (tfrecord); each model is defined for the\n"
+        "accelerators of its share/training/<model>_<accelerator>.json (--accelerator-type).",
     .default_model = "unet3d",
     .default_variant = "h100",
     .commands = commands,
