@@ -15,6 +15,13 @@ says "--rules-edition v2.0"
 expect 3 1 "${T[@]}" --closed --rules-edition v2.0
 says "INVALID under the MLPerf Storage v2.0 rules"
 grep -q "accelerator_type" "$OUT" "$ERR" && fail "v2.0 judged h100 as it judges v3.0"
+# b200 (and mi355 for retinanet) unet3d and retinanet can be CLOSED under v3.0.
+expect 0 1 "${T[@]}" -g b200 --closed --params dataset.num_files_train=7200
+says "verdict (before the run): CLOSED under the MLPerf Storage v3.0 rules"
+for g in b200 mi355; do
+    expect 0 1 training run --model retinanet -g $g --what-if -dd "$WORK/data" -rd "$WORK/res" --closed
+    says "CLOSED under the MLPerf Storage v3.0 rules"
+done
 # A v2.0 model is not a v3.0 one, in either division.
 expect 3 1 training run --model resnet50 --what-if -dd "$WORK/data" -rd "$WORK/res" --closed
 says "model resnet50 is not a training model of the v3.0 rules, in either division"
