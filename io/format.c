@@ -13,6 +13,7 @@ static const struct mlpio_format *const formats[] = {
 #ifdef MLPIO_HAVE_HDF5
     &mlpio_format_hdf5,
 #endif
+    &mlpio_format_parquet,
     NULL,
 };
 
