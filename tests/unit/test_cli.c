@@ -779,7 +779,7 @@ static void test_help_defaults(void **state)
     free(text);
     const struct mlpio_workload *tr = mlpio_workload_find("training");
     text = help_of(tr, mlpio_workload_command(tr, "datasize"));
-    assert_option_says(text, "--accelerator-type", "one of h100|a100; default h100");
+    assert_option_says(text, "--accelerator-type", "one of h100|a100|b200|mi355; default h100");
     assert_option_says(text, "--num-accelerators", "default the MPI world size");
     free(text);
 }

@@ -42,7 +42,7 @@ static const struct mlpio_param_spec params[] = {
      "parquet columns, name:dtype[:count],... (none: one uint8 list of the record length)", NULL,
      MLPIO_PARAM_IF_CHANGED, AT(dataset.parquet.columns)},
     {"dataset.parquet.row_group_size", MLPIO_PARAM_INT, 1, 1e9, NULL, "parquet rows per row group",
-     NULL, NULL, AT(dataset.parquet.row_group_size)},
+     NULL, MLPIO_PARAM_IF_CHANGED, AT(dataset.parquet.row_group_size)},
     {"reader.data_loader", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow",
      "pytorch: contiguous files per rank; tensorflow: strided (OPEN)", NULL, NULL,
      AT(reader.data_loader)},
@@ -315,7 +315,8 @@ const struct mlpio_workload mlpio_workload_training = {
         "Emulates accelerators training on a dataset as DLIO does: each rank reads its share of\n"
         "the files in batches with read threads and prefetch, sleeps the model's compute time\n"
         "per step, and the run is judged on accelerator utilisation (AU). Models: unet3d (npz),\n"
-        "resnet50 and cosmoflow (tfrecord), for h100 or a100 (--accelerator-type).",
+        "resnet50 and cosmoflow (tfrecord), for h100 or a100 (--accelerator-type); flux and dlrm\n"
+        "(parquet) for b200 and mi355.",
     .default_model = "unet3d",
     .default_variant = "h100",
     .commands = commands,
