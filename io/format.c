@@ -10,10 +10,10 @@
 static const struct mlpio_format *const formats[] = {
     &mlpio_format_npz,
     &mlpio_format_tfrecord,
+    &mlpio_format_parquet,
 #ifdef MLPIO_HAVE_HDF5
     &mlpio_format_hdf5,
 #endif
-    &mlpio_format_parquet,
     NULL,
 };
 
