@@ -11,6 +11,7 @@ static const struct mlpio_format *const formats[] = {
     &mlpio_format_npz,
     &mlpio_format_tfrecord,
     &mlpio_format_jpeg,
+    &mlpio_format_parquet,
 #ifdef MLPIO_HAVE_HDF5
     &mlpio_format_hdf5,
 #endif

@@ -16,10 +16,59 @@
 #include "io/error.h"
 #include "io/io.h"
 
-/* Shape of one file: samples_per_file records of d1 x d2 bytes each. */
+/* Element types of a columnar format's columns (DLIO's parquet dtypes). */
+enum mlpio_format_dtype {
+    MLPIO_DTYPE_UINT8,
+    MLPIO_DTYPE_INT8,
+    MLPIO_DTYPE_UINT16,
+    MLPIO_DTYPE_INT16,
+    MLPIO_DTYPE_UINT32,
+    MLPIO_DTYPE_INT32,
+    MLPIO_DTYPE_UINT64,
+    MLPIO_DTYPE_INT64,
+    MLPIO_DTYPE_FLOAT16,
+    MLPIO_DTYPE_FLOAT32,
+    MLPIO_DTYPE_FLOAT64,
+};
+
+/* One column: count elements of dtype per sample; list: a fixed-size list (DLIO writes a
+ * column of size > 1 as one, and a scaled-down list stays a list). */
+struct mlpio_format_column {
+    char name[48];
+    enum mlpio_format_dtype dtype;
+    uint64_t count;
+    bool list;
+};
+
+/* The layout of a columnar file (parquet): its columns in order (none: one uint8 list "data"
+ * of d1*d2 elements, DLIO's layout without columns) and the rows of each row group (the last
+ * one takes the rest). */
+struct mlpio_format_layout {
+    const struct mlpio_format_column *columns;
+    uint32_t ncolumns;
+    uint32_t row_group_rows;
+};
+
+/* Parse "name:dtype[:count],..." (or "none": no columns) into l, each count multiplied by scale
+ * (at least 1). l->columns is allocated: mlpio_format_layout_free. MLPIO_ERR_CONFIG naming
+ * key and the column at fault. */
+int mlpio_format_layout_parse(const char *key, const char *text, double scale,
+                              uint32_t row_group_rows, struct mlpio_format_layout *l,
+                              struct mlpio_error *err) MLPIO_WUR;
+void mlpio_format_layout_free(struct mlpio_format_layout *l);
+/* Bytes of one sample: the sum of count x dtype width (d1*d2 without columns). */
+uint64_t mlpio_format_layout_sample_bytes(const struct mlpio_format_layout *l, uint64_t d1,
+                                          uint64_t d2);
+/* "float32", ... */
+size_t mlpio_format_dtype_width(enum mlpio_format_dtype t);
+const char *mlpio_format_dtype_name(enum mlpio_format_dtype t);
+
+/* Shape of one file: samples_per_file records of d1 x d2 bytes each. layout: the columns of a
+ * columnar format (NULL: its default layout); other formats ignore it. */
 struct mlpio_format_shape {
     uint64_t d1, d2;
     uint32_t samples;
+    const struct mlpio_format_layout *layout;
 };
 
 /* Called for each sample as it is read: its index in the file, where its bytes start in the
@@ -67,6 +116,20 @@ struct mlpio_format {
     /* The file codes its pixels (jpeg): read hands out the file's own bytes as sample 0, and
      * verifying compares them with the file composed again; *shape is the image's d1 x d2. */
     bool encoded;
+    /* A format whose files declare a schema (parquet): read as read does, once the schema in
+     * the file is found to be expect's (its d1, d2, samples and layout), before any sample is
+     * read. NULL for the other formats. */
+    int (*read_expect)(struct mlpio_io_file *f, uint64_t file_size, void *buf, size_t buflen,
+                       const struct mlpio_format_shape *expect, struct mlpio_format_shape *shape,
+                       mlpio_format_sample_fn on_sample, void *arg, struct mlpio_error *err);
+    /* How the generator's bytes map onto the file. false: sample i's bytes are the generator's
+     * [i*d1*d2, (i+1)*d1*d2) and the pieces of a sample reach on_sample in order, so a piece's
+     * generator offset is its sample's start plus the bytes of that sample seen before it.
+     * true (a columnar format, whose sample's values lie in several column chunks): a value
+     * byte at file offset x is the generator's byte x, and on_sample's offset is also the
+     * generator offset; each call holds values of consecutive samples of one column (one
+     * sample's, for a list column), index naming the first. */
+    bool content_at_file_offset;
 };
 
 /* Registry: the formats built into this mlpio. */
@@ -82,6 +145,7 @@ const char *mlpio_format_unbuilt(const char *name);
 extern const struct mlpio_format mlpio_format_npz;
 extern const struct mlpio_format mlpio_format_tfrecord;
 extern const struct mlpio_format mlpio_format_jpeg;
+extern const struct mlpio_format mlpio_format_parquet;
 #ifdef MLPIO_HAVE_HDF5
 extern const struct mlpio_format mlpio_format_hdf5;
 #endif

@@ -547,7 +547,7 @@ static void test_registry(void **state)
     /* Both compose apart from writing, so that datagen composes them ahead of its writes. */
     assert_non_null(mlpio_format_npz.compose);
     assert_non_null(mlpio_format_tfrecord.compose);
-    assert_null(mlpio_format_find("parquet"));
+    assert_null(mlpio_format_find("arrow"));
     assert_null(mlpio_format_find(NULL));
     /* Shapes that cannot exist have no size. */
     struct mlpio_format_shape zero = {.d1 = 0, .d2 = 5, .samples = 1};

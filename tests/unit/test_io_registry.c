@@ -174,7 +174,7 @@ static void test_dataset_format_param(void **state)
         cJSON_Delete(v);
     }
     struct mlpio_error err = {0};
-    assert_null(mlpio_params_from_text(spec, "parquet", &err));
+    assert_null(mlpio_params_from_text(spec, "arrow", &err));
     assert_int_equal(mlpio_exit_code(err.category), MLPIO_EXIT_USAGE);
     assert_contains(err.message, line);
     err = (struct mlpio_error){0};

@@ -40,6 +40,42 @@ const struct mlpio_format *mlpio_training_format(const struct mlpio_training_set
     return f;
 }
 
+int mlpio_training_layout(const struct mlpio_training_settings *s, double scale,
+                          struct mlpio_format_layout *l, struct mlpio_error *err)
+{
+    if (mlpio_format_layout_parse("dataset.parquet.columns", s->dataset.parquet.columns, scale,
+                                  (uint32_t)s->dataset.parquet.row_group_size, l, err) < 0)
+        return -1;
+    if (l->ncolumns == 0 || strcmp(s->dataset.format, "parquet") != 0)
+        return 0;
+    struct mlpio_format_layout whole;
+    if (mlpio_format_layout_parse("dataset.parquet.columns", s->dataset.parquet.columns, 1, 0,
+                                  &whole, err) < 0) {
+        mlpio_format_layout_free(l);
+        return -1;
+    }
+    uint64_t bytes = mlpio_format_layout_sample_bytes(&whole, 1, 1);
+    mlpio_format_layout_free(&whole);
+    if ((double)bytes == s->dataset.record_length_bytes)
+        return 0;
+    mlpio_format_layout_free(l);
+    mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                    "dataset.parquet.columns hold %" PRIu64
+                    " bytes per sample but dataset.record_length_bytes is %.17g",
+                    bytes, s->dataset.record_length_bytes);
+    return mlpio_error_hint(
+        err, "set dataset.record_length_bytes=%" PRIu64 " (a sample is its columns' values)",
+        bytes);
+}
+
+double mlpio_training_record_bytes(const struct mlpio_training_settings *s,
+                                   const struct mlpio_format_layout *l, double scale)
+{
+    if (l->ncolumns > 0 && strcmp(s->dataset.format, "parquet") == 0)
+        return (double)mlpio_format_layout_sample_bytes(l, 1, 1);
+    return s->dataset.record_length_bytes * scale;
+}
+
 void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_t index,
                                 const char *name, struct mlpio_data_object *obj)
 {
@@ -117,6 +153,7 @@ struct gen {
     struct mlpio_run *run;
     const struct mlpio_format *format;
     struct mlpio_training_manifest m;
+    struct mlpio_format_layout layout;
     const char *folder;
     /* Formats that can compose a file apart from writing it do so on the prefill thread, one
      * file ahead: generating the data and its checksums overlaps the writes. The others write
@@ -142,7 +179,7 @@ static int job_prepare(struct gen *g, uint64_t index, struct file_job *j, struct
     if (!(j->path = mlpio_path_join(g->folder, j->name)))
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     mlpio_training_file_object(&g->m, index, j->name, &j->obj);
-    j->shape = (struct mlpio_format_shape){shape.d1, shape.d2, g->m.samples_per_file};
+    j->shape = (struct mlpio_format_shape){shape.d1, shape.d2, g->m.samples_per_file, &g->layout};
     return 0;
 }
 
@@ -329,6 +366,8 @@ static int setup(struct gen *g, struct mlpio_run *run, struct mlpio_error *err)
     m->shape_seed = run->opts->has_seed ? run->opts->seed : 0;
     m->ranks = run->ctx->size;
     m->salt = run->io.salt;
+    if (mlpio_training_layout(s, m->scale, &g->layout, err) < 0)
+        return -1;
     if (run->opts->what_if)
         return 0;
     if (g->format->compose && spare_core(run))
@@ -419,6 +458,7 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
 out:
     mlpio_prefill_destroy(&g.prefill);
     mlpio_io_buffer_free(g.buf);
+    mlpio_format_layout_free(&g.layout);
     for (int i = 0; i < 2; i++)
         free(g.job[i].path);
     return rc;

@@ -36,6 +36,7 @@ struct reading {
     const struct mlpio_format *format;
     struct mlpio_training_manifest m;
     struct mlpio_train_reading r;
+    struct mlpio_format_layout layout;
     const char *folder;
     struct mlpio_io_options io;
     size_t transfer;
@@ -56,6 +57,7 @@ struct sample_check {
     uint64_t pos; /* bytes of sample `index` seen so far (samples may come in pieces) */
     const char *path;
     bool verify;
+    bool at_file_offset; /* the format's values are the generator's bytes at their offsets */
     uint64_t bytes;
     /* Encoded formats (jpeg): the file as datagen composed it, and the first file offset at
      * which the bytes read differ from it. The shape is judged first, once the file is read. */
@@ -84,15 +86,14 @@ static int on_sample(void *arg, uint32_t index, uint64_t offset, const void *byt
         s->pos = 0;
     }
     uint64_t bad;
+    uint64_t at = s->at_file_offset ? offset : (uint64_t)index * s->sample_bytes + s->pos;
     if (s->verify && s->expect) {
         check_coded(s, offset, bytes, len);
-    } else if (s->verify && mlpio_data_verify(&s->obj, (uint64_t)index * s->sample_bytes + s->pos,
-                                              bytes, len, &bad) < 0) {
+    } else if (s->verify && mlpio_data_verify(&s->obj, at, bytes, len, &bad) < 0) {
         mlpio_error_set(err, MLPIO_ERR_VERIFY,
                         "sample %" PRIu32 " of %s differs from what datagen wrote, first at file "
                         "offset %" PRIu64,
-                        index, s->path,
-                        offset + (bad - ((uint64_t)index * s->sample_bytes + s->pos)));
+                        index, s->path, offset + (bad - at));
         return mlpio_error_hint(err, "the storage returned wrong data; check the file system");
     }
     s->pos += len;
@@ -200,11 +201,13 @@ static int read_unit(void *arg, int thread, uint32_t u, struct mlpio_error *err)
                              .index = UINT32_MAX,
                              .path = path,
                              .verify = rd->run->opts->verify,
-                             .first_bad = UINT64_MAX};
+                             .first_bad = UINT64_MAX,
+                             .at_file_offset = rd->format->content_at_file_offset};
     mlpio_training_file_object(&rd->m, index, name, &s.obj);
     struct mlpio_io_file *f = NULL;
     uint64_t size = 0;
-    struct mlpio_format_shape found = {0}, want = {shape.d1, shape.d2, rd->m.samples_per_file};
+    struct mlpio_format_shape found = {0}, want = {shape.d1, shape.d2, rd->m.samples_per_file},
+                              expect = {shape.d1, shape.d2, rd->m.samples_per_file, &rd->layout};
     if (s.verify && rd->format->encoded && compose_expected(rd, path, &want, &s, err) < 0) {
         free(path);
         return -1;
@@ -216,7 +219,11 @@ static int read_unit(void *arg, int thread, uint32_t u, struct mlpio_error *err)
     if (rc == 0)
         rc = mlpio_io_size(f, &size, err);
     if (rc == 0)
-        rc = rd->format->read(f, size, rd->buf[thread], rd->transfer, &found, on_sample, &s, err);
+        rc = rd->format->read_expect
+                 ? rd->format->read_expect(f, size, rd->buf[thread], rd->transfer, &expect, &found,
+                                           on_sample, &s, err)
+                 : rd->format->read(f, size, rd->buf[thread], rd->transfer, &found, on_sample, &s,
+                                    err);
     if (rc == 0 && rd->format->encoded)
         rc = judge_coded(&s, &want, &found, size, err);
     mlpio_io_close(&f, NULL);
@@ -363,6 +370,10 @@ static int setup(struct reading *rd, struct mlpio_run *run, struct mlpio_error *
     r->seed = run->opts->has_seed ? run->opts->seed : 0;
     if (!(rd->format = mlpio_training_format(s, err)) || mlpio_train_reading_check(r, err) < 0)
         return -1;
+    /* Checked here; taken again at the dataset's scale once its manifest is known. */
+    if (mlpio_training_layout(s, mlpio_run_scale(run), &rd->layout, err) < 0)
+        return -1;
+    mlpio_format_layout_free(&rd->layout);
     /* Read threads may not call MPI (mlpio asks for MPI_THREAD_FUNNELED). */
     if (!(run->io.backend->caps & MLPIO_IO_CAP_THREADS)) {
         char can[128];
@@ -531,6 +542,9 @@ int mlpio_training_run(struct mlpio_run *run, struct mlpio_error *err)
     }
     if ((rc = mlpio_config_bcast_bytes(ctx, &rd.m, sizeof(rd.m), err)) < 0)
         goto out;
+    rc = mlpio_training_layout(run->settings, rd.m.scale, &rd.layout, err);
+    if ((rc = mlpio_context_agree(ctx, rc, err)) < 0)
+        goto out;
     rd.buf = calloc((size_t)rd.threads, sizeof(void *));
     compute = calloc(rd.steps, sizeof(double));
     res.au = calloc((size_t)rd.epochs, sizeof(double));
@@ -569,6 +583,7 @@ out:
         mlpio_io_buffer_free(rd.buf[t]);
     free(rd.buf);
     free(rd.units);
+    mlpio_format_layout_free(&rd.layout);
     free(compute);
     free(res.au);
     free(res.throughput);

@@ -38,6 +38,11 @@ static const struct mlpio_param_spec params[] = {
     {"dataset.record_length_bytes_stdev", MLPIO_PARAM_NUMBER, 0, 1e13, NULL,
      "sample size standard deviation", "bytes", MLPIO_PARAM_IF_CHANGED,
      AT(dataset.record_length_bytes_stdev)},
+    {"dataset.parquet.columns", MLPIO_PARAM_STRING, 0, 0, NULL,
+     "parquet columns, name:dtype[:count],... (none: one uint8 list of the record length)", NULL,
+     MLPIO_PARAM_IF_CHANGED, AT(dataset.parquet.columns)},
+    {"dataset.parquet.row_group_size", MLPIO_PARAM_INT, 1, 1e9, NULL, "parquet rows per row group",
+     NULL, MLPIO_PARAM_IF_CHANGED, AT(dataset.parquet.row_group_size)},
     {"reader.data_loader", MLPIO_PARAM_ENUM, 0, 0, "pytorch|tensorflow",
      "pytorch: contiguous files per rank; tensorflow: strided (OPEN)", NULL, NULL,
      AT(reader.data_loader)},
@@ -157,14 +162,19 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
      * of this job are measured (and a declared size replaces a smaller measurement). */
     bool declared_hosts = clients > 0 && declared > 0;
     int nhosts = declared_hosts ? (int)clients : run->rec.cluster->num_hosts;
+    struct mlpio_format_layout layout;
+    if (mlpio_training_layout(s, mlpio_run_scale(run), &layout, err) < 0)
+        return -1;
+    double record = mlpio_training_record_bytes(s, &layout, mlpio_run_scale(run));
+    mlpio_format_layout_free(&layout);
     uint64_t *mem = calloc((size_t)nhosts, sizeof(uint64_t));
     if (!mem)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
     for (int i = 0; !declared_hosts && i < nhosts; i++)
         mem[i] = run->rec.cluster->hosts[i].info.mem_total_bytes;
-    int rc = mlpio_train_datasize(mem, nhosts, declared, (int)accelerators,
-                                  (int)s->reader.batch_size, (int)s->dataset.num_samples_per_file,
-                                  s->dataset.record_length_bytes * mlpio_run_scale(run), ds, err);
+    int rc =
+        mlpio_train_datasize(mem, nhosts, declared, (int)accelerators, (int)s->reader.batch_size,
+                             (int)s->dataset.num_samples_per_file, record, ds, err);
     free(mem);
     return rc;
 }
@@ -305,8 +315,9 @@ const struct mlpio_workload mlpio_workload_training = {
         "Emulates accelerators training on a dataset as DLIO does: each rank reads its share of\n"
         "the files in batches with read threads and prefetch, sleeps the model's compute time\n"
         "per step, and the run is judged on accelerator utilisation (AU). Models: unet3d (npz),\n"
-        "retinanet (jpeg), resnet50 and cosmoflow (tfrecord); each model is defined for the\n"
-        "accelerators of its share/training/<model>_<accelerator>.json (--accelerator-type).",
+        "retinanet (jpeg), resnet50 and cosmoflow (tfrecord), flux and dlrm (parquet); each model is\n"
+        "defined for the accelerators of its share/training/<model>_<accelerator>.json\n"
+        "(--accelerator-type).",
     .default_model = "unet3d",
     .default_variant = "h100",
     .commands = commands,

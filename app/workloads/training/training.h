@@ -26,6 +26,10 @@ struct mlpio_training_settings {
         int64_t num_subfolders_train; /* 0: none */
         int64_t num_samples_per_file;
         double record_length_bytes, record_length_bytes_stdev;
+        struct {
+            const char *columns; /* "name:dtype[:count],..." or "none" */
+            int64_t row_group_size;
+        } parquet;
     } dataset;
     struct {
         const char *data_loader; /* "pytorch" (contiguous shares) or "tensorflow" (strided) */
@@ -82,6 +86,16 @@ void mlpio_training_file_object(const struct mlpio_training_manifest *m, uint64_
 /* The format named by the settings' dataset.format, or a config error. */
 const struct mlpio_format *mlpio_training_format(const struct mlpio_training_settings *s,
                                                  struct mlpio_error *err);
+
+/* The parquet layout of the settings' dataset.parquet keys at scale (l->columns allocated:
+ * mlpio_format_layout_free). With columns and the parquet format, their bytes per sample must
+ * be dataset.record_length_bytes (MLPIO_ERR_CONFIG otherwise). */
+int mlpio_training_layout(const struct mlpio_training_settings *s, double scale,
+                          struct mlpio_format_layout *l, struct mlpio_error *err);
+/* Bytes of one sample at scale: the parquet columns' when they define it, else the record
+ * length. */
+double mlpio_training_record_bytes(const struct mlpio_training_settings *s,
+                                   const struct mlpio_format_layout *l, double scale);
 
 /* Rank 0, before the run directory exists: what datagen and run can refuse before any I/O (an
  * existing dataset and free space; a missing, foreign or too small dataset, too few steps). */
