@@ -1,8 +1,9 @@
 /* Training run: epochs of steps. Per step the main thread waits for the next batch from the
  * loader's read threads, sleeps the model's compute time, and joins an all-rank agreement that
  * stands in for the gradient all-reduce (and stops every rank together on an error). AU and
- * throughput follow DLIO v2 (dataset.c), clocked in DLIO's order (run_epoch). Readers parse every file's format, so corrupt or
- * truncated files are reported, and with --verify every sample byte is checked. */
+ * throughput follow DLIO v2 (dataset.c), clocked in DLIO's order (run_epoch). Readers parse every
+ * file's format, so corrupt or truncated files are reported, and with --verify every sample byte is
+ * checked. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
