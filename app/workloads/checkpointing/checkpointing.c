@@ -94,6 +94,7 @@ static const struct mlpio_cli_option options[] = {
      .help = "folder for the checkpoints (not the results dir)",
      .commands = "run|configview"},
     {.name = "ranks",
+     .alias = "nr",
      .metavar = "N",
      .help = "ranks of the job to size (so that a 1024-rank job is seen without mpirun)",
      .kind = MLPIO_OPT_SETTING,
