@@ -11,38 +11,45 @@ import sys
 
 
 def plan(cfg, rank, scale):
+    """DLIO's files and sizes (dlio_benchmark/checkpointing/base_checkpointing.py)."""
     m, par = cfg["model"], cfg["parallelism"]
     h, L, f, V = m["hidden_size"], m["num_layers"], m["ffn_hidden_size"], m["vocab_size"]
     TP, PP, DP, zero = par["tensor"], par["pipeline"], par["data"], par["zero_stage"]
     dkv = (h // m["num_attention_heads"]) * m["num_kv_heads"]
+    sf = DP if zero >= 3 else 1
 
-    def layer(tp):
-        return h + h * (h + 2 * dkv) // tp + h * h // tp + h + 2 * h * f // tp + h * f // tp
+    def layer(i):  # get_layer_parameters: every term floored on its own
+        if i in (0, L + 1):
+            return h * V // TP // sf
+        if i == L + 2:
+            return h // sf
+        return (h // sf + h * (h + 2 * dkv) // TP // sf + h * h // TP // sf + h // sf +
+                h * 2 * f // TP // sf + h * f // TP // sf)
 
-    emb = lambda tp: h * V // tp
-    total = 2 * emb(1) + h + L * layer(1)
-    tp, pp, dp = rank % TP, (rank // TP) % PP, rank // (TP * PP)
-    mp = pp * TP + tp
+    total = 2 * V * h + L * (h + h * (h + 2 * dkv) + h * h + h + 3 * h * f) + h
+    pp, dp, mp = (rank // TP) % PP, rank // (TP * PP), rank % (TP * PP)
     base, rem = divmod(L, PP)
-    count = base + (1 if pp < rem else 0)
-    first = pp * base + min(pp, rem)
-    last = pp == PP - 1
-    sc = lambda b: max(1, int(math.floor(b * scale + 0.5)))
+    start = pp * base + min(pp, rem) + 1
+    end = start + base + (1 if pp < rem else 0) - 1
+    if pp == PP - 1:
+        end = L + 2
+    if pp == 0:
+        start = 0
+    sc = lambda b: b if scale == 1 else max(1, int(math.floor(b * scale + 0.5)))
     files = {}
-    if zero >= 3:
-        stage = layer(TP) * count + (emb(TP) if pp == 0 else 0) + ((emb(TP) + h) if last else 0)
-        files[f"zero_pp_rank_{dp}_mp_rank_{mp:02d}_model_states.pt"] = sc(stage // DP * 2)
-    elif dp == 0:
-        if pp == 0:
-            files[f"layer_00-model_{mp:02d}_model_states.pt"] = sc(emb(TP) * 2)
-        for l in range(first, first + count):
-            files[f"layer_{l + 1:02d}-model_{mp:02d}_model_states.pt"] = sc(layer(TP) * 2)
-        if last:
-            files[f"layer_{L + 1:02d}-model_{mp:02d}_model_states.pt"] = sc(h * 2)
-            files[f"layer_{L + 2:02d}-model_{mp:02d}_model_states.pt"] = sc(emb(TP) * 2)
-    n = total / (TP * PP * DP)
-    files[f"zero_pp_rank_{dp}_mp_rank_{mp:02d}_optim_states.pt"] = sc(
-        math.floor((3 * n + 15 * h) * 4))
+    if zero == 0 and rank >= TP * PP:
+        return files
+    layered = 0 < zero < 3
+    if layered and dp == 0 and PP > 1:
+        for i in range(start, end + 1):
+            files[f"layer_{i}-model_{mp}_model_states.pt"] = sc(layer(i) * 2)
+    elif layered and dp == 0:
+        files[f"model_{mp}_model_states.pt"] = sc(sum(layer(i) for i in range(start, end + 1)) * 2)
+    elif not layered:
+        files[f"zero_pp_rank_{dp}_mp_rank_{mp}_model_states.pt"] = sc(
+            sum(layer(i) for i in range(start, end + 1)) * 2)
+    n = total // (TP * PP * DP if zero > 0 else TP * PP)
+    files[f"zero_pp_rank_{dp}_mp_rank_{mp}_optim_states.pt"] = sc((3 * n + 15 * h) * 4)
     return files
 
 

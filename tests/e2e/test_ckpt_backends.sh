@@ -46,7 +46,7 @@ python3 -c "import json,sys; s=json.load(open(sys.argv[1]+'/summary.json')); ass
 # --what-if prints the plan and touches nothing.
 expect 0 4 checkpointing run "${CKPT_SMALL[@]}" --what-if -cf "$WORK/wi" -rd "$WORK/wires"
 says "what-if: nothing was written"
-says "zero_pp_rank_0_mp_rank_00_optim_states.pt"
+says "zero_pp_rank_0_mp_rank_0_optim_states.pt"
 [ ! -e "$WORK/wi" ] && [ ! -e "$WORK/wires" ] || fail "--what-if created files"
 
 # --debug: per-rank diagnostics on stderr, one line per rank, prefixed with the rank.

@@ -27,9 +27,9 @@ python3 "$E2E_DIR/blocks.py" unique "$WORK/u1" "$WORK/u2" "$WORK/s1" ||
 # Verification: read back what a seeded run wrote (no writes), then corrupt one byte.
 expect 0 2 checkpointing run "${CKPT_SMALL[@]}" -ncw 0 -ncr 1 -cf "$WORK/s1" -rd "$WORK/res" \
     --seed 42 --verify --allow-invalid-params
-victim="$WORK/s1/global_epoch1_step1/zero_pp_rank_1_mp_rank_00_optim_states.pt"
+victim="$WORK/s1/global_epoch1_step1/zero_pp_rank_1_mp_rank_0_optim_states.pt"
 printf '\xff' | dd of="$victim" bs=1 seek=5000 conv=notrunc status=none
-cmp -s "$victim" "$WORK/s2/global_epoch1_step1/zero_pp_rank_1_mp_rank_00_optim_states.pt" &&
+cmp -s "$victim" "$WORK/s2/global_epoch1_step1/zero_pp_rank_1_mp_rank_0_optim_states.pt" &&
     fail "corruption did not change the file"
 expect 5 2 checkpointing run "${CKPT_SMALL[@]}" -ncw 0 -ncr 1 -cf "$WORK/s1" -rd "$WORK/res" \
     --seed 42 --verify --allow-invalid-params

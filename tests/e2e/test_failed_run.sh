@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 # Rank 1's checkpoint file is taken by a directory: the write phase fails on rank 1.
-mkdir -p "$WORK/ck/global_epoch1_step1/zero_pp_rank_1_mp_rank_00_optim_states.pt"
+mkdir -p "$WORK/ck/global_epoch1_step1/zero_pp_rank_1_mp_rank_0_optim_states.pt"
 expect 4 2 checkpointing run "${CKPT_SMALL[@]}" -ncw 1 -ncr 0 -cf "$WORK/ck" -rd "$WORK/res"
 says "verdict (run): none, the run failed: rank 1: open of"
 grep -E '^verdict \(run\): (OPEN|CLOSED|INVALID)' "$OUT" && fail "the failed run printed a verdict"

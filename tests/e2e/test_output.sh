@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 # A failure in the middle of the run: rank 1's checkpoint file is taken by a directory.
 for np in 2 4; do
     rm -rf "$WORK/ck" "$WORK/res"
-    mkdir -p "$WORK/ck/global_epoch1_step1/zero_pp_rank_1_mp_rank_00_optim_states.pt"
+    mkdir -p "$WORK/ck/global_epoch1_step1/zero_pp_rank_1_mp_rank_0_optim_states.pt"
     set +e
     $MLPIO_MPIEXEC -q -np "$np" "$MLPIO_BIN" checkpointing run "${CKPT_SMALL[@]}" -ncw 1 -ncr 0 \
         -cf "$WORK/ck" -rd "$WORK/res" >"$OUT" 2>&1
@@ -17,7 +17,7 @@ for np in 2 4; do
     [ "$CODE" -eq 4 ] || fail "np $np: expected exit 4, got $CODE"
     grep -q '^results: ' "$OUT" || fail "np $np: the run's results were not printed"
     [ "$(grep -c 'mlpio: error:' "$OUT")" -eq 1 ] || fail "np $np: the error is not printed once"
-    tail -n 2 "$OUT" | head -n 1 | grep -q '^mlpio: error: rank 1: .*zero_pp_rank_1_mp_rank_00_optim_states.pt' ||
+    tail -n 2 "$OUT" | head -n 1 | grep -q '^mlpio: error: rank 1: .*zero_pp_rank_1_mp_rank_0_optim_states.pt' ||
         fail "np $np: the error is not the last thing printed"
     tail -n 1 "$OUT" | grep -q '^  hint: ' || fail "np $np: the hint does not end the output"
     failed_run "$(last_run "$WORK/res")" 4

@@ -37,4 +37,22 @@ expect 2 1 training datasize --model bert
 says "unknown model"
 expect 2 1 training datasize -ma zero
 says "--max-accelerators: expected a positive integer"
+# The formula of mlpstorage (mlpstorage_py/rules/utils.py, calculate_training_data_size),
+# worked out here: files = max(5 x declared memory // file bytes, 500 x accelerators x batch //
+# samples per file), floored; declared memory only. unet3d: 146600628-byte samples, 1 per
+# file, batch 7. With -cm alone the declared size stands for each host of this job, even
+# when the host has more.
+for c in "1 128 8" "2 256 64" "4 64 1024"; do
+    read -r hosts gib acc <<<"$c"
+    expect 0 1 training datasize --model unet3d -g h100 -ma "$acc" -nc "$hosts" -cm "$gib"
+    mem=$((5 * hosts * gib * 1024 * 1024 * 1024 / 146600628)) step=$((500 * acc * 7))
+    want=$((mem > step ? mem : step))
+    says "files for 5x memory:        $mem"
+    says "files for 500 steps/epoch:  $step"
+    says "num_files_train:              $want"
+    says "total bytes on storage:       $((want * 146600628)) "
+done
+expect 0 1 training datasize --model unet3d -g h100 -ma 8 -cm 1
+says "files for 5x memory:        $((5 * 1024 * 1024 * 1024 / 146600628))"
+says "1 GiB of client memory in all"
 echo "ok"

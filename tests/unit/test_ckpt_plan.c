@@ -1,6 +1,7 @@
 /* Tests of the checkpoint plan against the published MLPerf Storage figures for the four
- * Llama 3 models in share/checkpointing/: totals, per-rank file sizes and names, ZeRO-1 layer
- * files on DP-rank-0 ranks only, unique names across the whole job, scaling and errors. */
+ * Llama 3 models in share/checkpointing/: totals, per-rank file sizes and names against DLIO's
+ * integer formula (written out again here), ZeRO-1 layer files on DP-rank-0 ranks only, unique
+ * names across the whole job, scaling and errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,8 +114,8 @@ static void test_llama3_8b_files(void **state)
         assert_int_equal(p.pp, 0);
         assert_int_equal(p.mp, 0);
         assert_int_equal(p.nfiles, 2);
-        snprintf(model, sizeof(model), "zero_pp_rank_%d_mp_rank_00_model_states.pt", r);
-        snprintf(optim, sizeof(optim), "zero_pp_rank_%d_mp_rank_00_optim_states.pt", r);
+        snprintf(model, sizeof(model), "zero_pp_rank_%d_mp_rank_0_model_states.pt", r);
+        snprintf(optim, sizeof(optim), "zero_pp_rank_%d_mp_rank_0_optim_states.pt", r);
         assert_string_equal(p.files[0].name, model);
         assert_int_equal(p.files[0].bytes, 2007565312ull);
         assert_string_equal(p.files[1].name, optim);
@@ -213,7 +214,7 @@ static void test_per_rank_figures(void **state)
 }
 
 /* Under ZeRO-1 the DP-rank-0 ranks of each tensor slice write every layer file exactly once:
- * 0 embedding, 1..L transformer layers, L+1 final norm, L+2 lm_head. */
+ * 0 embedding, 1..L transformer layers, L+1 lm_head, L+2 final norm. */
 static void test_zero1_layer_coverage(void **state)
 {
     struct mlpio_ckpt_model m;
@@ -240,6 +241,121 @@ static void test_zero1_layer_coverage(void **state)
             fail_msg("layer %lld of tensor rank %lld written %d times", (long long)(i / m.tp),
                      (long long)(i % m.tp), seen[i]);
     free(seen);
+}
+
+/* DLIO's checkpoint sizes (dlio_benchmark/checkpointing/base_checkpointing.py), written out
+ * again from its source, independently of plan.c: get_num_parameters, get_layer_parameters
+ * (each term floored on its own, left to right), get_layer_index and get_optimization_groups
+ * (n = parameters // ranks in integers), with the file names of save_checkpoint. */
+struct dlio_file {
+    char name[96];
+    uint64_t bytes;
+};
+
+static uint64_t dlio_layer(const struct mlpio_ckpt_model *m, int64_t i)
+{
+    int64_t h = m->hidden, L = m->layers, v = m->vocab, ffn = m->ffn, tp = m->tp;
+    int64_t sf = m->zero < 3 ? 1 : m->dp;
+    int64_t dkv = (h / m->heads) * m->kv_heads;
+    if (i == 0 || i == L + 1)
+        return (uint64_t)(h * v / tp / sf);
+    if (i == L + 2)
+        return (uint64_t)(h / sf);
+    return (uint64_t)(h / sf + h * (h + 2 * dkv) / tp / sf + h * h / tp / sf + h / sf +
+                      h * 2 * ffn / tp / sf + h * ffn / tp / sf);
+}
+
+static int dlio_rank_files(const struct mlpio_ckpt_model *m, int rank, struct dlio_file *out)
+{
+    int64_t h = m->hidden, L = m->layers, v = m->vocab, ffn = m->ffn;
+    int64_t dkv = (h / m->heads) * m->kv_heads;
+    uint64_t total =
+        (uint64_t)(v * h + (h + h * (h + 2 * dkv) + h * h + h + ffn * 2 * h + ffn * h) * L + h +
+                   v * h);
+    int64_t pp = (rank / m->tp) % m->pp, dp = rank / (m->tp * m->pp), mp = rank % (m->tp * m->pp);
+    int64_t nl = L / m->pp, rem = L % m->pp, start, end;
+    if (pp < rem) {
+        start = pp * (nl + 1) + 1;
+        end = start + nl;
+    } else {
+        start = rem * (nl + 1) + (pp - rem) * nl + 1;
+        end = start + nl - 1;
+    }
+    if (pp == m->pp - 1)
+        end = L + 2;
+    if (pp == 0)
+        start = 0;
+    int n = 0;
+    uint64_t stage = 0;
+    for (int64_t i = start; i <= end; i++) {
+        uint64_t bytes = dlio_layer(m, i) * 2; /* fp16 */
+        stage += bytes;
+        if (m->zero < 3 && dp == 0) {
+            snprintf(out[n].name, sizeof(out[n].name), "layer_%lld-model_%lld_model_states.pt",
+                     (long long)i, (long long)mp);
+            out[n++].bytes = bytes;
+        }
+    }
+    if (m->zero >= 3) {
+        snprintf(out[n].name, sizeof(out[n].name), "zero_pp_rank_%lld_mp_rank_%lld_model_states.pt",
+                 (long long)dp, (long long)mp);
+        out[n++].bytes = stage;
+    }
+    uint64_t np = total / (uint64_t)(m->dp * m->tp * m->pp);
+    snprintf(out[n].name, sizeof(out[n].name), "zero_pp_rank_%lld_mp_rank_%lld_optim_states.pt",
+             (long long)dp, (long long)mp);
+    out[n++].bytes = (3 * np + 15 * (uint64_t)h) * 4; /* fp32 */
+    return n;
+}
+
+/* Every rank of every model at its CLOSED rank count: the same files, names and bytes as DLIO,
+ * and the figures of a by-hand run of DLIO's formula. llama3-1t does not divide evenly: its
+ * 1,183,035,102,480 parameters over 1024 ranks are 1,155,307,717.27, and DLIO keeps
+ * 1,155,307,717, so the optimizer file is (3 x 1,155,307,717 + 15 x 25872) x 4 bytes. */
+static void test_per_rank_bytes_match_dlio(void **state)
+{
+    static const struct {
+        const char *model;
+        int ranks;
+        uint64_t params, optim, rank0_model, job;
+    } cases[] = {
+        {"llama3-8b", 8, 8030261248ull, 12045637632ull, 2007565312ull, 112425623552ull},
+        {"llama3-70b", 64, 69882617856ull, 13103482368ull, 2184120320ull, 978406572032ull},
+        {"llama3-405b", 512, 405853388800ull, 9513171840ull, 3713269760ull, 5682508791808ull},
+        {"llama3-1t", 1024, 1183035102480ull, 13865244924ull, 5425047936ull, 16564174094592ull},
+    };
+    static struct dlio_file want[160];
+    for (size_t i = 0; i < N(cases); i++) {
+        struct mlpio_ckpt_model m;
+        load_model(cases[i].model, &m);
+        assert_int_equal(mlpio_ckpt_job_ranks(&m), cases[i].ranks);
+        assert_int_equal(mlpio_ckpt_total_params(&m), cases[i].params);
+        uint64_t job = 0;
+        for (int r = 0; r < cases[i].ranks; r++) {
+            int n = dlio_rank_files(&m, r, want);
+            struct mlpio_ckpt_plan p;
+            plan(&m, r, 1.0, &p);
+            if (p.nfiles != n)
+                fail_msg("%s rank %d: %d files, DLIO writes %d", cases[i].model, r, p.nfiles, n);
+            for (int f = 0; f < n; f++) {
+                if (strcmp(p.files[f].name, want[f].name) != 0 || p.files[f].bytes != want[f].bytes)
+                    fail_msg("%s rank %d: file %d is %s of %llu bytes, DLIO writes %s of %llu",
+                             cases[i].model, r, f, p.files[f].name,
+                             (unsigned long long)p.files[f].bytes, want[f].name,
+                             (unsigned long long)want[f].bytes);
+            }
+            if (p.files[n - 1].bytes != cases[i].optim)
+                fail_msg("%s rank %d: optimizer %llu bytes, DLIO %llu", cases[i].model, r,
+                         (unsigned long long)p.files[n - 1].bytes,
+                         (unsigned long long)cases[i].optim);
+            if (r == 0)
+                assert_int_equal(p.model_bytes, cases[i].rank0_model);
+            job += p.bytes;
+            mlpio_ckpt_plan_free(&p);
+        }
+        assert_int_equal(job, cases[i].job);
+        assert_int_equal(mlpio_ckpt_bytes(&m, cases[i].ranks, 1.0), cases[i].job);
+    }
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -288,7 +404,7 @@ static void test_scale(void **state)
     plan(&m, 3, 0.001, &p);
     assert_int_equal(p.files[0].bytes, 2007565ull);
     assert_int_equal(p.files[1].bytes, 12045638ull); /* 12045637.632 rounded */
-    assert_string_equal(p.files[0].name, "zero_pp_rank_3_mp_rank_00_model_states.pt");
+    assert_string_equal(p.files[0].name, "zero_pp_rank_3_mp_rank_0_model_states.pt");
     mlpio_ckpt_plan_free(&p);
 
     /* A tiny scale never gives empty files. */
@@ -366,10 +482,12 @@ static void test_model_errors(void **state)
     assert_int_equal(model_of(c, &m, &err), 0);
     struct mlpio_ckpt_plan p;
     plan(&m, 31, 1.0, &p);
-    assert_int_equal(p.nfiles, 4); /* layer 32, final norm, lm_head, optimizer */
+    assert_int_equal(p.nfiles, 4); /* layer 32, lm_head, final norm, optimizer */
     assert_string_equal(p.files[0].name, "layer_32-model_31_model_states.pt");
     assert_string_equal(p.files[1].name, "layer_33-model_31_model_states.pt");
     assert_string_equal(p.files[2].name, "layer_34-model_31_model_states.pt");
+    assert_int_equal(p.files[1].bytes, 4096ull * 128256 * 2); /* lm_head */
+    assert_int_equal(p.files[2].bytes, 4096ull * 2);          /* final norm */
     mlpio_ckpt_plan_free(&p);
     cJSON_Delete(c);
 }
@@ -377,10 +495,15 @@ static void test_model_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_totals_match_published), cmocka_unit_test(test_llama3_8b_files),
-        cmocka_unit_test(test_per_rank_figures),       cmocka_unit_test(test_zero1_layer_coverage),
-        cmocka_unit_test(test_names_unique_in_job),    cmocka_unit_test(test_scale),
-        cmocka_unit_test(test_rank_beyond_job),        cmocka_unit_test(test_model_errors),
+        cmocka_unit_test(test_totals_match_published),
+        cmocka_unit_test(test_llama3_8b_files),
+        cmocka_unit_test(test_per_rank_figures),
+        cmocka_unit_test(test_zero1_layer_coverage),
+        cmocka_unit_test(test_per_rank_bytes_match_dlio),
+        cmocka_unit_test(test_names_unique_in_job),
+        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_rank_beyond_job),
+        cmocka_unit_test(test_model_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

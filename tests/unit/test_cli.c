@@ -618,6 +618,9 @@ static void test_help_command(void **state)
     assert_contains(text, "mlpio checkpointing run [options]");
     for (int i = 0; w->options[i].name; i++) {
         char left[96];
+        /* Options of other commands only (datasize's --ranks) are not listed for run. */
+        if (w->options[i].commands && !strstr(w->options[i].commands, "run"))
+            continue;
         snprintf(left, sizeof(left), "--%s, -%s %s", w->options[i].name, w->options[i].alias,
                  w->options[i].metavar);
         assert_contains(text, left);

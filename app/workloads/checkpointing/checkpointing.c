@@ -98,6 +98,14 @@ static const struct mlpio_cli_option options[] = {
      .metavar = "TYPE",
      .config_key = "checkpoint.accelerator_type",
      .help = "accelerator whose memory must hold the checkpoint (Rules 4.3.4)"},
+    {.name = "ranks",
+     .alias = "nr",
+     .metavar = "N",
+     .help = "ranks of the job to size (so that a 1024-rank job is seen without mpirun)",
+     .kind = MLPIO_OPT_SETTING,
+     .commands = "datasize",
+     .accepts = "a positive integer",
+     .dflt = "the MPI world size"},
     {.name = NULL},
 };
 
@@ -133,6 +141,24 @@ static double client_memory_bytes(const struct mlpio_run *run)
     return least;
 }
 
+/* The ranks a command sizes: --ranks N (datasize), else the job's. */
+static int sized_ranks(const struct mlpio_run *run, int *out, struct mlpio_error *err)
+{
+    const char *text = mlpio_json_string(run->opts->settings, "ranks", NULL);
+    *out = run->ctx->size;
+    if (!text)
+        return 0;
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < 1 || v > INT_MAX) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE, "--ranks: expected a positive integer, got '%s'",
+                        text);
+        return mlpio_error_hint(err, "give the job's rank count, e.g. --ranks 1024");
+    }
+    *out = (int)v;
+    return 0;
+}
+
 static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err)
 {
     const struct mlpio_ckpt_settings *s = run->settings;
@@ -158,7 +184,9 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     double acc_gb = accelerator_memory_gb(s->accelerator_type, err);
     if (acc_gb < 0)
         return -1;
-    int world = run->ctx->size;
+    int world;
+    if (sized_ranks(run, &world, err) < 0)
+        return -1;
     uint64_t bytes = mlpio_ckpt_bytes(&m, world, mlpio_run_scale(run));
     uint64_t full = mlpio_ckpt_bytes(&m, (int)mlpio_ckpt_job_ranks(&m), 1.0);
     uint64_t rank_max = 0;
@@ -172,9 +200,16 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     for (int i = 0; run->rec.cluster && i < run->rec.cluster->num_hosts; i++)
         if (run->rec.cluster->hosts[i].ranks > ranks_per_host)
             ranks_per_host = run->rec.cluster->hosts[i].ranks;
+    /* A job sized with --ranks is spread over this job's hosts. */
+    int hosts =
+        run->rec.cluster && run->rec.cluster->num_hosts > 0 ? run->rec.cluster->num_hosts : 1;
+    if (world != run->ctx->size)
+        ranks_per_host = (world + hosts - 1) / hosts;
     double host_written = (double)rank_max * ranks_per_host * (double)s->num_checkpoints_write;
     double mem = client_memory_bytes(run);
     cJSON_AddNumberToObject(facts, "job_ranks", (double)mlpio_ckpt_job_ranks(&m));
+    cJSON_AddNumberToObject(facts, "sized_ranks", world);
+    cJSON_AddNumberToObject(facts, "ranks_per_host", ranks_per_host);
     cJSON_AddNumberToObject(facts, "checkpoint_bytes", (double)bytes);
     cJSON_AddNumberToObject(facts, "checkpoint_bytes_full", (double)full);
     cJSON_AddNumberToObject(facts, "rank_bytes_max", (double)rank_max);
@@ -248,9 +283,9 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     const struct mlpio_ckpt_model m = s->model;
     FILE *out = run->ctx->out;
     double scale = mlpio_run_scale(run);
-    int world = run->ctx->size;
     int job = (int)mlpio_ckpt_job_ranks(&m);
     const cJSON *f = run->rec.facts;
+    int world = (int)mlpio_json_number(f, "sized_ranks", run->ctx->size);
     fprintf(out, "model %s: %llu parameters, TP %lld x PP %lld x DP %lld (ZeRO-%lld) = %d ranks\n",
             run->opts->model, (unsigned long long)mlpio_ckpt_total_params(&m), (long long)m.tp,
             (long long)m.pp, (long long)m.dp, (long long)m.zero, job);
@@ -258,6 +293,9 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
             mlpio_json_number(f, "checkpoint_bytes_full", 0) / GIB);
     fprintf(out, "this job: %d rank%s%s, scale %g\n", world, world == 1 ? "" : "s",
             world < job ? " (subset mode: emulates ranks 0..R-1 of the full job)" : "", scale);
+    if (world != run->ctx->size)
+        fprintf(out, "  (sized with --ranks; %d ranks per host on this job's host count)\n",
+                (int)mlpio_json_number(f, "ranks_per_host", 0));
     print_rank_table(out, &m, world < job ? world : job, scale);
     double ckpt = mlpio_json_number(f, "checkpoint_bytes", 0);
     double ncw = (double)s->num_checkpoints_write;
@@ -288,7 +326,8 @@ static const struct mlpio_command commands[] = {
     {.name = "datasize",
      .summary = "print per-rank and total checkpoint sizes and the memory check",
      .execute = datasize,
-     .examples = "mpirun -np 8 mlpio checkpointing datasize --model llama3-70b -cm 512"},
+     .examples = "mpirun -np 8 mlpio checkpointing datasize --model llama3-70b -cm 512\n"
+                 "mlpio checkpointing datasize --model llama3-1t --ranks 1024"},
     MLPIO_RUN_CONFIGVIEW(
         "mlpio checkpointing configview --model llama3-405b --params checkpoint.fsync=false"),
     {.name = NULL},

@@ -43,38 +43,49 @@ int64_t mlpio_ckpt_job_ranks(const struct mlpio_ckpt_model *m)
     return m->tp * m->pp * m->dp;
 }
 
-/* One transformer layer's parameters on one tensor-parallel rank. */
-static uint64_t layer_params(const struct mlpio_ckpt_model *m, int64_t tp)
+/* Elements of layer `index` on one rank, as DLIO's get_layer_parameters (base_checkpointing.py)
+ * counts them: 0 the embedding and L+1 the lm_head (hidden*vocab/TP), L+2 the final norm (hidden,
+ * not split over TP), 1..L a transformer layer. sf is the ZeRO-3 sharding factor (DP; 1 below
+ * ZeRO-3). Each term is floored on its own, left to right, as Python's // does. */
+static uint64_t layer_elements(const struct mlpio_ckpt_model *m, int64_t index, int64_t tp,
+                               int64_t sf)
 {
-    int64_t h = m->hidden;
-    int64_t head = h / m->heads; /* integer division, as the reference */
+    int64_t h = m->hidden, ffn = m->ffn;
+    if (index == 0 || index == m->layers + 1)
+        return (uint64_t)(h * m->vocab / tp / sf);
+    if (index == m->layers + 2)
+        return (uint64_t)(h / sf);
+    int64_t head = h / m->heads;
     int64_t dkv = head * m->kv_heads;
-    return (uint64_t)(h + h * (h + 2 * dkv) / tp + h * h / tp + h + 2 * h * m->ffn / tp +
-                      h * m->ffn / tp);
-}
-
-static uint64_t embedding_params(const struct mlpio_ckpt_model *m, int64_t tp)
-{
-    return (uint64_t)(m->hidden * m->vocab / tp);
+    return (uint64_t)(h / sf + h * (h + 2 * dkv) / tp / sf + h * h / tp / sf + h / sf +
+                      h * 2 * ffn / tp / sf + h * ffn / tp / sf);
 }
 
 uint64_t mlpio_ckpt_total_params(const struct mlpio_ckpt_model *m)
 {
-    return 2 * embedding_params(m, 1) + (uint64_t)m->hidden +
-           (uint64_t)m->layers * layer_params(m, 1);
+    /* DLIO's get_num_parameters: embedding + L transformer layers + final norm + lm_head. */
+    return 2 * layer_elements(m, 0, 1, 1) + layer_elements(m, m->layers + 2, 1, 1) +
+           (uint64_t)m->layers * layer_elements(m, 1, 1, 1);
 }
 
-static void stage_layers(const struct mlpio_ckpt_model *m, int64_t p, int64_t *first,
-                         int64_t *count)
+/* DLIO's get_layer_index: the first (L % PP) stages hold one layer more; stage 0 starts at the
+ * embedding (0), the last stage ends at the final norm (L+2). Inclusive range. */
+static void stage_layers(const struct mlpio_ckpt_model *m, int64_t p, int64_t *start, int64_t *end)
 {
     int64_t base = m->layers / m->pp, rem = m->layers % m->pp;
-    *count = base + (p < rem ? 1 : 0);
-    *first = p * base + (p < rem ? p : rem);
+    *start = p * base + (p < rem ? p : rem) + 1;
+    *end = *start + base + (p < rem ? 1 : 0) - 1;
+    if (p == m->pp - 1)
+        *end = m->layers + 2;
+    if (p == 0)
+        *start = 0;
 }
 
-static uint64_t scaled(double bytes, double scale)
+static uint64_t scaled(uint64_t bytes, double scale)
 {
-    double v = floor(bytes * scale + 0.5);
+    if (scale == 1.0)
+        return bytes;
+    double v = floor((double)bytes * scale + 0.5);
     return v < 1 ? 1 : (uint64_t)v;
 }
 
@@ -87,6 +98,39 @@ static int add_file(struct mlpio_ckpt_plan *p, int cap, const char *name, uint64
     f->bytes = bytes;
     p->bytes += bytes;
     return 0;
+}
+
+/* The model-states files of one rank, as DLIO's save_checkpoint names them (no zero padding):
+ * ZeRO 1-2 with PP > 1, one layer_<i>-model_<mp> file per owned layer on DP-rank-0 ranks; ZeRO
+ * 1-2 with PP = 1, one model_<mp> file; ZeRO 0 and 3, one zero_pp_rank_<dp>_mp_rank_<mp> file
+ * (under ZeRO 0 only the ranks of the first model-parallel group checkpoint). */
+static void model_files(const struct mlpio_ckpt_model *m, struct mlpio_ckpt_plan *out, int cap,
+                        double scale)
+{
+    int64_t start, end, sf = m->zero >= 3 ? m->dp : 1;
+    stage_layers(m, out->pp, &start, &end);
+    uint64_t dt = (uint64_t)m->model_dtype_bytes, all = 0;
+    char name[96];
+    bool layered = m->zero > 0 && m->zero < 3;
+    if (layered && out->dp != 0)
+        return;
+    for (int64_t l = start; l <= end; l++) {
+        uint64_t bytes = layer_elements(m, l, m->tp, sf) * dt;
+        all += bytes;
+        if (layered && m->pp > 1) {
+            snprintf(name, sizeof(name), "layer_%lld-model_%d_model_states.pt", (long long)l,
+                     out->mp);
+            add_file(out, cap, name, scaled(bytes, scale));
+        }
+    }
+    if (layered && m->pp > 1)
+        return;
+    if (layered)
+        snprintf(name, sizeof(name), "model_%d_model_states.pt", out->mp);
+    else
+        snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%d_model_states.pt", out->dp,
+                 out->mp);
+    add_file(out, cap, name, scaled(all, scale));
 }
 
 int mlpio_ckpt_plan_rank(const struct mlpio_ckpt_model *m, int rank, double scale,
@@ -107,47 +151,24 @@ int mlpio_ckpt_plan_rank(const struct mlpio_ckpt_model *m, int rank, double scal
     out->pp = (int)((rank / m->tp) % m->pp);
     out->dp = (int)(rank / (m->tp * m->pp));
     out->mp = (int)(out->pp * m->tp + out->tp);
-    int64_t first, count;
-    stage_layers(m, out->pp, &first, &count);
-    bool last = out->pp == m->pp - 1;
-    int cap = (int)count + 4;
+    int64_t start, end;
+    stage_layers(m, out->pp, &start, &end);
+    int cap = (int)(end - start + 1) + 2;
     out->files = calloc((size_t)cap, sizeof(*out->files));
     if (!out->files)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory planning rank %d", rank);
-
-    char name[96];
-    uint64_t lp = layer_params(m, m->tp), ep = embedding_params(m, m->tp);
-    if (m->zero >= 3) {
-        uint64_t stage =
-            lp * (uint64_t)count + (out->pp == 0 ? ep : 0) + (last ? ep + (uint64_t)m->hidden : 0);
-        snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%02d_model_states.pt", out->dp,
-                 out->mp);
-        add_file(out, cap, name,
-                 scaled((double)(stage / (uint64_t)m->dp) * (double)m->model_dtype_bytes, scale));
-    } else if (out->dp == 0) {
-        if (out->pp == 0) {
-            snprintf(name, sizeof(name), "layer_00-model_%02d_model_states.pt", out->mp);
-            add_file(out, cap, name, scaled((double)ep * (double)m->model_dtype_bytes, scale));
-        }
-        for (int64_t l = first; l < first + count; l++) {
-            snprintf(name, sizeof(name), "layer_%02lld-model_%02d_model_states.pt",
-                     (long long)(l + 1), out->mp);
-            add_file(out, cap, name, scaled((double)lp * (double)m->model_dtype_bytes, scale));
-        }
-        if (last) {
-            snprintf(name, sizeof(name), "layer_%02lld-model_%02d_model_states.pt",
-                     (long long)(m->layers + 1), out->mp);
-            add_file(out, cap, name,
-                     scaled((double)m->hidden * (double)m->model_dtype_bytes, scale));
-            snprintf(name, sizeof(name), "layer_%02lld-model_%02d_model_states.pt",
-                     (long long)(m->layers + 2), out->mp);
-            add_file(out, cap, name, scaled((double)ep * (double)m->model_dtype_bytes, scale));
-        }
-    }
+    /* ZeRO 0: only the first model-parallel group checkpoints (DLIO's rank_to_checkpoint). */
+    if (m->zero == 0 && rank >= m->tp * m->pp)
+        return 0;
+    model_files(m, out, cap, scale);
     out->model_bytes = out->bytes;
-    double n = (double)mlpio_ckpt_total_params(m) / (double)ranks;
-    double optim = floor((3.0 * n + 15.0 * (double)m->hidden) * (double)m->optim_dtype_bytes);
-    snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%02d_optim_states.pt", out->dp, out->mp);
+    /* DLIO's get_optimization_groups: n = parameters // ranks (// the model-parallel group
+     * under ZeRO 0) in integers, saved as [n, 5h, n, 5h, n, 5h] optimizer-type elements. */
+    uint64_t group = (uint64_t)(m->zero > 0 ? ranks : m->tp * m->pp);
+    uint64_t n = mlpio_ckpt_total_params(m) / group;
+    uint64_t optim = (3 * n + 15 * (uint64_t)m->hidden) * (uint64_t)m->optim_dtype_bytes;
+    char name[96];
+    snprintf(name, sizeof(name), "zero_pp_rank_%d_mp_rank_%d_optim_states.pt", out->dp, out->mp);
     add_file(out, cap, name, scaled(optim, scale));
     return 0;
 }

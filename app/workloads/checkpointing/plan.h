@@ -1,13 +1,16 @@
 /* Checkpoint plan: which files each rank of an LLM training job writes, and their sizes.
  *
- * DLIO's parameter formula (WORKLOADS.md section 2): rank r of a TP x PP x DP job has
- * tp = r % TP, pp = (r / TP) % PP, dp = r / (TP * PP) and model-parallel rank mp = pp*TP + tp.
- * Pipeline stage p owns a contiguous range of transformer layers (remainder layers go to the
- * first stages); stage 0 also owns the embedding, the last stage the final norm and lm_head.
- * ZeRO-3: every rank writes its 1/DP share of its stage's parameters as one model-states file.
- * Lower stages: DP-rank-0 ranks write one file per owned layer. Every rank writes optimizer
- * states of (3n + 15*hidden) * 4 bytes, n = all parameters / (DP*TP*PP).
- * Layer files are numbered: 0 embedding, 1..L transformer layers, L+1 final norm, L+2 lm_head.
+ * DLIO's formula (dlio_benchmark/checkpointing/base_checkpointing.py; WORKLOADS.md section 2),
+ * in DLIO's integer arithmetic: rank r of a TP x PP x DP job has tp = r % TP,
+ * pp = (r / TP) % PP, dp = r / (TP * PP) and model-parallel rank mp = pp*TP + tp. Layers are
+ * numbered 0 embedding, 1..L transformer layers, L+1 lm_head, L+2 final norm; pipeline stage p
+ * owns a contiguous range of transformer layers (remainder layers go to the first stages),
+ * stage 0 also the embedding, the last stage lm_head and the final norm. Every term of a layer
+ * is floored on its own (divided by TP, and by DP under ZeRO-3).
+ * ZeRO-3: every rank writes its stage's layers as one zero_pp_rank_<dp>_mp_rank_<mp> file.
+ * ZeRO-1/2: DP-rank-0 ranks write one layer_<i>-model_<mp> file per owned layer (PP > 1) or
+ * one model_<mp> file (PP = 1). Every rank writes optimizer states of (3n + 15*hidden) * 4
+ * bytes, n = all parameters // (DP*TP*PP). Names carry no zero padding, as DLIO's.
  */
 #ifndef MLPIO_CKPT_PLAN_H
 #define MLPIO_CKPT_PLAN_H

@@ -1,8 +1,9 @@
 /* Training run: epochs of steps. Per step the main thread waits for the next batch from the
  * loader's read threads, sleeps the model's compute time, and joins an all-rank agreement that
  * stands in for the gradient all-reduce (and stops every rank together on an error). AU and
- * throughput follow DLIO v2 (dataset.c). Readers parse every file's format, so corrupt or
- * truncated files are reported, and with --verify every sample byte is checked. */
+ * throughput follow DLIO v2 (dataset.c), clocked in DLIO's order (run_epoch). Readers parse every
+ * file's format, so corrupt or truncated files are reported, and with --verify every sample byte is
+ * checked. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -403,43 +404,53 @@ struct results {
     struct mlpio_hist load;  /* per-step wait for the batch, this rank */
 };
 
+/* One epoch, clocked in the order of DLIO's DLIOBenchmark._train (dlio_benchmark/main.py, with
+ * utils/statscounter.py): start_block takes the epoch's start before the loader's iterator
+ * exists, start_loading follows at once, and `for batch in loader.next()` starts the read
+ * workers inside the clock, so their start-up and first reads are step 0's load. Per step:
+ * batch_loaded (load time), compute, batch_processed (step time from start_loading, taken
+ * before the barrier), the barrier that stands in for the all-reduce, start_loading for the
+ * next step. end_block stops the clock once the loader is done. compute_metrics_train then
+ * removes step 0's processed time only: its barrier wait stays in the epoch. The file order is
+ * planned before the clock, as DLIO's reconfigure does between epochs. */
 static int run_epoch(struct reading *rd, struct mlpio_loader *loader, uint64_t epoch,
                      double *compute, struct results *res, struct mlpio_error *err)
 {
     const struct mlpio_context *ctx = rd->run->ctx;
     uint64_t *samples = NULL;
     int rc = plan_epoch(rd, epoch, &samples, err);
-    if (rc == 0)
-        rc = mlpio_loader_start(loader, (uint32_t)rd->nunits, samples, err);
-    free(samples);
-    /* The read threads start at once: the others are waited for without taking their cores. */
-    if (mlpio_context_agree_idle(ctx, rc, err) < 0)
+    if (mlpio_context_agree(ctx, rc, err) < 0) {
+        free(samples);
         return -1;
+    }
     char phase[48];
     snprintf(phase, sizeof(phase), "epoch %" PRIu64 "/%d", epoch + 1, rd->epochs);
     struct mlpio_progress *progress =
         mlpio_progress_start(rd->run, phase, (double)rd->steps, "steps");
-    double t0 = MPI_Wtime(), step0 = 0;
+    double t0 = MPI_Wtime(), loading = t0, step0 = 0; /* start_block, start_loading */
+    rc = mlpio_loader_start(loader, (uint32_t)rd->nunits, samples, err);
+    free(samples);
     for (uint64_t b = 0; b < rd->steps; b++) {
-        double w0 = MPI_Wtime();
-        rc = mlpio_signals_interrupted()
-                 ? mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal")
-                 : mlpio_loader_wait(loader, b, err);
-        mlpio_hist_add(&res->load, MPI_Wtime() - w0);
+        if (rc == 0)
+            rc = mlpio_signals_interrupted()
+                     ? mlpio_error_set(err, MLPIO_ERR_INTERRUPTED, "interrupted by a signal")
+                     : mlpio_loader_wait(loader, b, err);
+        mlpio_hist_add(&res->load, MPI_Wtime() - loading); /* batch_loaded */
         compute[b] = rc == 0 ? sleep_for(rd->compute_time) : 0;
+        if (b == 0)
+            step0 = MPI_Wtime() - loading; /* batch_processed, before the barrier */
         /* Stands in for the all-reduce of gradients, and stops every rank on an error. */
         if (mlpio_context_agree_idle(ctx, rc, err) < 0) {
             mlpio_progress_finish(&progress);
             mlpio_loader_end(loader);
             return -1;
         }
-        if (b == 0)
-            step0 = MPI_Wtime() - t0;
+        loading = MPI_Wtime();
         mlpio_progress_update(progress, (double)b + 1);
     }
-    mlpio_progress_finish(&progress);
+    mlpio_loader_end(loader); /* the loader is exhausted: then end_block */
     double wall = MPI_Wtime() - t0;
-    mlpio_loader_end(loader);
+    mlpio_progress_finish(&progress);
     struct mlpio_train_epoch_metrics m = {0}, sum = {0};
     rc = mlpio_train_epoch_metrics(compute, rd->steps, rd->r.batch_size, wall, step0, &m, err);
     if (mlpio_context_agree(ctx, rc, err) < 0)

@@ -159,7 +159,7 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
         return -1;
     uint64_t declared = (uint64_t)(run->opts->client_memory_gb * GIB);
     /* Declared hosts (-nc with -cm) stand for the clients of the real run; otherwise the hosts
-     * of this job are measured (and a declared size replaces a smaller measurement). */
+     * of this job are counted (with their declared size, else their measured one). */
     bool declared_hosts = clients > 0 && declared > 0;
     int nhosts = declared_hosts ? (int)clients : run->rec.cluster->num_hosts;
     struct mlpio_format_layout layout;
@@ -170,11 +170,12 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
     uint64_t *mem = calloc((size_t)nhosts, sizeof(uint64_t));
     if (!mem)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-    for (int i = 0; !declared_hosts && i < nhosts; i++)
-        mem[i] = run->rec.cluster->hosts[i].info.mem_total_bytes;
-    int rc =
-        mlpio_train_datasize(mem, nhosts, declared, (int)accelerators, (int)s->reader.batch_size,
-                             (int)s->dataset.num_samples_per_file, record, ds, err);
+    /* Declared memory replaces the measurement (mlpstorage_py/rules/utils.py,
+     * calculate_training_data_size: declared memory x hosts only). */
+    for (int i = 0; i < nhosts; i++)
+        mem[i] = declared > 0 ? declared : run->rec.cluster->hosts[i].info.mem_total_bytes;
+    int rc = mlpio_train_datasize(mem, nhosts, 0, (int)accelerators, (int)s->reader.batch_size,
+                                  (int)s->dataset.num_samples_per_file, record, ds, err);
     free(mem);
     return rc;
 }
