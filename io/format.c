@@ -1,5 +1,6 @@
 /* Registry of the dataset formats, selected by name like the io backends. */
 #include "io/format.h"
+#include "io/format_stream.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -56,4 +57,15 @@ const char *mlpio_format_choices(void)
 const char *mlpio_format_unbuilt(const char *name)
 {
     return mlpio_io_unbuilt(name);
+}
+
+int mlpio_format_write(const struct mlpio_format *fmt, struct mlpio_io_file *f,
+                       const struct mlpio_format_shape *shape, mlpio_io_fill_fn content,
+                       void *content_arg, void *buf, size_t buflen, struct mlpio_error *err)
+{
+    if (fmt->write)
+        return fmt->write(f, shape, content, content_arg, buf, buflen, err);
+    struct mlpio_format_sink sink;
+    mlpio_fmt_file_sink(f, &sink);
+    return fmt->compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
 }

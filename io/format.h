@@ -94,7 +94,8 @@ struct mlpio_format {
      * content's bytes [i*d1*d2, (i+1)*d1*d2) (content(arg, dst, len, offset) fills dst; mlpio
      * passes its data generator), so readers can verify them. buf is a
      * caller-owned scratch buffer of buflen bytes (>= 64 KiB, MLPIO_IO_ALIGN-aligned);
-     * writes are issued in pieces of at most buflen bytes. */
+     * writes are issued in pieces of at most buflen bytes. NULL for a format with compose:
+     * mlpio_format_write then composes into f. */
     int (*write)(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
                  mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
                  struct mlpio_error *err);
@@ -131,6 +132,12 @@ struct mlpio_format {
      * sample's, for a list column), index naming the first. */
     bool content_at_file_offset;
 };
+
+/* Write a whole file of fmt to f: fmt's write, or its composition handed to f in order. The
+ * arguments are those of write. */
+int mlpio_format_write(const struct mlpio_format *fmt, struct mlpio_io_file *f,
+                       const struct mlpio_format_shape *shape, mlpio_io_fill_fn content,
+                       void *content_arg, void *buf, size_t buflen, struct mlpio_error *err);
 
 /* Registry: the formats built into this mlpio. */
 const struct mlpio_format *mlpio_format_find(const char *name);

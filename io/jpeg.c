@@ -207,15 +207,6 @@ out:
     return rc;
 }
 
-static int jpg_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
-                     mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
-                     struct mlpio_error *err)
-{
-    struct mlpio_format_sink sink;
-    mlpio_fmt_file_sink(f, &sink);
-    return jpg_compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
-}
-
 /* The encoder decides the size. */
 static uint64_t jpg_file_bytes(const struct mlpio_format_shape *shape)
 {
@@ -480,7 +471,6 @@ const struct mlpio_format mlpio_format_jpeg = {
     .name = "jpeg",
     .ext = "jpeg", /* DLIO names files after the format: img_<i>_of_<N>.jpeg */
     .file_bytes = jpg_file_bytes,
-    .write = jpg_write,
     .compose = jpg_compose,
     .read = jpg_read,
     .encoded = true,

@@ -290,15 +290,6 @@ static int npz_compose(const char *path, const struct mlpio_format_shape *shape,
     return 0;
 }
 
-static int npz_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
-                     mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
-                     struct mlpio_error *err)
-{
-    struct mlpio_format_sink sink;
-    mlpio_fmt_file_sink(f, &sink);
-    return npz_compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
-}
-
 /* Reading. */
 
 #define MAX_MEMBERS 8
@@ -765,7 +756,6 @@ const struct mlpio_format mlpio_format_npz = {
     .name = "npz",
     .ext = "npz",
     .file_bytes = npz_file_bytes,
-    .write = npz_write,
     .compose = npz_compose,
     .read = npz_read,
 };

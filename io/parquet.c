@@ -648,15 +648,6 @@ static int pq_compose(const char *path, const struct mlpio_format_shape *shape,
     return rc;
 }
 
-static int pq_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
-                    mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
-                    struct mlpio_error *err)
-{
-    struct mlpio_format_sink sink;
-    mlpio_fmt_file_sink(f, &sink);
-    return pq_compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
-}
-
 /* ---- reading ------------------------------------------------------------------------------- */
 
 /* A column as the footer declares it. */
@@ -1439,7 +1430,6 @@ const struct mlpio_format mlpio_format_parquet = {
     .name = "parquet",
     .ext = "parquet",
     .file_bytes = pq_file_bytes,
-    .write = pq_write,
     .compose = pq_compose,
     .read = pq_read,
     .read_expect = pq_read_expect,

@@ -159,15 +159,6 @@ static int tf_compose(const char *path, const struct mlpio_format_shape *shape,
     return mlpio_fmt_flush(&w, err);
 }
 
-static int tf_write(struct mlpio_io_file *f, const struct mlpio_format_shape *shape,
-                    mlpio_io_fill_fn content, void *content_arg, void *buf, size_t buflen,
-                    struct mlpio_error *err)
-{
-    struct mlpio_format_sink sink;
-    mlpio_fmt_file_sink(f, &sink);
-    return tf_compose(f->path, shape, content, content_arg, buf, buflen, &sink, err);
-}
-
 /* Reading. */
 
 struct tf_reader {
@@ -478,7 +469,6 @@ const struct mlpio_format mlpio_format_tfrecord = {
     .name = "tfrecord",
     .ext = "tfrecord",
     .file_bytes = tf_file_bytes,
-    .write = tf_write,
     .compose = tf_compose,
     .read = tf_read,
 };

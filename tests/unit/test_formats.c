@@ -117,7 +117,7 @@ static void write_file(const struct mlpio_format *fmt, const char *path,
     void *buf = mlpio_io_buffer_alloc(buflen);
     assert_non_null(buf);
     ASSERT_OK(mlpio_io_open(&mlpio_io_posix, path, MLPIO_IO_WRITE, &opts, &f, &err), &err);
-    ASSERT_OK(fmt->write(f, shape, content, obj, buf, buflen, &err), &err);
+    ASSERT_OK(mlpio_format_write(fmt, f, shape, content, obj, buf, buflen, &err), &err);
     ASSERT_OK(mlpio_io_close(&f, &err), &err);
     mlpio_io_buffer_free(buf);
 }
@@ -750,7 +750,8 @@ static void test_zip64(void **state)
     size_t buflen = 4 * MIB;
     void *buf = mlpio_io_buffer_alloc(buflen);
     assert_non_null(buf);
-    ASSERT_OK(mlpio_format_npz.write(&sp->base, &shape, content, &fx->obj, buf, buflen, &err),
+    ASSERT_OK(mlpio_format_write(&mlpio_format_npz, &sp->base, &shape, content, &fx->obj, buf,
+                                 buflen, &err),
               &err);
     assert_int_equal(sp->end, sp->size);
     assert_false(sp->mismatch);
@@ -852,7 +853,7 @@ static double bench_once(enum bench_op op, const struct mlpio_format *fmt,
         switch (op) {
         case WRITE_NULL:
         case WRITE_POSIX:
-            ASSERT_OK(fmt->write(f, shape, content, obj, buf, buflen, &err), &err);
+            ASSERT_OK(mlpio_format_write(fmt, f, shape, content, obj, buf, buflen, &err), &err);
             break;
         case READ:
             ASSERT_OK(fmt->read(f, size, buf, buflen, &got, count_only, &n, &err), &err);

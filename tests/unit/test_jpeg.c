@@ -78,7 +78,9 @@ static uint8_t *encode(struct fixture *fx, uint64_t d1, uint64_t d2, uint64_t *l
     void *buf = mlpio_io_buffer_alloc(BUFLEN);
     assert_non_null(buf);
     ASSERT_OK(mlpio_io_open(&mlpio_io_posix, fx->path, MLPIO_IO_WRITE, &opts, &f, &err), &err);
-    ASSERT_OK(mlpio_format_jpeg.write(f, &shape, content, &fx->obj, buf, BUFLEN, &err), &err);
+    ASSERT_OK(
+        mlpio_format_write(&mlpio_format_jpeg, f, &shape, content, &fx->obj, buf, BUFLEN, &err),
+        &err);
     ASSERT_OK(mlpio_io_close(&f, &err), &err);
     mlpio_io_buffer_free(buf);
     FILE *in = fopen(fx->path, "rb");

@@ -77,7 +77,8 @@ static void write_path(const char *path, const struct mlpio_format_shape *shape)
     struct mlpio_io_options opts = {0};
     void *buf = mlpio_io_buffer_alloc(64 * KIB);
     assert_int_equal(mlpio_io_open(&mlpio_io_posix, path, MLPIO_IO_WRITE, &opts, &f, &err), 0);
-    if (mlpio_format_parquet.write(f, shape, content, &obj, buf, 64 * KIB, &err) != 0)
+    if (mlpio_format_write(&mlpio_format_parquet, f, shape, content, &obj, buf, 64 * KIB, &err) !=
+        0)
         fail_msg("%s", err.message);
     assert_int_equal(mlpio_io_close(&f, &err), 0);
     mlpio_io_buffer_free(buf);

@@ -213,7 +213,8 @@ static int write_one(struct gen *g, struct file_job *j, struct mlpio_error *err)
     bool created = rc == 0 && !existed;
     if (rc == 0)
         rc = g->prefill ? write_composed(g, f, err)
-                        : g->format->write(f, &j->shape, fill, &j->obj, g->buf, WRITE_PIECE, err);
+                        : mlpio_format_write(g->format, f, &j->shape, fill, &j->obj, g->buf,
+                                             WRITE_PIECE, err);
     if (rc == 0)
         rc = mlpio_io_sync(f, err);
     if (rc == 0)
