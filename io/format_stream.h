@@ -119,4 +119,15 @@ static inline uint8_t *mlpio_fmt_put64(uint8_t *p, uint64_t v)
     return p + 8;
 }
 
+/* Bytes of v as a base-128 varint (protobuf, Thrift compact protocol). */
+static inline size_t mlpio_fmt_varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 #endif

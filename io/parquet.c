@@ -252,20 +252,10 @@ static uint64_t group_rows(const struct pq_plan *p, uint64_t g)
     return g + 1 < p->groups ? p->group_rows : p->rows - g * p->group_rows;
 }
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 /* An RLE run of count levels of bit width 1: header varint, one value byte. */
 static uint64_t rle_len(uint64_t count)
 {
-    return varint_len(count << 1) + 1;
+    return mlpio_fmt_varint_len(count << 1) + 1;
 }
 
 static uint64_t levels_bytes(const struct pq_col *c, uint64_t rows)
@@ -282,7 +272,7 @@ static uint64_t values_bytes(const struct pq_col *c, uint64_t rows)
     if (!c->dt->dict)
         return v * c->dt->width;
     uint64_t groups = (v + 7) / 8;
-    return 1 + varint_len(groups << 1 | 1) + groups * 8 * c->dt->width;
+    return 1 + mlpio_fmt_varint_len(groups << 1 | 1) + groups * 8 * c->dt->width;
 }
 
 static void page_header(struct mlpio_thrift_out *o, int type, uint64_t size, uint64_t nvalues,

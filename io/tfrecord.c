@@ -37,16 +37,6 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 /* Tag byte of field f with wire type w (fields < 16). */
 #define TAG(f, w) ((uint8_t)((f) << 3 | (w)))
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 static uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
     while (v >= 0x80) {
@@ -73,17 +63,17 @@ static int record_parts(const struct mlpio_format_shape *s, struct tf_record *r)
     /* Far beyond any file system; keeps every sum below 2^64. */
     if (s->d1 == 0 || s->d2 == 0 || __builtin_mul_overflow(s->d1, s->d2, &n) || n > (1ull << 56))
         return -1;
-    uint64_t int64_list = 2 + varint_len(n);        /* value: packed, one varint */
-    uint64_t size_feature = 2 + int64_list;         /* Feature.int64_list */
-    uint64_t size_entry = 2 + 4 + 2 + size_feature; /* key "size", value */
-    uint64_t bytes_list = 1 + varint_len(n) + n;    /* value: the image */
-    uint64_t image_feature = 1 + varint_len(bytes_list) + bytes_list;
-    uint64_t image_entry = 2 + 5 + 1 + varint_len(image_feature) + image_feature;
-    uint64_t features =
-        1 + varint_len(image_entry) + image_entry + 1 + varint_len(size_entry) + size_entry;
+    uint64_t int64_list = 2 + mlpio_fmt_varint_len(n);     /* value: packed, one varint */
+    uint64_t size_feature = 2 + int64_list;                /* Feature.int64_list */
+    uint64_t size_entry = 2 + 4 + 2 + size_feature;        /* key "size", value */
+    uint64_t bytes_list = 1 + mlpio_fmt_varint_len(n) + n; /* value: the image */
+    uint64_t image_feature = 1 + mlpio_fmt_varint_len(bytes_list) + bytes_list;
+    uint64_t image_entry = 2 + 5 + 1 + mlpio_fmt_varint_len(image_feature) + image_feature;
+    uint64_t features = 1 + mlpio_fmt_varint_len(image_entry) + image_entry + 1 +
+                        mlpio_fmt_varint_len(size_entry) + size_entry;
 
     r->sample = n;
-    r->data_len = 1 + varint_len(features) + features;
+    r->data_len = 1 + mlpio_fmt_varint_len(features) + features;
     uint8_t *p = r->head;
     *p++ = TAG(1, WT_LEN); /* Example.features */
     p = put_varint(p, features);
@@ -113,7 +103,7 @@ static int record_parts(const struct mlpio_format_shape *s, struct tf_record *r)
     *p++ = TAG(3, WT_LEN); /* Feature.int64_list */
     p = put_varint(p, int64_list);
     *p++ = TAG(1, WT_LEN); /* Int64List.value, packed */
-    p = put_varint(p, varint_len(n));
+    p = put_varint(p, mlpio_fmt_varint_len(n));
     p = put_varint(p, n);
     r->tail_len = (size_t)(p - r->tail);
     return 0;

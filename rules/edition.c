@@ -12,7 +12,6 @@
 
 static struct {
     char *dir;
-    int loaded; /* 1: read (n may still be 0 after a failure, which is then reported again) */
     int n;
     char *names[EDITIONS_MAX];
     cJSON *docs[EDITIONS_MAX];
@@ -30,7 +29,6 @@ static void unload(void);
 void mlpio_rules_editions_dir(const char *dir)
 {
     unload();
-    editions.loaded = 0;
     free(editions.dir);
     editions.dir = dir ? strdup(dir) : NULL;
 }
@@ -175,10 +173,8 @@ static void unload(void)
 int mlpio_rules_editions_load(struct mlpio_error *err)
 {
     char buf[4096];
-    if (editions.loaded && editions.n > 0)
+    if (editions.n > 0) /* read already; after a failure, each lookup tries (and reports) again */
         return 0;
-    unload();
-    editions.loaded = 1;
     const char *dir = editions_dir(buf, sizeof(buf));
     if (!dir) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "no folder of rules editions is known");
