@@ -354,6 +354,32 @@ static const char *option_choices(const struct mlpio_workload *w, const struct m
     return buf[0] ? buf : NULL;
 }
 
+/* The variant (accelerator) a model runs on when none is given: the first of the edition's
+ * CLOSED, then OPEN, then what-if accelerators that share/ defines the model for, so that a run
+ * without -g is one its edition can accept; else the workload's own default. */
+static const char *default_variant(const struct mlpio_workload *w, const char *model,
+                                   const char *edition, char *buf, size_t len)
+{
+    char defined[256];
+    mlpio_config_variants(w->name, model, "|", defined, sizeof(defined));
+    const char *name = edition ? edition : mlpio_rules_edition_newest();
+    const cJSON *ed = name ? mlpio_rules_edition_find(name) : NULL;
+    const cJSON *section = ed ? cJSON_GetObjectItemCaseSensitive(ed, w->name) : NULL;
+    static const char *const lists[] = {"closed.accelerators", "open.accelerators",
+                                        "whatif_accelerators"};
+    for (size_t i = 0; section && defined[0] && i < sizeof(lists) / sizeof(lists[0]); i++) {
+        const cJSON *a;
+        cJSON_ArrayForEach(a, mlpio_json_get_path(section, lists[i]))
+        {
+            if (cJSON_IsString(a) && choice_ok(defined, a->valuestring)) {
+                snprintf(buf, len, "%s", a->valuestring);
+                return buf;
+            }
+        }
+    }
+    return w->default_variant;
+}
+
 static const struct mlpio_preset *find_preset(const struct mlpio_cli_option *wo, const char *value)
 {
     for (const struct mlpio_preset *p = wo->presets; p && p->value; p++)
@@ -732,8 +758,13 @@ int mlpio_cli_parse(int argc, char **argv, struct mlpio_cli *cli, struct mlpio_e
     }
     if (!cli->model && cli->workload->default_model)
         cli->model = strdup(cli->workload->default_model);
-    if (!cli->variant && cli->workload->default_variant)
-        cli->variant = strdup(cli->workload->default_variant);
+    char chosen[64];
+    const char *variant =
+        cli->workload->default_variant
+            ? default_variant(cli->workload, cli->model, cli->rules_edition, chosen, sizeof(chosen))
+            : NULL;
+    if (!cli->variant && variant)
+        cli->variant = strdup(variant);
     if (!cli->results_dir)
         cli->results_dir = strdup(DEFAULT_RESULTS_DIR);
     if (!cli->io_api)
@@ -950,7 +981,13 @@ static void print_workload_option(FILE *out, const struct mlpio_workload *w,
                      p->value);
         }
     }
-    if (o->dflt) {
+    if (o->kind == MLPIO_OPT_VARIANT && w->default_variant) {
+        char v[64];
+        snprintf(dflt, sizeof(dflt),
+                 "%s for %s (the first CLOSED accelerator of the rules edition that defines "
+                 "the model)",
+                 default_variant(w, w->default_model, NULL, v, sizeof(v)), w->default_model);
+    } else if (o->dflt) {
         snprintf(dflt, sizeof(dflt), "%s", o->dflt);
     } else if (spec && reference) {
         char v[128];
@@ -971,11 +1008,14 @@ void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,
 {
     /* Defaults are the default model's definition; without it, help still lists the rest. */
     struct mlpio_error ignored = {0};
-    cJSON *reference =
-        mlpio_config_reference_variant(w->name, w->default_model, w->default_variant, &ignored);
+    char chosen[64];
+    const char *variant = w->default_variant
+                              ? default_variant(w, w->default_model, NULL, chosen, sizeof(chosen))
+                              : NULL;
+    cJSON *reference = mlpio_config_reference_variant(w->name, w->default_model, variant, &ignored);
     char model[128];
     snprintf(model, sizeof(model), "%s%s%s", w->default_model ? w->default_model : "",
-             w->default_variant ? " on " : "", w->default_variant ? w->default_variant : "");
+             variant ? " on " : "", variant ? variant : "");
     fprintf(out, "Usage: mpirun -np N mlpio %s %s [options]\n\n%s\n\n", w->name, c->name,
             c->summary);
     fprintf(out, "Options for %s %s (defaults: those of model %s):\n", w->name, c->name, model);

@@ -3,7 +3,19 @@
 # validate judges each run by its own edition, re-judges with --rules-edition and refuses a
 # submission group that mixes editions.
 source "$(dirname "$0")/lib.sh"
-T=(training run --model unet3d --what-if -dd "$WORK/data" -rd "$WORK/res")
+T=(training run --model unet3d -g h100 --what-if -dd "$WORK/data" -rd "$WORK/res")
+# Without -g a run takes its edition's first CLOSED accelerator that defines the model: b200
+# under v3.0 (the default edition), h100 under v2.0. Either way the run can be CLOSED.
+expect 0 1 training run --model unet3d --what-if -dd "$WORK/data" -rd "$WORK/res" --closed
+says "verdict (before the run): CLOSED under the MLPerf Storage v3.0 rules"
+says "compute 0.1620 s" # unet3d_b200.json's computation_time
+expect 0 1 training run --model retinanet --what-if -dd "$WORK/data" -rd "$WORK/res" --closed
+says "CLOSED under the MLPerf Storage v3.0 rules"
+expect 0 1 training run --model unet3d --what-if -dd "$WORK/data" -rd "$WORK/res" --closed \
+    --rules-edition v2.0 --params dataset.num_files_train=3500
+says "CLOSED under the MLPerf Storage v2.0 rules"
+grep -q "accelerator_type" "$OUT" "$ERR" && fail "the v2.0 default accelerator is not a v2.0 one"
+says "compute 0.3230 s"
 
 # Under v3.0 (the default) h100 is for what-if runs only: --closed says so and how to fix it.
 expect 3 1 "${T[@]}" --closed
@@ -16,7 +28,7 @@ expect 3 1 "${T[@]}" --closed --rules-edition v2.0
 says "INVALID under the MLPerf Storage v2.0 rules"
 grep -q "accelerator_type" "$OUT" "$ERR" && fail "v2.0 judged h100 as it judges v3.0"
 # b200 (and mi355 for retinanet) unet3d and retinanet can be CLOSED under v3.0.
-expect 0 1 "${T[@]}" -g b200 --closed --params dataset.num_files_train=7200
+expect 0 1 training run --model unet3d -g b200 --what-if -dd "$WORK/data" -rd "$WORK/res" --closed
 says "verdict (before the run): CLOSED under the MLPerf Storage v3.0 rules"
 for g in b200 mi355; do
     expect 0 1 training run --model retinanet -g $g --what-if -dd "$WORK/data" -rd "$WORK/res" --closed

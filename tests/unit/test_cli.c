@@ -710,11 +710,20 @@ static void assert_option_says(const char *text, const char *option, const char 
         fail_msg("help of %s lacks '%s':\n%s", option, what, lines);
 }
 
-static cJSON *reference_of(const struct mlpio_workload *w)
+/* The definition a command's help takes its defaults from: the one its header names ("defaults:
+ * those of model M on V"), so a help that showed another definition's defaults would fail. */
+static cJSON *reference_of(const struct mlpio_workload *w, const char *help)
 {
     struct mlpio_error err = {0};
-    cJSON *ref =
-        mlpio_config_reference_variant(w->name, w->default_model, w->default_variant, &err);
+    char header[160], variant[64] = "";
+    snprintf(header, sizeof(header), "(defaults: those of model %s on ", w->default_model);
+    const char *on = strstr(help, header);
+    if (on)
+        sscanf(on + strlen(header), "%63[^)]", variant);
+    if (w->default_variant && !variant[0])
+        fail_msg("%s: the help does not name the accelerator its defaults are of", w->name);
+    cJSON *ref = mlpio_config_reference_variant(w->name, w->default_model,
+                                                variant[0] ? variant : NULL, &err);
     if (!ref)
         fail_msg("no definition of %s's default model: %s", w->name, err.message);
     return ref;
@@ -726,9 +735,9 @@ static void test_help_defaults(void **state)
     (void)state;
     for (const struct mlpio_workload *const *ws = mlpio_workloads(); *ws; ws++) {
         const struct mlpio_workload *w = *ws;
-        cJSON *ref = reference_of(w);
         for (const struct mlpio_command *c = w->commands; c->name; c++) {
             char *text = help_of(w, c);
+            cJSON *ref = reference_of(w, text);
             for (const struct mlpio_cli_option *o = w->options; o->name; o++) {
                 char opt[96], want[160] = "default ";
                 snprintf(opt, sizeof(opt), "--%s", o->name);
@@ -753,8 +762,8 @@ static void test_help_defaults(void **state)
                     fail_msg("%s %s: parameter line lacks '%s': %s", w->name, c->name, want, line);
             }
             free(text);
+            cJSON_Delete(ref);
         }
-        cJSON_Delete(ref);
     }
     /* The figures a user asked for, spelled out. */
     const struct mlpio_workload *ck = mlpio_workload_find("checkpointing");
@@ -782,7 +791,7 @@ static void test_help_defaults(void **state)
     free(text);
     const struct mlpio_workload *tr = mlpio_workload_find("training");
     text = help_of(tr, mlpio_workload_command(tr, "datasize"));
-    assert_option_says(text, "--accelerator-type", "one of a100|b200|h100|mi355; default h100");
+    assert_option_says(text, "--accelerator-type", "one of a100|b200|h100|mi355; default b200 for unet3d");
     assert_option_says(text, "--num-accelerators", "default the MPI world size");
     free(text);
 }

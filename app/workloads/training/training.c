@@ -96,8 +96,7 @@ static const struct mlpio_cli_option options[] = {
      .alias = "g",
      .metavar = "TYPE",
      .help = "accelerator whose compute time is emulated",
-     .kind = MLPIO_OPT_VARIANT, /* the accelerators share/training/ defines models for */
-     .dflt = "h100"},
+     .kind = MLPIO_OPT_VARIANT}, /* the accelerators share/training/ defines models for */
     {.name = "num-accelerators",
      .alias = "na",
      .metavar = "N",
@@ -280,18 +279,18 @@ static const struct mlpio_command commands[] = {
      .flags = MLPIO_CMD_MEASURE,
      .execute = mlpio_training_datagen,
      .examples =
-         "mpirun -np 8 mlpio training datagen --model unet3d -g h100 --data-dir /lustre/u3d "
+         "mpirun -np 8 mlpio training datagen --model unet3d -g b200 --data-dir /lustre/u3d "
          "--params dataset.num_files_train=28000"},
     {.name = "run",
      .summary = "read the dataset as emulated accelerators and judge the run (AU)",
      .flags = MLPIO_CMD_MEASURE | MLPIO_CMD_JUDGED,
      .execute = mlpio_training_run,
-     .examples = "mpirun -np 8 mlpio training run --model unet3d -g h100 --data-dir /lustre/u3d "
+     .examples = "mpirun -np 8 mlpio training run --model unet3d -g b200 --data-dir /lustre/u3d "
                  "--params dataset.num_files_train=28000 --seed 1"},
     {.name = "datasize",
      .summary = "how many files a CLOSED dataset needs, and the commands to run next",
      .execute = datasize,
-     .examples = "mlpio training datasize --model unet3d -g h100 -ma 8 -nc 1 -cm 128"},
+     .examples = "mlpio training datasize --model unet3d -g b200 -ma 8 -nc 1 -cm 128"},
     MLPIO_RUN_CONFIGVIEW("mlpio training configview --model resnet50 -g a100"),
     {.name = NULL},
 };
@@ -320,6 +319,8 @@ const struct mlpio_workload mlpio_workload_training = {
         "defined for the accelerators of its share/training/<model>_<accelerator>.json\n"
         "(--accelerator-type).",
     .default_model = "unet3d",
+    /* Without -g a run takes the rules edition's first CLOSED accelerator that defines the
+     * model (app/cli.c); this one only when the edition has none for it. */
     .default_variant = "h100",
     .commands = commands,
     .options = options,
@@ -328,7 +329,7 @@ const struct mlpio_workload mlpio_workload_training = {
     .settings_size = sizeof(struct mlpio_training_settings),
     .param_aliases = aliases,
     .describe = describe,
-    .examples = "mlpio training datasize --model unet3d -g h100 -ma 8 -nc 1 -cm 128\n"
+    .examples = "mlpio training datasize --model unet3d -g b200 -ma 8 -nc 1 -cm 128\n"
                 "mpirun -np 8 mlpio training run --model unet3d --data-dir /lustre/u3d "
                 "--params dataset.num_files_train=28000",
     .prepare = prepare,
