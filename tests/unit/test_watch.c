@@ -658,7 +658,11 @@ static void test_reader_follows_writer(void **state)
     struct mlpio_watch_stats st = stats(r);
     assert_int_equal(st.bytes_read, (uint64_t)sb.st_size);
     assert_int_equal(st.offset, (uint64_t)sb.st_size);
-    assert_int_equal(st.bytes_rechecked, 0);
+    /* A write updates the file's mtime before its size: a poll between the two sees a new
+     * mtime at the old size and re-reads its window to rule out an overwrite. That may happen;
+     * reading the log itself again may not. */
+    assert_true(st.bytes_rechecked <= st.rechecks * MLPIO_WATCH_WINDOW);
+    assert_true(st.bytes_rechecked * 100 < (uint64_t)sb.st_size);
     print_message("10,000 events, %lld bytes: %llu reads over %d polls\n", (long long)sb.st_size,
                   (unsigned long long)st.reads, polls);
     mlpio_watch_reader_destroy(&r);
