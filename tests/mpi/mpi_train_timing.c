@@ -20,6 +20,7 @@
 #include "app/workloads/training/loader.h"
 #include "report/json_file.h"
 #include "support/files.h"
+#include "support/run_cli.h"
 
 #define DELAY 0.4    /* seconds added to the loader's start-up */
 #define COMPUTE 0.01 /* seconds of compute per step */
@@ -39,22 +40,6 @@ int __wrap_mlpio_loader_start(struct mlpio_loader *l, uint32_t nfiles, const uin
             ;
     }
     return __real_mlpio_loader_start(l, nfiles, samples, err);
-}
-
-static int mlpio(struct mlpio_context *ctx, const char *const *args)
-{
-    char *argv[40];
-    int argc = 0;
-    for (; *args; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
-    struct mlpio_cli cli;
-    struct mlpio_error err = {0};
-    if (mlpio_cli_parse(argc, argv, &cli, &err) != 0)
-        fail_msg("%s", err.message);
-    int code = mlpio_run_main(ctx, &cli);
-    mlpio_cli_free(&cli);
-    return code;
 }
 
 /* The epoch events of the one run under res, by epoch: duration and AU. */
@@ -127,10 +112,10 @@ static void run(int slow, double *duration, double *au, int *n)
                                  "train.epochs=2",
                                  NULL};
     slow_ranks = 0; /* datagen does not read */
-    int code = mlpio(&ctx, gen);
+    int code = mlpio_test_run(&ctx, gen);
     slow_ranks = slow;
     if (code == 0)
-        code = mlpio(&ctx, train);
+        code = mlpio_test_run(&ctx, train);
     MPI_Barrier(ctx.comm);
     *n = ctx.rank == 0 ? epochs(res, duration, au, 2) : 2;
     if (ctx.rank == 0)

@@ -16,9 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app/cli.h"
-#include "app/run.h"
 #include "report/json_file.h"
+#include "support/run_cli.h"
 
 #define CKPT_RUN_ARGS_MAX 32
 
@@ -31,22 +30,16 @@ static inline int ckpt_run(struct mlpio_context *ctx, const char *ck, const char
                           "llama3-8b", "--scale",       "0.001", "--allow-invalid-params",
                           "--quiet",   "-cf",           ck,      "-rd",
                           res};
-    char *argv[CKPT_RUN_ARGS_MAX + 1];
-    int argc = 0;
+    const char *argv[CKPT_RUN_ARGS_MAX + 1];
+    size_t argc = 0;
     for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
-        argv[argc++] = (char *)base[i];
+        argv[argc++] = base[i];
     for (; *extra; extra++) {
         assert_true(argc < CKPT_RUN_ARGS_MAX);
-        argv[argc++] = (char *)*extra;
+        argv[argc++] = *extra;
     }
     argv[argc] = NULL;
-    struct mlpio_cli cli;
-    struct mlpio_error err = {0};
-    if (mlpio_cli_parse(argc, argv, &cli, &err) != 0)
-        fail_msg("%s", err.message);
-    int code = mlpio_run_main(ctx, &cli);
-    mlpio_cli_free(&cli);
-    return code;
+    return mlpio_test_run(ctx, argv);
 }
 
 /* The summary.json of the one run in res, or NULL. */
