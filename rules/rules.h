@@ -104,6 +104,11 @@ int mlpio_rules_check_checkpointing(const cJSON *run, struct mlpio_verdict_repor
                                     struct mlpio_error *err);
 int mlpio_rules_check_training(const cJSON *run, struct mlpio_verdict_report *v,
                                struct mlpio_error *err);
+/* The datasize rule of the run's rules edition ("training.datasize"): the dataset is at least
+ * *memory_multiple times the clients' memory and an epoch at least *min_steps steps. Returns 0,
+ * or -1 with err naming the edition and the figure that is missing or wrong. */
+int mlpio_rules_training_datasize(const cJSON *run, double *memory_multiple, int *min_steps,
+                                  struct mlpio_error *err);
 /* Run checks of WORKLOADS.md section 3. */
 int mlpio_rules_check_kvcache(const cJSON *run, struct mlpio_verdict_report *v,
                               struct mlpio_error *err);

@@ -45,6 +45,7 @@ struct train_run {
     const cJSON *overrides; /* validated array of {key, value, reference?, source} */
     const cJSON *hosts;     /* validated array of {hostname, ranks} */
     double datasize_files;
+    double datasize_multiple, datasize_steps; /* the figures datasize_files was computed by */
     double accelerators;
 };
 
@@ -67,6 +68,20 @@ static int read_edition(const cJSON *run, struct train_edition *e, struct mlpio_
     e->whatif_accels = cJSON_GetObjectItemCaseSensitive(s, "whatif_accelerators");
     e->odirect = cJSON_GetObjectItemCaseSensitive(s, "odirect_models");
     return 0;
+}
+
+int mlpio_rules_training_datasize(const cJSON *run, double *memory_multiple, int *min_steps,
+                                  struct mlpio_error *err)
+{
+    const cJSON *s = NULL, *datasize = NULL;
+    char p[64];
+    snprintf(p, sizeof(p), "edition %s: training.datasize", mlpio_rules_edition_of(run));
+    return mlpio_rules_edition_section(run, "training", &s, err) ||
+                   mlpio_rules_get_object(s, p, "datasize", &datasize, err) ||
+                   mlpio_rules_get_positive(datasize, p, "memory_multiple", memory_multiple, err) ||
+                   mlpio_rules_get_int(datasize, p, "min_steps_per_epoch", 1, min_steps, err)
+               ? -1
+               : 0;
 }
 
 static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
@@ -98,6 +113,17 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
         mlpio_rules_get_object(run, "", "facts", &facts, err) ||
         mlpio_rules_get_count(facts, "facts", "datasize_num_files", 0, &r->datasize_files, err) ||
         mlpio_rules_get_count(facts, "facts", "accelerators", 1, &r->accelerators, err))
+        return -1;
+    /* Runs recorded before the figures were: the edition's (5x and 500 in every edition). */
+    int steps;
+    if (mlpio_rules_training_datasize(run, &r->datasize_multiple, &steps, err) < 0)
+        return -1;
+    r->datasize_steps = steps;
+    if ((cJSON_GetObjectItemCaseSensitive(facts, "datasize_memory_multiple") &&
+         mlpio_rules_get_positive(facts, "facts", "datasize_memory_multiple", &r->datasize_multiple,
+                                  err)) ||
+        (cJSON_GetObjectItemCaseSensitive(facts, "datasize_min_steps") &&
+         mlpio_rules_get_count(facts, "facts", "datasize_min_steps", 1, &r->datasize_steps, err)))
         return -1;
     /* The accelerator and the AU floor are absent from descriptions of other programs. */
     r->accelerator = "";
@@ -251,10 +277,11 @@ static int check_dataset(const void *run, struct mlpio_verdict_report *v)
              r->datasize_files, r->datasize_files);
     return mlpio_verdict_add(v, MLPIO_ISSUE_INVALID, "dataset.num_files_train", exp, act, hint,
                              "%.0f files are fewer than the %.0f that the datasize rule requires "
-                             "for these hosts and accelerators (5x the clients' memory and 500 "
+                             "for these hosts and accelerators (%gx the clients' memory and %.0f "
                              "steps per epoch): part of the dataset could be read from the page "
                              "cache",
-                             r->num_files, r->datasize_files);
+                             r->num_files, r->datasize_files, r->datasize_multiple,
+                             r->datasize_steps);
 }
 
 static int check_reader(const void *run, struct mlpio_verdict_report *v)

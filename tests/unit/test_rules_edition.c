@@ -285,6 +285,47 @@ static void test_training_prefetch(void **state)
     }
 }
 
+/* The datasize rule's figures reach the workload (mlpio_rules_training_datasize) and the
+ * checker's message as the edition has them. */
+static void test_training_datasize(void **state)
+{
+    (void)state;
+    use_shipped();
+    const char *e;
+    for (int i = 0; (e = mlpio_rules_edition_name_at(i)); i++) {
+        const cJSON *t = section(e, "training");
+        double multiple = at(t, "datasize.memory_multiple")->valuedouble;
+        int steps = at(t, "datasize.min_steps_per_epoch")->valueint;
+        cJSON *run = fixture("training", "closed_unet3d.json");
+        set_string(run, "rules_edition", e);
+        double got_multiple = 0;
+        int got_steps = 0;
+        struct mlpio_error err = {0};
+        assert_int_equal(mlpio_rules_training_datasize(run, &got_multiple, &got_steps, &err), 0);
+        assert_true(got_multiple == multiple);
+        assert_int_equal(got_steps, steps);
+
+        /* A run recorded without the figures is judged by the edition's. */
+        cJSON_DeleteItemFromObject(cJSON_GetObjectItem(run, "facts"), "datasize_memory_multiple");
+        cJSON_DeleteItemFromObject(cJSON_GetObjectItem(run, "facts"), "datasize_min_steps");
+        set_number(run, "facts.datasize_num_files", 1e9);
+        struct mlpio_verdict_report *v = mlpio_verdict_create();
+        assert_int_equal(mlpio_rules_check_training(run, v, &err), 0);
+        char says[96];
+        snprintf(says, sizeof(says), "(%gx the clients' memory and %d steps per epoch)", multiple,
+                 steps);
+        int found = 0;
+        for (int k = 0; k < v->count; k++)
+            found |= strcmp(v->issues[k].parameter, "dataset.num_files_train") == 0 &&
+                     strstr(v->issues[k].message, says) != NULL;
+        if (!found)
+            fail_msg("%s: no dataset issue says \"%s\"", e, says);
+        mlpio_verdict_destroy(&v);
+
+        cJSON_Delete(run);
+    }
+}
+
 /* ---- checkpointing ------------------------------------------------------------------------ */
 
 static cJSON *ckpt_run(const char *edition, const char *accel)
@@ -479,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_training_sets),
         cmocka_unit_test(test_training_au_floors),
         cmocka_unit_test(test_training_prefetch),
+        cmocka_unit_test(test_training_datasize),
         cmocka_unit_test(test_ckpt_accelerators_and_memory),
         cmocka_unit_test(test_ckpt_counts),
         cmocka_unit_test(test_ckpt_ranks),

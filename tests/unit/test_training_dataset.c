@@ -87,6 +87,9 @@ static void test_definitions_hold_the_figures(void **state)
 
 /* ---- datasize ------------------------------------------------------------------------------- */
 
+/* The figures of every edition so far (the rules edition test checks that they are). */
+static const struct mlpio_train_datasize_rule mlperf = {5, 500};
+
 static void test_datasize_worked_example(void **state)
 {
     /* WORKLOADS.md: unet3d, one host with 128 GiB, 8 h100 accelerators. */
@@ -96,7 +99,7 @@ static void test_datasize_worked_example(void **state)
     struct mlpio_train_datasize d;
     struct mlpio_error err = {0};
     assert_int_equal(mlpio_training_settings_parse(c, &s, &err), 0);
-    assert_int_equal(mlpio_train_datasize(mem, 1, 0, 8, (int)s.reader.batch_size,
+    assert_int_equal(mlpio_train_datasize(&mlperf, mem, 1, 0, 8, (int)s.reader.batch_size,
                                           (int)s.dataset.num_samples_per_file,
                                           s.dataset.record_length_bytes, &d, &err),
                      0);
@@ -160,14 +163,36 @@ static void test_datasize_cases(void **state)
     for (size_t i = 0; i < N(cases); i++) {
         struct mlpio_train_datasize d;
         struct mlpio_error err = {0};
-        if (mlpio_train_datasize(cases[i].mem, cases[i].nhosts, cases[i].declared, cases[i].accel,
-                                 cases[i].batch, cases[i].spf, cases[i].length, &d, &err) != 0)
+        if (mlpio_train_datasize(&mlperf, cases[i].mem, cases[i].nhosts, cases[i].declared,
+                                 cases[i].accel, cases[i].batch, cases[i].spf, cases[i].length, &d,
+                                 &err) != 0)
             fail_msg("%s: %s", cases[i].name, err.message);
         if (d.files_mem != cases[i].files_mem || d.files_step != cases[i].files_step ||
             d.num_files_train != cases[i].files || d.num_subfolders != cases[i].subfolders)
             fail_msg("%s: mem %llu step %llu files %llu subfolders %llu", cases[i].name,
                      (unsigned long long)d.files_mem, (unsigned long long)d.files_step,
                      (unsigned long long)d.num_files_train, (unsigned long long)d.num_subfolders);
+    }
+}
+
+/* Other figures change the result as the formula says: the rule is not built in. */
+static void test_datasize_follows_the_rule(void **state)
+{
+    (void)state;
+    uint64_t mem[] = {128 * GIB};
+    struct mlpio_train_datasize d;
+    struct mlpio_error err = {0};
+    const struct mlpio_train_datasize_rule ten = {10, 250};
+    assert_int_equal(mlpio_train_datasize(&ten, mem, 1, 0, 8, 7, 1, 146600628, &d, &err), 0);
+    assert_int_equal(d.files_mem, 9375);   /* floor(10 * 128 GiB / 146600628) */
+    assert_int_equal(d.files_step, 14000); /* 250 * 8 * 7 */
+    assert_int_equal(d.num_files_train, 14000);
+    assert_true(d.memory_multiple == 10);
+    assert_int_equal(d.min_steps, 250);
+    const struct mlpio_train_datasize_rule bad[] = {{0, 500}, {-1, 500}, {NAN, 500}, {5, 0}};
+    for (size_t i = 0; i < N(bad); i++) {
+        assert_int_equal(mlpio_train_datasize(&bad[i], mem, 1, 0, 8, 7, 1, 1e6, &d, &err), -1);
+        assert_non_null(strstr(err.message, "datasize rule"));
     }
 }
 
@@ -190,7 +215,7 @@ static void test_datasize_rejects_bad_input(void **state)
     for (size_t i = 0; i < N(cases); i++) {
         struct mlpio_train_datasize d;
         struct mlpio_error err = {0};
-        assert_int_equal(mlpio_train_datasize(mem, cases[i].nhosts, 0, cases[i].accel,
+        assert_int_equal(mlpio_train_datasize(&mlperf, mem, cases[i].nhosts, 0, cases[i].accel,
                                               cases[i].batch, cases[i].spf, cases[i].length, &d,
                                               &err),
                          -1);
@@ -201,7 +226,7 @@ static void test_datasize_rejects_bad_input(void **state)
     uint64_t huge[] = {UINT64_MAX, 1};
     struct mlpio_train_datasize d;
     struct mlpio_error err = {0};
-    assert_int_equal(mlpio_train_datasize(huge, 2, 0, 1, 1, 1, 1, &d, &err), -1);
+    assert_int_equal(mlpio_train_datasize(&mlperf, huge, 2, 0, 1, 1, 1, 1, &d, &err), -1);
 }
 
 /* ---- record shapes -------------------------------------------------------------------------- */
@@ -674,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_definitions_hold_the_figures),
         cmocka_unit_test(test_datasize_worked_example),
         cmocka_unit_test(test_datasize_cases),
+        cmocka_unit_test(test_datasize_follows_the_rule),
         cmocka_unit_test(test_datasize_rejects_bad_input),
         cmocka_unit_test(test_shape_deterministic),
         cmocka_unit_test(test_shape_distribution_unet3d),

@@ -6,11 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* MLPerf Storage: the dataset must be 5x the clients' memory so that it cannot sit in their page
- * cache, and an epoch must last at least 500 steps so that start-up does not dominate. */
-#define DATASIZE_MEMORY_FACTOR 5
-#define DATASIZE_MIN_STEPS 500
-
 /* Domain-separation tags: the shape and shuffle streams of one seed must not coincide. */
 #define TAG_SHAPE 0x7368617065000001ull
 #define TAG_FILES 0x66696c6573000002ull
@@ -56,11 +51,19 @@ static int bad_count(const char *what, long long value, struct mlpio_error *err)
     return mlpio_error_hint(err, "check the workload definition and the number of ranks");
 }
 
-int mlpio_train_datasize(const uint64_t *host_mem_bytes, int nhosts, uint64_t declared_bytes,
+int mlpio_train_datasize(const struct mlpio_train_datasize_rule *rule,
+                         const uint64_t *host_mem_bytes, int nhosts, uint64_t declared_bytes,
                          int accelerators, int batch_size, int samples_per_file,
                          double record_length, struct mlpio_train_datasize *out,
                          struct mlpio_error *err)
 {
+    if (!(rule->memory_multiple > 0) || !isfinite(rule->memory_multiple) || rule->min_steps < 1) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG,
+                        "training dataset: the datasize rule needs a memory multiple above 0 "
+                        "and at least 1 step per epoch, got %g and %" PRIu64,
+                        rule->memory_multiple, rule->min_steps);
+        return mlpio_error_hint(err, "check training.datasize in the rules edition");
+    }
     if (nhosts < 1 || !host_mem_bytes)
         return bad_count("the number of hosts", nhosts, err);
     if (accelerators < 1)
@@ -86,18 +89,21 @@ int mlpio_train_datasize(const uint64_t *host_mem_bytes, int nhosts, uint64_t de
                                    "2^64 bytes");
     }
 
-    /* long double keeps 5 * total_mem exact (64-bit mantissa), so the floor is the true one. */
+    /* long double (a 64-bit mantissa) keeps a small integer multiple of the total exact, so the
+     * floor is the true one. */
     long double file_bytes = (long double)samples_per_file * (long double)record_length;
-    long double files_mem = floorl((long double)DATASIZE_MEMORY_FACTOR * total / file_bytes);
+    long double files_mem = floorl((long double)rule->memory_multiple * total / file_bytes);
     uint64_t step_samples;
     if (files_mem >= 0x1.0p64L ||
-        __builtin_mul_overflow((uint64_t)DATASIZE_MIN_STEPS * (uint64_t)accelerators,
-                               (uint64_t)batch_size, &step_samples))
+        __builtin_mul_overflow(rule->min_steps, (uint64_t)accelerators, &step_samples) ||
+        __builtin_mul_overflow(step_samples, (uint64_t)batch_size, &step_samples))
         return mlpio_error_set(err, MLPIO_ERR_CONFIG,
                                "training dataset: the required number of files does not fit in "
                                "64 bits");
 
     memset(out, 0, sizeof(*out));
+    out->memory_multiple = rule->memory_multiple;
+    out->min_steps = rule->min_steps;
     out->total_mem_bytes = total;
     out->file_bytes = (double)file_bytes;
     out->files_mem = (uint64_t)files_mem;

@@ -30,22 +30,33 @@
 /* More files than this in one directory: spread them over subfolders (MLPerf Storage's limit). */
 #define MLPIO_TRAIN_MAX_FILES_PER_FOLDER 10000
 
+/* The figures of the datasize rule, from the rules edition ("training.datasize"): the dataset is
+ * at least memory_multiple times the clients' memory, so that it cannot sit in their page cache,
+ * and an epoch lasts at least min_steps steps, so that start-up does not dominate. */
+struct mlpio_train_datasize_rule {
+    double memory_multiple; /* > 0 */
+    uint64_t min_steps;     /* >= 1 */
+};
+
 struct mlpio_train_datasize {
+    double memory_multiple; /* the rule's figures, as judged by */
+    uint64_t min_steps;
     uint64_t total_mem_bytes; /* sum over hosts of max(declared, measured) */
     double file_bytes;        /* samples_per_file * record_length (may be fractional) */
-    uint64_t files_mem;       /* floor(5 * total_mem / file_bytes) */
-    uint64_t files_step;      /* floor(500 * accelerators * batch / samples_per_file) */
+    uint64_t files_mem;       /* floor(memory_multiple * total_mem / file_bytes) */
+    uint64_t files_step;      /* floor(min_steps * accelerators * batch / samples_per_file) */
     uint64_t num_files_train; /* max(files_mem, files_step) */
     double total_disk_bytes;  /* num_files_train * file_bytes */
     uint64_t num_subfolders;  /* ceil(files / 10000) above 10000 files, else 0 */
 };
 
-/* The datasize formula. host_mem_bytes holds the measured memory of each unique host (nhosts >=
- * 1); declared_bytes is the per-host memory the user declared (0: none), which replaces a
- * smaller measurement. record_length is the mean sample size in bytes (already scaled, if the
- * caller scales). Fails (MLPIO_ERR_CONFIG) on a non-positive count or record length, or on a
- * result that does not fit in 64 bits. */
-int mlpio_train_datasize(const uint64_t *host_mem_bytes, int nhosts, uint64_t declared_bytes,
+/* The datasize formula under rule. host_mem_bytes holds the measured memory of each unique host
+ * (nhosts >= 1); declared_bytes is the per-host memory the user declared (0: none), which replaces
+ * a smaller measurement. record_length is the mean sample size in bytes (already scaled, if the
+ * caller scales). Fails (MLPIO_ERR_CONFIG) on a non-positive count, record length or rule figure,
+ * or on a result that does not fit in 64 bits. */
+int mlpio_train_datasize(const struct mlpio_train_datasize_rule *rule,
+                         const uint64_t *host_mem_bytes, int nhosts, uint64_t declared_bytes,
                          int accelerators, int batch_size, int samples_per_file,
                          double record_length, struct mlpio_train_datasize *out,
                          struct mlpio_error *err);

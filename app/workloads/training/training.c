@@ -12,6 +12,7 @@
 #include "app/workloads/training/training.h"
 #include "io/path.h"
 #include "report/json_file.h"
+#include "rules/edition.h"
 #include "rules/rules.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
@@ -166,6 +167,11 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
         return -1;
     double record = mlpio_training_record_bytes(s, &layout, mlpio_run_scale(run));
     mlpio_format_layout_free(&layout);
+    struct mlpio_train_datasize_rule rule;
+    int steps;
+    if (mlpio_rules_training_datasize(run->rec.doc, &rule.memory_multiple, &steps, err) < 0)
+        return -1;
+    rule.min_steps = (uint64_t)steps;
     uint64_t *mem = calloc((size_t)nhosts, sizeof(uint64_t));
     if (!mem)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
@@ -173,8 +179,9 @@ static int datasize_of(struct mlpio_run *run, long accelerators, struct mlpio_tr
      * calculate_training_data_size: declared memory x hosts only). */
     for (int i = 0; i < nhosts; i++)
         mem[i] = declared > 0 ? declared : run->rec.cluster->hosts[i].info.mem_total_bytes;
-    int rc = mlpio_train_datasize(mem, nhosts, 0, (int)accelerators, (int)s->reader.batch_size,
-                                  (int)s->dataset.num_samples_per_file, record, ds, err);
+    int rc =
+        mlpio_train_datasize(&rule, mem, nhosts, 0, (int)accelerators, (int)s->reader.batch_size,
+                             (int)s->dataset.num_samples_per_file, record, ds, err);
     free(mem);
     return rc;
 }
@@ -209,6 +216,8 @@ static int describe(struct mlpio_run *run, cJSON *facts, struct mlpio_error *err
     cJSON_AddNumberToObject(facts, "datasize_accelerators",
                             (double)(strcmp(run->command->name, "datasize") == 0 ? ma : na));
     cJSON_AddNumberToObject(facts, "datasize_num_files", (double)ds.num_files_train);
+    cJSON_AddNumberToObject(facts, "datasize_memory_multiple", ds.memory_multiple);
+    cJSON_AddNumberToObject(facts, "datasize_min_steps", (double)ds.min_steps);
     cJSON_AddNumberToObject(facts, "datasize_files_mem", (double)ds.files_mem);
     cJSON_AddNumberToObject(facts, "datasize_files_step", (double)ds.files_step);
     cJSON_AddNumberToObject(facts, "datasize_total_memory_bytes", (double)ds.total_mem_bytes);
@@ -243,16 +252,22 @@ static int datasize(struct mlpio_run *run, struct mlpio_error *err)
     uint64_t files = (uint64_t)mlpio_json_number(f, "datasize_num_files", 0);
     uint64_t sub = (uint64_t)mlpio_json_number(f, "datasize_num_subfolders", 0);
     long acc = (long)mlpio_json_number(f, "datasize_accelerators", 1);
+    char mem_label[64], step_label[64];
+    snprintf(mem_label, sizeof(mem_label),
+             "  files for %gx memory:", mlpio_json_number(f, "datasize_memory_multiple", 0));
+    snprintf(step_label, sizeof(step_label),
+             "  files for %g steps/epoch:", mlpio_json_number(f, "datasize_min_steps", 0));
     fprintf(out,
-            "model %s on %s, %ld accelerators, %g GiB of client memory in all\n"
-            "  files for 5x memory:        %" PRIu64 "\n"
-            "  files for 500 steps/epoch:  %" PRIu64 "\n"
+            "model %s on %s, %ld accelerators, %g GiB of client memory in all (%s rules)\n"
+            "%-30s%" PRIu64 "\n"
+            "%-30s%" PRIu64 "\n"
             "num_files_train:              %" PRIu64 "\n"
             "num_subfolders_train:         %" PRIu64 "%s\n"
             "total bytes on storage:       %.0f (%.2f GiB)\n",
             run->opts->model, run->opts->variant, acc,
             mlpio_json_number(f, "datasize_total_memory_bytes", 0) / GIB,
-            (uint64_t)mlpio_json_number(f, "datasize_files_mem", 0),
+            mlpio_rules_edition_of(run->rec.doc), mem_label,
+            (uint64_t)mlpio_json_number(f, "datasize_files_mem", 0), step_label,
             (uint64_t)mlpio_json_number(f, "datasize_files_step", 0), files, sub,
             sub ? " (more than 10000 files: spread over subfolders)" : "",
             mlpio_json_number(f, "datasize_total_disk_bytes", 0),
@@ -315,7 +330,8 @@ const struct mlpio_workload mlpio_workload_training = {
         "Emulates accelerators training on a dataset as DLIO does: each rank reads its share of\n"
         "the files in batches with read threads and prefetch, sleeps the model's compute time\n"
         "per step, and the run is judged on accelerator utilisation (AU). Models: unet3d (npz),\n"
-        "retinanet (jpeg), resnet50 and cosmoflow (tfrecord), flux and dlrm (parquet); each model is\n"
+        "retinanet (jpeg), resnet50 and cosmoflow (tfrecord), flux and dlrm (parquet); each model "
+        "is\n"
         "defined for the accelerators of its share/training/<model>_<accelerator>.json\n"
         "(--accelerator-type).",
     .default_model = "unet3d",
