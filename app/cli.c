@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/config.h"
+#include "app/subtree.h"
 #include "app/tools.h"
 #include "io/io.h"
 #include "rules/edition.h"
@@ -27,6 +28,7 @@ enum opt_id {
     OPT_CLIENT_MEM,
     OPT_IO_API,
     OPT_RULES_EDITION,
+    OPT_SYSTEM,
     OPT_ODIRECT,
     OPT_VERIFY,
     OPT_DEBUG,
@@ -81,6 +83,9 @@ static const struct universal universal[] = {
     {OPT_IO_API, "io-api", NULL, "API", "I/O backend", MLPIO_CMD_MEASURE, NULL, DEFAULT_IO_API},
     {OPT_RULES_EDITION, "rules-edition", NULL, "EDITION",
      "MLPerf Storage rules the run is judged by", 0, NULL, "the newest"},
+    {OPT_SYSTEM, "system", NULL, "NAME",
+     "the system under test, in a submission tree (mlpio init): results/NAME/", MLPIO_CMD_MEASURE,
+     "letters, digits, '.', '_', '-'", "the tree's (mlpio init --system)"},
     {OPT_ODIRECT, "odirect", NULL, NULL, "bypass the page cache", MLPIO_CMD_MEASURE, NULL, NULL},
     {OPT_VERIFY, "verify", NULL, NULL, "check every byte read against what was written",
      MLPIO_CMD_MEASURE, NULL, NULL},
@@ -104,6 +109,7 @@ static bool takes_value(enum opt_id id)
     case OPT_CLIENT_MEM:
     case OPT_IO_API:
     case OPT_RULES_EDITION:
+    case OPT_SYSTEM:
         return true;
     default:
         return false;
@@ -307,7 +313,17 @@ static int set_universal(struct mlpio_cli *cli, const struct universal *u, const
         if (mlpio_rules_edition_check(value, typed, err) < 0)
             return -1;
         free(cli->rules_edition);
+        free(cli->system);
         return (cli->rules_edition = strdup(value)) ? 0 : -1;
+    case OPT_SYSTEM:
+        if (!mlpio_tree_name_ok(value)) {
+            mlpio_error_set(err, MLPIO_ERR_USAGE,
+                            "%s: \"%s\" is not a system name the submission checker accepts", typed,
+                            value);
+            return mlpio_error_hint(err, "use letters, digits, '.', '_' and '-' only");
+        }
+        free(cli->system);
+        return (cli->system = strdup(value)) ? 0 : -1;
     case OPT_ODIRECT:
         cli->odirect = true;
         return 0;
@@ -801,6 +817,7 @@ void mlpio_cli_free(struct mlpio_cli *cli)
     free(cli->config_file);
     free(cli->io_api);
     free(cli->rules_edition);
+    free(cli->system);
     memset(cli, 0, sizeof(*cli));
 }
 
@@ -827,6 +844,8 @@ cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli)
     else
         cJSON_AddNullToObject(o, "client_host_memory_GB");
     cJSON_AddStringToObject(o, "results_dir", cli->results_dir ? cli->results_dir : "");
+    if (cli->system)
+        cJSON_AddStringToObject(o, "system", cli->system);
     if (cli->config_file)
         cJSON_AddStringToObject(o, "config_file", cli->config_file);
     if (cli->variant)

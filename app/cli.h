@@ -49,6 +49,7 @@ struct mlpio_cli {
     char *config_file;
     char *io_api;
     char *rules_edition; /* NULL: the newest */
+    char *system;        /* --system, or NULL: the tree's default */
     enum mlpio_division division;
     bool what_if, allow_invalid, odirect, verify;
     int loops;

@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/params.h"
 #include "app/rundir.h"
+#include "app/subtree.h"
 #include "io/format.h"
 #include "io/path.h"
 #include "report/html.h"
@@ -237,6 +238,76 @@ static void start_guard(struct mlpio_run *run)
     free(summary);
 }
 
+/* Rank 0: the run directory in a submission tree (subtree.h), and the system's description
+ * when it is the system's first run. */
+static char *tree_run_dir(struct mlpio_run *run, const char *results, const struct mlpio_tree *t,
+                          struct mlpio_error *err)
+{
+    const struct mlpio_run_options *opts = run->opts;
+    const char *system = opts->system ? opts->system : t->system;
+    if (!opts->division) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "%s is a submission tree (org %s): a run in it goes to closed/%s/ or "
+                        "open/%s/, and none was declared",
+                        opts->results_dir, t->org, t->org, t->org);
+        mlpio_error_hint(err, "add --closed or --open");
+        return NULL;
+    }
+    if (!system[0]) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "%s is a submission tree (org %s) with no default system, and the run "
+                        "names none",
+                        opts->results_dir, t->org);
+        mlpio_error_hint(err,
+                         "add --system NAME, or set a default with mlpio init --org %s "
+                         "--system NAME --results-dir %s",
+                         t->org, opts->results_dir);
+        return NULL;
+    }
+    char *parent = mlpio_tree_leaf_parent(results, t, opts->division, system, run->workload->name,
+                                          opts->model, run->command->name);
+    if (!parent) {
+        mlpio_error_set(err, MLPIO_ERR_CONFIG, "results path is too long: %s", results);
+        return NULL;
+    }
+    char *dir = mlpio_rundir_create_in(parent, time(NULL), run->rec.run_id, err);
+    free(parent);
+    bool written = false;
+    if (dir && mlpio_tree_write_system(results, t, opts->division, system, run->rec.cluster,
+                                       &written, err) < 0) {
+        rmdir(dir);
+        free(dir);
+        return NULL;
+    }
+    if (written)
+        mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
+                  "described system %s from this job's hosts: %s/%s/%s/systems/%s.yaml (fill in "
+                  "its empty fields and add %s.pdf before submitting)\n",
+                  system, opts->results_dir, opts->division, t->org, system, system);
+    cJSON *where = cJSON_CreateObject();
+    cJSON_AddStringToObject(where, "org", t->org);
+    cJSON_AddStringToObject(where, "division", opts->division);
+    cJSON_AddStringToObject(where, "system", system);
+    cJSON_DeleteItemFromObject(run->rec.doc, "submission_tree");
+    cJSON_AddItemToObject(run->rec.doc, "submission_tree", where);
+    return dir;
+}
+
+/* Rank 0: provenance.json beside the metadata, which names it. */
+static int write_provenance(struct mlpio_run *run, struct mlpio_error *err)
+{
+    cJSON *p = mlpio_tree_provenance(run->rec.doc);
+    char *path = mlpio_path_join(run->rec.run_dir, "provenance.json");
+    int rc = p && path ? mlpio_json_write_atomic(path, p, err)
+                       : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    free(path);
+    cJSON_Delete(p);
+    cJSON_DeleteItemFromObject(run->rec.doc, "provenance_file");
+    if (rc == 0)
+        cJSON_AddStringToObject(run->rec.doc, "provenance_file", "provenance.json");
+    return rc;
+}
+
 /* Rank 0: run directory, metadata marked "running", the first events. */
 static int open_run(struct mlpio_run *run, struct mlpio_error *err)
 {
@@ -244,10 +315,16 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
     char *results = mlpio_path_absolute(opts->results_dir);
     if (!results)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot resolve %s", opts->results_dir);
-    run->rec.run_dir = mlpio_rundir_create(results, run->workload->name, opts->model,
-                                           run->command->name, time(NULL), run->rec.run_id, err);
+    struct mlpio_tree tree;
+    int is_tree = mlpio_tree_open(results, &tree, err);
+    if (is_tree > 0)
+        run->rec.run_dir = tree_run_dir(run, results, &tree, err);
+    else if (is_tree == 0)
+        run->rec.run_dir =
+            mlpio_rundir_create(results, run->workload->name, opts->model, run->command->name,
+                                time(NULL), run->rec.run_id, err);
     free(results);
-    if (!run->rec.run_dir)
+    if (!run->rec.run_dir || write_provenance(run, err) < 0)
         return -1;
     char hex[65];
     mlpio_data_salt_to_hex(&run->io.salt, hex);
@@ -510,6 +587,10 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         .results_dir = cli->results_dir,
         .io_api = cli->io_api,
         .closed = cli->division == MLPIO_DIVISION_CLOSED,
+        .division = cli->division == MLPIO_DIVISION_CLOSED ? "closed"
+                    : cli->division == MLPIO_DIVISION_OPEN ? "open"
+                                                           : NULL,
+        .system = cli->system,
         .allow_invalid = cli->allow_invalid,
         .what_if = cli->what_if,
         .verify = cli->verify,

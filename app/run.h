@@ -30,8 +30,10 @@ struct mlpio_run_options {
     const char *variant;     /* MLPIO_OPT_VARIANT value, or NULL */
     const char *results_dir; /* as given */
     const char *io_api;
-    bool closed;        /* --closed: refused unless the rules say CLOSED */
-    bool allow_invalid; /* --allow-invalid-params */
+    bool closed;          /* --closed: refused unless the rules say CLOSED */
+    const char *division; /* "closed" or "open" as declared (--closed, --open), or NULL */
+    const char *system;   /* --system, or NULL */
+    bool allow_invalid;   /* --allow-invalid-params */
     bool what_if, verify, odirect;
     int loops;
     bool has_seed;

@@ -21,6 +21,12 @@ char *mlpio_rundir_create(const char *results_dir, const char *benchmark, const 
         mlpio_error_set(err, MLPIO_ERR_CONFIG, "results path is too long: %s", results_dir);
         return NULL;
     }
+    return mlpio_rundir_create_in(parent, when, run_id, err);
+}
+
+char *mlpio_rundir_create_in(const char *parent, time_t when, char run_id[32],
+                             struct mlpio_error *err)
+{
     if (mlpio_io_mkdirs(&mlpio_io_posix, parent, err) < 0) {
         mlpio_error_prefix(err, "cannot create the results directory");
         mlpio_error_hint(err, "choose a writable location with --results-dir");

@@ -14,4 +14,8 @@ char *mlpio_rundir_create(const char *results_dir, const char *benchmark, const 
                           const char *command, time_t when, char run_id[32],
                           struct mlpio_error *err);
 
+/* The same in parent (created if missing): a submission tree's leaf parent (subtree.h). */
+char *mlpio_rundir_create_in(const char *parent, time_t when, char run_id[32],
+                             struct mlpio_error *err);
+
 #endif

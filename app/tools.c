@@ -8,6 +8,7 @@
 #include "app/cli.h"
 #include "app/dedup.h"
 #include "app/reports.h"
+#include "app/subtree.h"
 #include "app/watch.h"
 #include "io/format.h"
 #include "io/io.h"
@@ -120,6 +121,88 @@ static int tool_dedup_check(struct mlpio_context *ctx, int argc, char **argv)
     return MLPIO_EXIT_OK;
 }
 
+static const char init_usage[] =
+    "Usage: mlpio init --org ORG [--system NAME] [--results-dir DIR]\n"
+    "\n"
+    "Makes DIR (default ./mlpio_results) a submission tree of MLPerf Storage v3.0: the marker\n"
+    "mlperf-results.yaml, and closed/ORG/ and open/ORG/, each with results/ and systems/.\n"
+    "Runs given --results-dir DIR then write to\n"
+    "  <closed|open>/ORG/results/<system>/training/<model>/<datagen|run>/<run_id>/\n"
+    "  <closed|open>/ORG/results/<system>/checkpointing/<model>/<run_id>/\n"
+    "  <closed|open>/ORG/results/<system>/kv_cache/<model>/run/<run_id>/\n"
+    "as --closed or --open says, with provenance.json in each run directory; the first run of\n"
+    "a system describes it in systems/<system>.yaml from the hosts it ran on. mlpio reports\n"
+    "writes each ORG's submission.yaml, and mlpio validate checks the tree.\n"
+    "\n"
+    "Options:\n"
+    "  --org ORG             the submitter (letters, digits, '.', '_', '-')\n"
+    "  --system NAME         the default system of runs that give no --system\n"
+    "  --results-dir, -rd DIR  the tree's root: new or empty, or a tree of ORG already\n"
+    "                        (then only the default system changes)\n"
+    "  --help, -h            this help\n"
+    "\n"
+    "Exit codes: 0 made (or already there), 2 bad command line, a directory that holds other\n"
+    "things or a tree of another org, 4 the directory cannot be written.\n"
+    "\n"
+    "Example:\n"
+    "  mlpio init --org acme --system lustre-a --results-dir /home/me/mlps\n"
+    "  mpirun -np 8 mlpio training run --model unet3d --closed --results-dir /home/me/mlps\n";
+
+static int tool_init(struct mlpio_context *ctx, int argc, char **argv)
+{
+    struct mlpio_error err = {0};
+    const char *org = NULL, *system = NULL, *dir = "mlpio_results";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            if (ctx->rank == 0)
+                fputs(init_usage, ctx->out);
+            return MLPIO_EXIT_OK;
+        }
+        const char **into = !strcmp(a, "--org")                                ? &org
+                            : !strcmp(a, "--system")                           ? &system
+                            : !strcmp(a, "--results-dir") || !strcmp(a, "-rd") ? &dir
+                                                                               : NULL;
+        if (!into) {
+            mlpio_error_set(&err, MLPIO_ERR_USAGE, "init: unknown argument '%s'", a);
+            mlpio_error_hint(&err, "usage: mlpio init --org ORG [--system NAME] "
+                                   "[--results-dir DIR]");
+            break;
+        }
+        if (i + 1 >= argc) {
+            mlpio_error_set(&err, MLPIO_ERR_USAGE, "init: %s needs a value", a);
+            mlpio_error_hint(&err, "usage: mlpio init --org ORG [--system NAME] "
+                                   "[--results-dir DIR]");
+            break;
+        }
+        *into = argv[++i];
+    }
+    if (!err.category && !org) {
+        mlpio_error_set(&err, MLPIO_ERR_USAGE, "init needs --org: the submitter's name");
+        mlpio_error_hint(&err, "usage: mlpio init --org ORG [--system NAME] [--results-dir DIR]");
+    }
+    bool created = false;
+    int rc = err.category ? -1 : 0;
+    if (rc == 0 && ctx->rank == 0)
+        rc = mlpio_tree_init(dir, org, system, &created, &err);
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        mlpio_log_error(ctx, &err);
+        return mlpio_exit_code(err.category);
+    }
+    struct mlpio_tree t;
+    if (ctx->rank == 0 && mlpio_tree_open(dir, &t, &err) == 1)
+        mlpio_log(ctx, MLPIO_LOG_QUIET,
+                  "%s submission tree of org %s in %s\n"
+                  "  closed/%s/{results,systems}  open/%s/{results,systems}\n"
+                  "  default system: %s\n"
+                  "next:\n  mpirun -np 8 mlpio training run --model unet3d --closed "
+                  "--results-dir %s%s%s\n",
+                  created ? "made the" : "already a", t.org, dir, t.org, t.org,
+                  t.system[0] ? t.system : "none (runs need --system NAME)", dir,
+                  t.system[0] ? "" : " --system ", t.system[0] ? "" : "NAME");
+    return MLPIO_EXIT_OK;
+}
+
 static const struct mlpio_tool tools[] = {
     {"help", "show help (mlpio help [benchmark [command]])",
      "Usage: mlpio help [benchmark [command]]\n", tool_help},
@@ -147,6 +230,8 @@ static const struct mlpio_tool tools[] = {
      "  mpirun -np 8 mlpio dedup-check /lustre/ckpt/llama3-8b\n"
      "  mlpio dedup-check --json mlpio_results/checkpointing | jq .dedup_ratio\n",
      tool_dedup_check},
+    {"init", "make a results directory a submission tree of MLPerf Storage v3.0", init_usage,
+     tool_init},
     {"watch", "print or follow a run's event log (events.jsonl)", mlpio_watch_usage,
      mlpio_watch_main},
     {"validate", "judge every run and submission of a results directory", mlpio_validate_usage,
