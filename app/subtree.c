@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,8 +142,9 @@ int mlpio_tree_open(const char *results_dir, struct mlpio_tree *t, struct mlpio_
         return mlpio_error_hint(err, "restore it, or make the tree anew with mlpio init");
     }
     defaults_path(results_dir, path, sizeof(path));
-    cJSON *d = stat(path, &st) == 0 ? mlpio_json_read_file(path, err) : NULL;
-    if (stat(path, &st) == 0 && !d)
+    bool has_defaults = stat(path, &st) == 0;
+    cJSON *d = has_defaults ? mlpio_json_read_file(path, err) : NULL;
+    if (has_defaults && !d)
         return -1;
     const char *system = mlpio_json_string(d, "system", "");
     if (system[0] && mlpio_tree_name_ok(system))
@@ -506,175 +506,4 @@ cJSON *mlpio_tree_provenance(const cJSON *run)
     cJSON_AddStringToObject(tags, "core_config", "runtime");
     cJSON_AddStringToObject(p, "notes", notes);
     return p;
-}
-
-/* ---- submission.yaml ---------------------------------------------------------------------- */
-
-struct buf {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct buf *b, const char *fmt, ...) MLPIO_PRINTF(2, 3);
-static void put(struct buf *b, const char *fmt, ...)
-{
-    for (int attempt = 0; attempt < 2 && !b->oom; attempt++) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *grown = realloc(b->s, cap);
-        if (!grown) {
-            b->oom = 1;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-}
-
-/* The runs of the results document that lie under division/org/: their leaf paths relative
- * to division/org follow prefix. */
-static int in_scope(const cJSON *run, const char *prefix)
-{
-    const char *path = mlpio_json_string(run, "path", "");
-    return strncmp(path, prefix, strlen(prefix)) == 0;
-}
-
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
-char *mlpio_tree_manifest(const char *root, const cJSON *results, const char *division,
-                          const char *org)
-{
-    struct buf b = {0};
-    char prefix[PATH_MAX], when[32], dir[PATH_MAX + 16];
-    snprintf(prefix, sizeof(prefix), "%s/%s/", division, org);
-    iso_now(when, sizeof(when));
-    /* The edition the runs were judged by: the newest when they are none or mixed. */
-    const char *edition = NULL;
-    const cJSON *run;
-    int mixed = 0;
-    cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(results, "runs"))
-    {
-        const char *e = mlpio_json_string(run, "rules_edition", NULL);
-        if (!in_scope(run, prefix) || !e)
-            continue;
-        mixed |= edition && strcmp(edition, e) != 0;
-        edition = edition ? edition : e;
-    }
-    if (!edition || mixed)
-        edition = mlpio_rules_edition_newest() ? mlpio_rules_edition_newest() : "unknown";
-    put(&b,
-        "schema: mlps-submission-manifest/1\norgname: %s\nmode: %s\nrules_edition: '%s'\n"
-        "layout_version: %d\ngenerated_at: '%s'\ngenerated_by: mlpio %s\n"
-        "tool_versions:\n- mlpio %s\ndlio_commits: []\nsystems:\n",
-        org, division, edition_number(edition), MLPIO_TREE_LAYOUT_VERSION, when, MLPIO_VERSION,
-        MLPIO_VERSION);
-    snprintf(dir, sizeof(dir), "%s/%s/%s/systems", root, division, org);
-    DIR *d = opendir(dir);
-    const struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        char name[256], pdf[PATH_MAX + 300];
-        struct stat st;
-        if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".yaml"))
-            continue;
-        snprintf(name, sizeof(name), "%.*s", (int)(strlen(e->d_name) - 5), e->d_name);
-        snprintf(pdf, sizeof(pdf), "%s/%s.pdf", dir, name);
-        put(&b, "- name: %s\n  description: systems/%s.yaml\n  pdf: ", name, name);
-        if (stat(pdf, &st) == 0)
-            put(&b, "systems/%s.pdf\n", name);
-        else
-            put(&b, "missing\n");
-    }
-    if (d)
-        closedir(d);
-    put(&b, "runs:\n");
-    cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(results, "runs"))
-    {
-        if (!in_scope(run, prefix))
-            continue;
-        const char *leaf = mlpio_json_string(run, "path", "") + strlen(prefix);
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(run, "metadata");
-        char hex[17] = "unknown", system[256];
-        if (m)
-            canonical_hash(cJSON_GetObjectItemCaseSensitive(m, "config"), hex);
-        snprintf(system, sizeof(system), "%.*s", (int)strcspn(leaf + 8, "/"), leaf + 8);
-        const char *pfile = mlpio_json_string(m, "provenance_file", NULL);
-        put(&b,
-            "- leaf: %s\n  benchmark: %s\n  model: %s\n  command: %s\n  accelerator: %s\n"
-            "  system: %s\n  rules_edition: '%s'\n  core_config: %s\n  code_image: unknown\n",
-            leaf, mlpio_tree_category(mlpio_json_string(run, "benchmark", "unknown")),
-            mlpio_json_string(run, "model", "unknown"),
-            mlpio_json_string(run, "command", "unknown"),
-            mlpio_json_string(m, "options.variant", "n/a"), system,
-            edition_number(mlpio_rules_edition_of(m)), hex);
-        if (pfile)
-            put(&b, "  provenance: %s/%s\n", leaf, pfile);
-        else
-            put(&b, "  provenance: derived\n");
-    }
-    put(&b, "code_images: []\nprovenance:\n  rules_edition: runtime\n  runs: walked\n");
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
-}
-
-cJSON *mlpio_tree_manifest_read(const char *text, const char *origin, struct mlpio_error *err)
-{
-    char schema[128] = "", edition[64] = "";
-    cJSON *out = cJSON_CreateObject(), *leaves = cJSON_CreateArray();
-    if (!out || !leaves) {
-        cJSON_Delete(out);
-        cJSON_Delete(leaves);
-        mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    yaml_value(text, "schema", schema, sizeof(schema));
-    yaml_value(text, "rules_edition", edition, sizeof(edition));
-    cJSON_AddStringToObject(out, "schema", schema);
-    cJSON_AddStringToObject(out, "rules_edition", edition);
-    cJSON_AddItemToObject(out, "leaves", leaves);
-    long line = 1;
-    for (const char *l = text; *l; line++) {
-        size_t len = strcspn(l, "\n");
-        if (!strncmp(l, "- leaf:", 7)) {
-            const char *v = l + 7 + strspn(l + 7, " ");
-            size_t vlen = len - (size_t)(v - l);
-            while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\r'))
-                vlen--;
-            if (!vlen) {
-                cJSON_Delete(out);
-                mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s:%ld: a run entry without a leaf", origin,
-                                line);
-                return NULL;
-            }
-            char *copy = strndup(v, vlen);
-            cJSON *leaf = copy ? cJSON_CreateString(copy) : NULL;
-            free(copy);
-            if (!leaf) {
-                cJSON_Delete(out);
-                mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
-                return NULL;
-            }
-            cJSON_AddItemToArray(leaves, leaf);
-        }
-        l += len + (l[len] == '\n');
-    }
-    return out;
 }

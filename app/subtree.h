@@ -6,7 +6,6 @@
  *   <results>/<closed|open>/<org>/
  *       systems/<system>.yaml                the system, generated from the first run's hosts
  *       systems/<system>.pdf                 the submitter's
- *       submission.yaml                      the manifest (mlpio reports writes it)
  *       results/<system>/training/<model>/<datagen|run>/<YYYYMMDD_HHMMSS>/
  *       results/<system>/checkpointing/<model>/<YYYYMMDD_HHMMSS>/
  *       results/<system>/kv_cache/<model>/run/<YYYYMMDD_HHMMSS>/
@@ -71,17 +70,5 @@ int mlpio_tree_write_system(const char *results_dir, const struct mlpio_tree *t,
 
 /* The provenance of a run (mlps-run-provenance/1) from its description: a new object. */
 cJSON *mlpio_tree_provenance(const cJSON *run);
-
-/* The submission manifest (mlps-submission-manifest/1) of division/org as YAML text (caller
- * frees), from the results document of a scan (scan.h): its runs under division/org. NULL when
- * memory runs out. */
-char *mlpio_tree_manifest(const char *root, const cJSON *results, const char *division,
-                          const char *org);
-
-/* The run leaves a manifest lists ("leaf:" entries, relative to <division>/<org>) and the
- * rules edition it declares, parsed from text as mlpio_tree_manifest writes it. Returns a
- * new object {"schema", "rules_edition", "leaves": [..]} or NULL with err naming the line
- * that is not of the manifest. */
-cJSON *mlpio_tree_manifest_read(const char *text, const char *origin, struct mlpio_error *err);
 
 #endif
