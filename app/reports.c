@@ -14,6 +14,7 @@
 #include "app/run.h"
 #include "app/rundir.h"
 #include "app/scan.h"
+#include "app/text.h"
 #include "io/io.h"
 #include "io/path.h"
 #include "report/html.h"
@@ -25,12 +26,16 @@ const char mlpio_validate_usage[] =
     "Usage: mlpio validate [--open] [--json] [--rules-edition EDITION] RESULTS_DIR\n"
     "       mlpio validate --checklist BENCHMARK\n"
     "\n"
-    "Reads a results directory (<benchmark>/<model>/<command>/<run_id>/ below it), judges\n"
-    "every run again with the rules, groups the runs into submissions and judges those, and\n"
-    "prints: the runs by verdict (INVALID first, then OPEN with what to change for CLOSED,\n"
-    "then CLOSED, then the runs the rules do not judge, such as datagen), the submission\n"
-    "groups, and the problems of the tree (missing or invalid files, unfinished runs, entries\n"
-    "that do not belong), each with where it is and how to fix it. Nothing in the directory\n"
+    "Reads a results directory (<benchmark>/<model>/<command>/<run_id>/ below it, or a\n"
+    "submission tree of MLPerf Storage v3.0 made by 'mlpio init': <division>/<org>/results/\n"
+    "<system>/<category>/<model>/[<command>/]<YYYYMMDD_HHMMSS>/), judges every run again\n"
+    "with the rules, groups the runs into submissions (in a tree: per division and system)\n"
+    "and judges those, and prints: the runs by verdict (INVALID first, then OPEN with what\n"
+    "to change for CLOSED, then CLOSED, then the runs the rules do not judge, such as\n"
+    "datagen), the submission groups, and the problems of the tree (missing or invalid\n"
+    "files, unfinished runs, entries that do not belong; in a tree also systems/,\n"
+    "provenance.json and submission.yaml as the submission checker wants them, named by its\n"
+    "rule ids), each with where it is and how to fix it. Nothing in the directory\n"
     "is modified. Needs no mpirun; under mpirun only rank 0 reads.\n"
     "\n"
     "Each run is judged by the MLPerf Storage rules edition it was run under (its metadata's\n"
@@ -56,15 +61,23 @@ const char mlpio_validate_usage[] =
 
 const char mlpio_reports_usage[] =
     "Usage: mlpio reports reportgen --results-dir DIR [--output-dir OUT]\n"
+    "       mlpio reports manifest --results-dir TREE\n"
     "\n"
-    "Reads a results directory as 'mlpio validate' does and writes, into OUT:\n"
+    "manifest writes <division>/<org>/submission.yaml of a submission tree (mlpio init) for\n"
+    "each division that holds runs: the manifest (mlps-submission-manifest/1) listing every\n"
+    "run of the division with its rules edition, system and provenance, as the MLPerf\n"
+    "Storage submission checker reads it (PROV-02). Write it after the last run; 'mlpio\n"
+    "validate' says when it no longer matches the tree. A submission.yaml mlpio did not\n"
+    "write is never replaced.\n"
+    "\n"
+    "reportgen reads a results directory as 'mlpio validate' does and writes, into OUT:\n"
     "  results.json  every run (metadata, summary, events, verdict, issues, problems, main\n"
     "                figures), every submission group (verdict, issues, aggregated figures)\n"
     "                and the tree's problems\n"
     "  results.csv   one row per run and one per submission group: kind, path, benchmark,\n"
     "                model, command, run_id, status, verdict, issues (count), then the figures\n"
     "                (the union of their names, sorted); a group's path is\n"
-    "                <benchmark>/<model>/<group>\n"
+    "                <benchmark>/<model>/<group> (in a tree <division>/<org>/<system>/...)\n"
     "  results.html  the combined report: one self-contained page (no script, opens offline)\n"
     "Each file is written atomically. Reports already in OUT are never replaced: reportgen\n"
     "refuses, and a new OUT (or the default) is the way to write them again.\n"
@@ -225,9 +238,9 @@ static void print_validation(FILE *out, const cJSON *doc, int code)
         fprintf(out, "\nSubmission groups:\n");
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "submissions"))
     {
-        fprintf(out, "  %-7s %s %s %s (%d run%s)\n", text(g, "verdict"), text(g, "benchmark"),
-                text(g, "model"), text(g, "group"),
-                cJSON_GetArraySize(cJSON_GetObjectItem(g, "runs")),
+        fprintf(out, "  %-7s %s%s%s %s %s (%d run%s)\n", text(g, "verdict"), text(g, "scope"),
+                str(g, "scope") ? ": " : "", text(g, "benchmark"), text(g, "model"),
+                text(g, "group"), cJSON_GetArraySize(cJSON_GetObjectItem(g, "runs")),
                 cJSON_GetArraySize(cJSON_GetObjectItem(g, "runs")) == 1 ? "" : "s");
         print_issues(out, cJSON_GetObjectItem(g, "issues"));
     }
@@ -330,51 +343,24 @@ int mlpio_validate_main(struct mlpio_context *ctx, int argc, char **argv)
 
 /* ---- results.csv -------------------------------------------------------------------------- */
 
-struct text {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-};
-
-static void put(struct text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown) {
-            t->failed = true;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-}
-
 /* One field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-static void field(struct text *t, const char *s, bool first)
+static void field(struct mlpio_text *t, const char *s, bool first)
 {
     if (!first)
-        put(t, ",", 1);
+        mlpio_text_put(t, ",", 1);
     if (!s)
         return;
     if (!strpbrk(s, ",\"\r\n")) {
-        put(t, s, strlen(s));
+        mlpio_text_put(t, s, strlen(s));
         return;
     }
-    put(t, "\"", 1);
+    mlpio_text_put(t, "\"", 1);
     for (const char *p = s; *p; p++) {
-        put(t, p, 1);
+        mlpio_text_put(t, p, 1);
         if (*p == '"')
-            put(t, "\"", 1); /* a quote is doubled */
+            mlpio_text_put(t, "\"", 1); /* a quote is doubled */
     }
-    put(t, "\"", 1);
+    mlpio_text_put(t, "\"", 1);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -418,7 +404,7 @@ static const char **figure_names(const cJSON *results, int *n)
     return names ? names : calloc(1, sizeof(*names));
 }
 
-static void row(struct text *t, const cJSON *it, const char *kind, const char *path,
+static void row(struct mlpio_text *t, const cJSON *it, const char *kind, const char *path,
                 const char **names, int n)
 {
     char num[64];
@@ -439,14 +425,14 @@ static void row(struct text *t, const cJSON *it, const char *kind, const char *p
             snprintf(num, sizeof(num), "%.15g", f->valuedouble);
         field(t, cJSON_IsNumber(f) ? num : NULL, false);
     }
-    put(t, "\r\n", 2);
+    mlpio_text_put(t, "\r\n", 2);
 }
 
 char *mlpio_reports_csv(const cJSON *results)
 {
     static const char *const columns[] = {"kind",   "path",   "benchmark", "model", "command",
                                           "run_id", "status", "verdict",   "issues"};
-    struct text t = {0};
+    struct mlpio_text t = {0};
     int n = 0;
     const char **names = figure_names(results, &n);
     if (!names)
@@ -455,15 +441,15 @@ char *mlpio_reports_csv(const cJSON *results)
         field(&t, columns[i], i == 0);
     for (int i = 0; i < n; i++)
         field(&t, names[i], false);
-    put(&t, "\r\n", 2);
+    mlpio_text_put(&t, "\r\n", 2);
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(results, "runs"))
         row(&t, it, "run", str(it, "path"), names, n);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(results, "submissions"))
     {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s/%s", text(it, "benchmark"), text(it, "model"),
-                 text(it, "group"));
+        char path[1024];
+        snprintf(path, sizeof(path), "%s%s%s/%s/%s", text(it, "scope"), str(it, "scope") ? "/" : "",
+                 text(it, "benchmark"), text(it, "model"), text(it, "group"));
         row(&t, it, "submission", path, names, n);
     }
     free(names);
@@ -674,6 +660,38 @@ static int reportgen(struct mlpio_context *ctx, int argc, char **argv)
     return MLPIO_EXIT_OK;
 }
 
+static int manifest(struct mlpio_context *ctx, int argc, char **argv)
+{
+    const char *tree = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(mlpio_reports_usage, ctx->out);
+            return MLPIO_EXIT_OK;
+        }
+        if (strcmp(a, "--results-dir") != 0 && strcmp(a, "-rd") != 0)
+            return usage_error(ctx, mlpio_reports_usage, "manifest: unknown argument '%s'", a);
+        if (i + 1 >= argc)
+            return usage_error(ctx, mlpio_reports_usage, "manifest: %s needs a directory", a);
+        tree = argv[++i];
+    }
+    if (!tree)
+        return usage_error(ctx, mlpio_reports_usage, "manifest: %s is required", "--results-dir");
+    struct mlpio_error err = {0};
+    cJSON *doc = NULL;
+    int written = 0;
+    if (mlpio_scan_write_manifests(tree, &doc, &written, &err) != 0) {
+        mlpio_log_error(ctx, &err);
+        return mlpio_exit_code(err.category);
+    }
+    mlpio_log(ctx, MLPIO_LOG_QUIET, "wrote %d submission.yaml listing %g runs in %s\n", written,
+              mlpio_json_number(doc, "counts.runs", 0), tree);
+    if (written == 0)
+        mlpio_log(ctx, MLPIO_LOG_QUIET, "%s holds no runs yet: there is nothing to list\n", tree);
+    cJSON_Delete(doc);
+    return MLPIO_EXIT_OK;
+}
+
 int mlpio_reports_main(struct mlpio_context *ctx, int argc, char **argv)
 {
     int code = MLPIO_EXIT_OK;
@@ -683,6 +701,8 @@ int mlpio_reports_main(struct mlpio_context *ctx, int argc, char **argv)
             code = argc < 2 ? MLPIO_EXIT_USAGE : MLPIO_EXIT_OK;
         } else if (!strcmp(argv[1], "reportgen")) {
             code = reportgen(ctx, argc - 1, argv + 1);
+        } else if (!strcmp(argv[1], "manifest")) {
+            code = manifest(ctx, argc - 1, argv + 1);
         } else {
             code = usage_error(ctx, mlpio_reports_usage, "reports: unknown command '%s'", argv[1]);
         }

@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/params.h"
 #include "app/rundir.h"
+#include "app/fsprobe.h"
 #include "app/subtree.h"
 #include "io/format.h"
 #include "io/path.h"
@@ -308,6 +309,39 @@ static int write_provenance(struct mlpio_run *run, struct mlpio_error *err)
     return rc;
 }
 
+/* Rank 0, before the rules judge the run: whether its data and its results are on different
+ * file systems (facts.fs_separation; fsprobe.h). Under --what-if nothing is written, so only
+ * the devices are compared. */
+static int probe_fs(struct mlpio_run *run, bool what_if, struct mlpio_error *err)
+{
+    const char *key = run->workload->data_folder_key;
+    const char *dir = key ? mlpio_json_string(run->config, key, "") : "";
+    if (!dir[0])
+        return 0;
+    const char *host = run->rec.cluster && run->rec.cluster->num_hosts
+                           ? run->rec.cluster->hosts[0].info.hostname
+                           : "";
+    cJSON *p = mlpio_fs_separation_probe(dir, run->opts->results_dir, host, !what_if, err);
+    if (!p)
+        return -1;
+    cJSON_DeleteItemFromObject(run->rec.facts, "fs_separation");
+    cJSON_AddItemToObject(run->rec.facts, "fs_separation", p);
+    return 0;
+}
+
+/* Rank 0: fs_separation.json beside the metadata, as the submission checker reads it. */
+static int write_fs_separation(struct mlpio_run *run, struct mlpio_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(run->rec.facts, "fs_separation");
+    if (!p)
+        return 0;
+    char *path = mlpio_path_join(run->rec.run_dir, "fs_separation.json");
+    int rc = path ? mlpio_json_write_atomic(path, p, err)
+                  : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory");
+    free(path);
+    return rc;
+}
+
 /* Rank 0: run directory, metadata marked "running", the first events. */
 static int open_run(struct mlpio_run *run, struct mlpio_error *err)
 {
@@ -324,7 +358,7 @@ static int open_run(struct mlpio_run *run, struct mlpio_error *err)
             mlpio_rundir_create(results, run->workload->name, opts->model, run->command->name,
                                 time(NULL), run->rec.run_id, err);
     free(results);
-    if (!run->rec.run_dir || write_provenance(run, err) < 0)
+    if (!run->rec.run_dir || write_provenance(run, err) < 0 || write_fs_separation(run, err) < 0)
         return -1;
     char hex[65];
     mlpio_data_salt_to_hex(&run->io.salt, hex);
@@ -663,7 +697,9 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
             code = fail(&run, &err);
         goto out;
     }
-    if (ctx->rank == 0 && (run.command->flags & MLPIO_CMD_JUDGED)) {
+    if (ctx->rank == 0 && probe_fs(&run, cli->what_if, &err) < 0)
+        rc = -1;
+    else if (ctx->rank == 0 && (run.command->flags & MLPIO_CMD_JUDGED)) {
         verdict = judge(&run, &err);
         rc = verdict ? 0 : -1;
         if (verdict) {

@@ -46,4 +46,12 @@
  * says what to pass) or memory runs out; *out is then NULL. */
 int mlpio_scan_tree(const char *results_dir, cJSON **out, struct mlpio_error *err) MLPIO_WUR;
 
+/* Write <division>/<org>/submission.yaml of the submission tree results_dir (app/subtree.h)
+ * for each division that holds runs: the manifest of the runs the scan finds (schema
+ * mlps-submission-manifest/1), atomically. A submission.yaml mlpio did not write is never
+ * replaced (-1, the hint says what to do). *written: how many were written; *doc: the scan's
+ * results document (free it). -1 with err when results_dir is no tree or a write fails. */
+int mlpio_scan_write_manifests(const char *results_dir, cJSON **doc, int *written,
+                               struct mlpio_error *err) MLPIO_WUR;
+
 #endif

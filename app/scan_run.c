@@ -30,11 +30,18 @@
 
 int mlpio_scan_problem(cJSON *problems, const char *where, const char *fix, const char *fmt, ...)
 {
-    char what[MLPIO_ERROR_MSG_MAX + 256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    int rc = mlpio_scan_problemv(problems, where, fix, fmt, ap);
     va_end(ap);
+    return rc;
+}
+
+int mlpio_scan_problemv(cJSON *problems, const char *where, const char *fix, const char *fmt,
+                        va_list ap)
+{
+    char what[MLPIO_ERROR_MSG_MAX + PATH_MAX];
+    vsnprintf(what, sizeof(what), fmt, ap);
     cJSON *p = cJSON_CreateObject();
     if (!p || !cJSON_AddStringToObject(p, "where", where) ||
         !cJSON_AddStringToObject(p, "what", what) || !cJSON_AddStringToObject(p, "fix", fix) ||
@@ -48,7 +55,7 @@ int mlpio_scan_problem(cJSON *problems, const char *where, const char *fix, cons
 /* What a run's scan gathers on its way to the entry. */
 struct run_scan {
     const char *root, *rel;
-    char comp[MLPIO_SCAN_DEPTH][256]; /* the directory names: benchmark, model, command, id */
+    char comp[MLPIO_SCAN_DEPTH][256]; /* benchmark, model, command ("": none), run_id */
     cJSON *problems;
     cJSON *metadata, *summary, *events;
     int has_finish;
@@ -69,13 +76,11 @@ static void problem(struct run_scan *s, const char *where, const char *fix, cons
 
 static void problem(struct run_scan *s, const char *where, const char *fix, const char *fmt, ...)
 {
-    char what[MLPIO_ERROR_MSG_MAX + 256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    if (mlpio_scan_problem(s->problems, where, fix, "%s", what))
+    if (mlpio_scan_problemv(s->problems, where, fix, fmt, ap))
         s->oom = 1;
+    va_end(ap);
 }
 
 /* 1: a regular file; 0: missing (ENOENT); -1: there but not readable as a file (a problem). */
@@ -322,10 +327,9 @@ static void check_identity(struct run_scan *s, const char *meta_rel)
             problem(s, meta_rel,
                     "the file is damaged or was not written by mlpio: restore it or rerun",
                     "the metadata has no \"%s\" string", keys[i]);
-        else if (strcmp(v, s->comp[i]) != 0)
+        else if (s->comp[i][0] && strcmp(v, s->comp[i]) != 0)
             problem(s, meta_rel,
-                    "runs live in <benchmark>/<model>/<command>/<run_id>/: move the directory "
-                    "to where its metadata puts it, or restore the metadata",
+                    "move the directory to where its metadata puts it, or restore the metadata",
                     "the metadata says %s \"%s\", the directory says \"%s\"", keys[i], v,
                     s->comp[i]);
     }
@@ -436,16 +440,6 @@ static const char *status_of(struct run_scan *s, const char *meta_rel)
     return !strcmp(recorded, "complete") && code == 0 ? "success" : "failed";
 }
 
-static void split_rel(struct run_scan *s)
-{
-    const char *p = s->rel;
-    for (int i = 0; i < MLPIO_SCAN_DEPTH; i++) {
-        size_t len = strcspn(p, "/");
-        snprintf(s->comp[i], sizeof(s->comp[i]), "%.*s", (int)len, p);
-        p += len + (p[len] == '/');
-    }
-}
-
 static void add_string_or_null(cJSON *o, const char *key, const char *value)
 {
     if (value)
@@ -520,15 +514,16 @@ static cJSON *entry_of(struct run_scan *s, const char *status, const struct mlpi
     return e;
 }
 
-int mlpio_scan_run(const char *root, const char *rel, struct mlpio_scan_run *out,
-                   struct mlpio_error *err)
+int mlpio_scan_run(const char *root, const char *rel, const char *const comp[MLPIO_SCAN_DEPTH],
+                   struct mlpio_scan_run *out, struct mlpio_error *err)
 {
     struct run_scan s = {.root = root, .rel = rel};
     char meta_name[512], meta_rel[PATH_MAX];
     int missing = 0;
     struct mlpio_verdict_report *v = NULL;
     memset(out, 0, sizeof(*out));
-    split_rel(&s);
+    for (int i = 0; i < MLPIO_SCAN_DEPTH; i++)
+        snprintf(s.comp[i], sizeof(s.comp[i]), "%s", comp[i] ? comp[i] : "");
     s.problems = cJSON_CreateArray();
     if (!s.problems)
         goto oom;

@@ -14,6 +14,7 @@
 
 #include "io/io.h"
 #include "io/path.h"
+#include "app/yaml.h"
 #include "report/json_file.h"
 #include "rules/edition.h"
 
@@ -71,50 +72,6 @@ bool mlpio_tree_has_command(const char *benchmark)
 
 /* ---- the marker ------------------------------------------------------------------------- */
 
-/* The value of "key: value" at the start of a line of text, unquoted, into out; 0 when the
- * key is missing. */
-static int yaml_value(const char *text, const char *key, char *out, size_t n)
-{
-    size_t klen = strlen(key);
-    for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
-        if (strncmp(line, key, klen) != 0 || line[klen] != ':')
-            continue;
-        const char *v = line + klen + 1;
-        v += strspn(v, " \t");
-        size_t len = strcspn(v, "\r\n");
-        while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-            len--;
-        if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
-            v++;
-            len -= 2;
-        }
-        snprintf(out, n, "%.*s", (int)len, v);
-        return 1;
-    }
-    return 0;
-}
-
-static char *read_small(const char *path, size_t max, struct mlpio_error *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        mlpio_error_errno(err, MLPIO_ERR_IO, errno, "cannot open %s", path);
-        return NULL;
-    }
-    char *text = malloc(max + 1);
-    size_t n = text ? fread(text, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!text || bad || n > max) {
-        free(text);
-        mlpio_error_set(err, MLPIO_ERR_CONFIG, "cannot read %s%s", path,
-                        n > max ? ": larger than a marker or manifest can be" : "");
-        return NULL;
-    }
-    text[n] = '\0';
-    return text;
-}
-
 static void defaults_path(const char *root, char *out, size_t n)
 {
     snprintf(out, n, "%s/%s", root, MLPIO_TREE_DEFAULTS);
@@ -122,19 +79,24 @@ static void defaults_path(const char *root, char *out, size_t n)
 
 int mlpio_tree_open(const char *results_dir, struct mlpio_tree *t, struct mlpio_error *err)
 {
-    char path[PATH_MAX], version[32] = "";
+    char path[PATH_MAX];
+    size_t len;
     memset(t, 0, sizeof(*t));
     snprintf(path, sizeof(path), "%s/%s", results_dir, MLPIO_TREE_MARKER);
     struct stat st;
     if (stat(path, &st) != 0)
         return 0;
-    char *text = read_small(path, 1 << 16, err);
-    if (!text)
-        return -1;
-    int ok = yaml_value(text, "orgname", t->org, sizeof(t->org)) &&
-             yaml_value(text, "mlperf_results_version", version, sizeof(version));
+    char *text = mlpio_file_read_text(path, 1 << 16, &len, err);
+    cJSON *marker = text ? mlpio_yaml_parse(text, path, err) : NULL;
     free(text);
-    if (!ok || !mlpio_tree_name_ok(t->org) || atoi(version) < 1) {
+    if (!marker)
+        return -1;
+    const char *org = mlpio_json_string(marker, "orgname", "");
+    double version = mlpio_json_number(marker, "mlperf_results_version", 0);
+    snprintf(t->org, sizeof(t->org), "%s", org);
+    int ok = mlpio_tree_name_ok(org) && version >= 1;
+    cJSON_Delete(marker);
+    if (!ok) {
         mlpio_error_set(err, MLPIO_ERR_CONFIG,
                         "%s is not a results-tree marker: it needs an orgname (letters, digits, "
                         "'.', '_', '-') and an mlperf_results_version of 1 or more",

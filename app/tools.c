@@ -131,7 +131,9 @@ static const char init_usage[] =
     "  <closed|open>/ORG/results/<system>/checkpointing/<model>/<run_id>/\n"
     "  <closed|open>/ORG/results/<system>/kv_cache/<model>/run/<run_id>/\n"
     "as --closed or --open says, with provenance.json in each run directory; the first run of\n"
-    "a system describes it in systems/<system>.yaml from the hosts it ran on.\n"
+    "a system describes it in systems/<system>.yaml from the hosts it ran on. After the last\n"
+    "run, 'mlpio reports manifest --results-dir DIR' writes each division's submission.yaml\n"
+    "and 'mlpio validate DIR' checks the tree as the submission checker does.\n"
     "\n"
     "Options:\n"
     "  --org ORG             the submitter (letters, digits, '.', '_', '-')\n"
@@ -145,7 +147,8 @@ static const char init_usage[] =
     "\n"
     "Example:\n"
     "  mlpio init --org acme --system lustre-a --results-dir /home/me/mlps\n"
-    "  mpirun -np 8 mlpio training run --model unet3d --closed --results-dir /home/me/mlps\n";
+    "  mpirun -np 8 mlpio training run --model unet3d --closed --results-dir /home/me/mlps\n"
+    "  mlpio reports manifest --results-dir /home/me/mlps && mlpio validate /home/me/mlps\n";
 
 static int tool_init(struct mlpio_context *ctx, int argc, char **argv)
 {
@@ -235,7 +238,7 @@ static const struct mlpio_tool tools[] = {
      mlpio_watch_main},
     {"validate", "judge every run and submission of a results directory", mlpio_validate_usage,
      mlpio_validate_main},
-    {"reports", "reportgen: results.json, results.csv and an HTML report (results.html) of a tree",
+    {"reports", "reportgen: JSON, CSV and HTML reports of a tree; manifest: its submission.yaml",
      mlpio_reports_usage, mlpio_reports_main},
     {NULL, NULL, NULL, NULL},
 };

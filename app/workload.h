@@ -117,6 +117,10 @@ struct mlpio_workload {
      * any I/O (the dataset, the folders, free space), so a refused run leaves nothing in the
      * results tree. No side effect; NULL: nothing to check. */
     int (*prepare)(struct mlpio_run *run, struct mlpio_error *err);
+    /* The config key of the directory the workload's data goes to (its dataset, checkpoints or
+     * KV-cache tier), held apart from the results on another file system (app/fsprobe.h);
+     * NULL: none. */
+    const char *data_folder_key;
     /* The figures a table of runs shows, terminated by {NULL}; the scan adds the size of the
      * job (num_accelerators, num_hosts) to every benchmark's. */
     const struct mlpio_figure_source *figures;

@@ -476,7 +476,8 @@ static const char *file_kind(mode_t mode)
 
 /* A FIFO would block open() until a writer comes, and a device such as /dev/zero never ends:
  * only regular files are read, opened without blocking and read up to max_bytes. */
-static char *read_all(const char *path, size_t max_bytes, size_t *len_out, struct mlpio_error *err)
+char *mlpio_file_read_text(const char *path, size_t max_bytes, size_t *len_out,
+                           struct mlpio_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
@@ -500,16 +501,15 @@ static char *read_all(const char *path, size_t max_bytes, size_t *len_out, struc
         close(fd);
         mlpio_error_set(err, MLPIO_ERR_IO, "%s is %s, not a regular file", path,
                         file_kind(st.st_mode));
-        mlpio_error_hint(err, "give the path of a JSON file");
+        mlpio_error_hint(err, "give the path of a regular file");
         return NULL;
     }
     if ((unsigned long long)st.st_size > max_bytes) {
         close(fd);
-        mlpio_error_set(
-            err, MLPIO_ERR_IO,
-            "%s holds %lld bytes, more than the %zu bytes (%zu MiB) a JSON file may hold", path,
-            (long long)st.st_size, max_bytes, max_bytes >> 20);
-        mlpio_error_hint(err, "check that %s is the JSON file you meant", path);
+        mlpio_error_set(err, MLPIO_ERR_IO,
+                        "%s holds %lld bytes, more than the %zu bytes (%zu MiB) mlpio reads of it",
+                        path, (long long)st.st_size, max_bytes, max_bytes >> 20);
+        mlpio_error_hint(err, "check that %s is the file you meant", path);
         return NULL;
     }
     /* The file may grow while it is read: never take more than max_bytes. */
@@ -565,7 +565,7 @@ static char *read_all(const char *path, size_t max_bytes, size_t *len_out, struc
 cJSON *mlpio_json_read_file_max(const char *path, size_t max_bytes, struct mlpio_error *err)
 {
     size_t len = 0;
-    char *text = read_all(path, max_bytes, &len, err);
+    char *text = mlpio_file_read_text(path, max_bytes, &len, err);
     if (!text)
         return NULL;
     cJSON *json = parse_buffer(text, len, path, err);

@@ -48,6 +48,11 @@ cJSON *mlpio_json_read_file(const char *path, struct mlpio_error *err) MLPIO_WUR
 cJSON *mlpio_json_read_file_max(const char *path, size_t max_bytes,
                                 struct mlpio_error *err) MLPIO_WUR;
 
+/* The whole of a regular file, NUL-terminated (caller frees), its length in *len; the errors
+ * of mlpio_json_read_file_max. */
+char *mlpio_file_read_text(const char *path, size_t max_bytes, size_t *len,
+                           struct mlpio_error *err) MLPIO_WUR;
+
 /* Parse JSON text from elsewhere (a socket, an event line); origin names it in errors. */
 cJSON *mlpio_json_parse_text(const char *text, const char *origin,
                              struct mlpio_error *err) MLPIO_WUR;

@@ -52,6 +52,7 @@ struct ckpt_run {
     const cJSON *hosts;     /* validated array of {hostname, ranks} */
     double bytes_full;
     const char *cache_policy; /* NULL before the run */
+    struct mlpio_rules_fs fs;
 };
 
 static int read_edition(const cJSON *run, const char *model, struct ckpt_edition *e,
@@ -92,6 +93,8 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
     struct ckpt_run *r = copy;
     const cJSON *options = NULL, *config = NULL, *ckpt = NULL, *facts = NULL, *it = NULL;
     memset(r, 0, sizeof(*r));
+    if (mlpio_rules_read_fs(run, "checkpointing", &r->fs, err))
+        return -1;
     if (mlpio_rules_expect_benchmark(run, mlpio_rules_checkpointing.name, err))
         return -1;
     if (mlpio_rules_get_string(run, "", "model", &r->model, err) ||
@@ -370,6 +373,9 @@ static int check_options(const void *run, struct mlpio_verdict_report *v)
 static int check_folder(const void *run, struct mlpio_verdict_report *v)
 {
     const struct ckpt_run *r = run;
+    if (mlpio_rules_check_fs(v, "checkpoint.checkpoint_folder", &r->fs, "checkpoint folder",
+                             "--params checkpoint.checkpoint_folder=DIR"))
+        return -1;
     return mlpio_rules_check_apart(v, "checkpoint.checkpoint_folder", r->folder, r->results_dir,
                                    "checkpoint folder", "checkpoint files",
                                    "put the checkpoints on the storage under test, outside the "

@@ -7,6 +7,7 @@
 
 #include "io/io.h"
 #include "io/path.h"
+#include "rules/edition.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -321,6 +322,49 @@ out:
     free(dir);
     free(results);
     return rc;
+}
+
+int mlpio_rules_read_fs(const cJSON *run, const char *benchmark, struct mlpio_rules_fs *fs,
+                        struct mlpio_error *err)
+{
+    const cJSON *section = NULL;
+    memset(fs, 0, sizeof(*fs));
+    if (mlpio_rules_edition_section(run, benchmark, &section, err))
+        return -1;
+    const cJSON *rule = cJSON_GetObjectItemCaseSensitive(section, "fs_separation_rule");
+    fs->rule = cJSON_IsString(rule) ? rule->valuestring : NULL;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(run, "facts"), "fs_separation");
+    if (!p)
+        return 0;
+    fs->probed = 1;
+    return mlpio_rules_get_bool(p, "facts.fs_separation", "same_filesystem", &fs->same, err) ||
+                   mlpio_rules_get_string(p, "facts.fs_separation", "method", &fs->method, err) ||
+                   mlpio_rules_get_string(p, "facts.fs_separation", "data_path", &fs->data, err) ||
+                   mlpio_rules_get_string(p, "facts.fs_separation", "results_path", &fs->results,
+                                          err)
+               ? -1
+               : 0;
+}
+
+int mlpio_rules_check_fs(struct mlpio_verdict_report *v, const char *parameter,
+                         const struct mlpio_rules_fs *fs, const char *what, const char *option)
+{
+    char hint[512];
+    if (!fs->rule || !fs->probed || !fs->same)
+        return 0;
+    snprintf(hint, sizeof(hint),
+             "put the results on another file system than the data (--results-dir DIR), or the "
+             "data on the storage under test (%s)",
+             option);
+    return mlpio_verdict_add(
+        v, MLPIO_ISSUE_OPEN, parameter, "another file system than the results", "the same", hint,
+        "the %s %s and the results directory %s are on one file system (%s): Rules.md %s wants "
+        "them apart, so that writing the results adds no I/O to the storage measured, and a "
+        "submission with them together fails the checker",
+        what, fs->data, fs->results,
+        !strcmp(fs->method, "link_exdev") ? "a hard link between them works" : "the same device",
+        fs->rule);
 }
 
 int mlpio_rules_refuse_in_results(const char *what, const char *option, const char *folder,

@@ -113,6 +113,26 @@ int mlpio_rules_check_apart(struct mlpio_verdict_report *v, const char *paramete
                             const char *folder, const char *results_dir, const char *what,
                             const char *contents, const char *hint);
 
+/* Whether a run's data and its results were on different file systems (the run's
+ * facts.fs_separation, app/fsprobe.h), and the rule of its edition that wants them apart. */
+struct mlpio_rules_fs {
+    const char *rule; /* the edition's "fs_separation_rule" ("3.4.2"), NULL: no such rule */
+    int probed;       /* the run recorded the probe */
+    int same;         /* ... and found one file system */
+    const char *method, *data, *results;
+};
+
+/* Fill fs from run (the description) and the section of benchmark in its edition. 0, or -1
+ * with err when the recorded probe is malformed. */
+int mlpio_rules_read_fs(const cJSON *run, const char *benchmark, struct mlpio_rules_fs *fs,
+                        struct mlpio_error *err);
+
+/* Add an OPEN issue on parameter when the edition wants the folder (what names it) on another
+ * file system than the results and the run found them on one; runs recorded before the probe
+ * existed are not judged by it. 0, or -1 when memory runs out. */
+int mlpio_rules_check_fs(struct mlpio_verdict_report *v, const char *parameter,
+                         const struct mlpio_rules_fs *fs, const char *what, const char *option);
+
 /* What a benchmark's run options do to its figures, in the benchmark's own words. */
 struct mlpio_rules_option_words {
     const char *scaled;     /* what --scale shrinks ("every sample") */

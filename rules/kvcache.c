@@ -82,6 +82,7 @@ struct kv_run {
     /* Derived once read: the option this run is closest to and how many values differ. */
     const struct closed_option *closest;
     int ndiff;
+    struct mlpio_rules_fs fs;
 };
 
 /* A fact or option that may be absent or null; when present it must be a number >= 0. */
@@ -163,6 +164,8 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
     const cJSON *options = NULL, *config = NULL, *kv = NULL, *cache = NULL, *facts = NULL;
     int has_ws = 0, has_cap = 0;
     memset(r, 0, sizeof(*r));
+    if (mlpio_rules_read_fs(run, "kvcache", &r->fs, err))
+        return -1;
     if (mlpio_rules_expect_benchmark(run, mlpio_rules_kvcache.name, err) ||
         read_edition(run, &r->ed, err))
         return -1;
@@ -442,6 +445,8 @@ static int check_options(const void *run, struct mlpio_verdict_report *v)
 static int check_folder(const void *run, struct mlpio_verdict_report *v)
 {
     const struct kv_run *r = run;
+    if (mlpio_rules_check_fs(v, "cache.cache_dir", &r->fs, "cache dir", "--cache-dir DIR"))
+        return -1;
     return mlpio_rules_check_apart(v, "cache.cache_dir", r->cache_dir, r->results_dir, "cache dir",
                                    "the storage tier's KV blocks",
                                    "put the cache on the storage under test, outside the results "

@@ -47,6 +47,7 @@ struct train_run {
     double datasize_files;
     double datasize_multiple, datasize_steps; /* the figures datasize_files was computed by */
     double accelerators;
+    struct mlpio_rules_fs fs;
 };
 
 static int read_edition(const cJSON *run, struct train_edition *e, struct mlpio_error *err)
@@ -90,6 +91,8 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
     const cJSON *options = NULL, *config = NULL, *dataset = NULL, *reader = NULL, *facts = NULL;
     double world_size;
     memset(r, 0, sizeof(*r));
+    if (mlpio_rules_read_fs(run, "training", &r->fs, err))
+        return -1;
     if (mlpio_rules_expect_benchmark(run, mlpio_rules_training.name, err) ||
         read_edition(run, &r->ed, err))
         return -1;
@@ -372,6 +375,8 @@ static int check_options(const void *run, struct mlpio_verdict_report *v)
 static int check_folder(const void *run, struct mlpio_verdict_report *v)
 {
     const struct train_run *r = run;
+    if (mlpio_rules_check_fs(v, "dataset.data_folder", &r->fs, "data folder", "--data-dir DIR"))
+        return -1;
     return mlpio_rules_check_apart(v, "dataset.data_folder", r->data_folder, r->results_dir,
                                    "data folder", "the dataset",
                                    "put the dataset on the storage under test, outside the "

@@ -7,7 +7,14 @@ set -euo pipefail
 export PATH="/usr/bin:$PATH"
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlpio-e2e.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+APART=""
+APART_MOUNTED=0
+e2e_cleanup() {
+    if [ "$APART_MOUNTED" = 1 ]; then umount "$APART" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+    if [ -n "$APART" ]; then rm -rf "$APART"; fi
+}
+trap e2e_cleanup EXIT
 OUT="$WORK/.out"
 ERR="$WORK/.err"
 
@@ -79,3 +86,24 @@ PY
 
 # Common scaled-down checkpointing options: a few MiB per rank, no waiting.
 CKPT_SMALL=(--model llama3-8b --scale 0.0005 --params checkpoint.time_between_checkpoints=0)
+
+# apart_dir MIB: $APART, an empty directory on another file system than $WORK with MIB MiB
+# free, as the rules want data and results (Rules.md 3.4.2): a tmpfs mounted there as root, or
+# else one under /dev/shm. Exits 77 (the test is skipped) where there is neither.
+apart_dir() {
+    APART="$WORK/.apart"
+    mkdir -p "$APART"
+    if mount -t tmpfs -o size="$1"m tmpfs "$APART" 2>/dev/null; then
+        APART_MOUNTED=1
+        return
+    fi
+    rmdir "$APART"
+    APART=""
+    if [ -w /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$WORK")" ] &&
+        [ "$(df -Pm /dev/shm | awk 'NR == 2 { print $4 }')" -ge "$1" ]; then
+        APART=$(mktemp -d /dev/shm/mlpio-e2e.XXXXXX)
+        return
+    fi
+    echo "note: no file system apart from $WORK (cannot mount a tmpfs, no /dev/shm); skipped"
+    exit 77
+}

@@ -791,7 +791,8 @@ static void test_help_defaults(void **state)
     free(text);
     const struct mlpio_workload *tr = mlpio_workload_find("training");
     text = help_of(tr, mlpio_workload_command(tr, "datasize"));
-    assert_option_says(text, "--accelerator-type", "one of a100|b200|h100|mi355; default b200 for unet3d");
+    assert_option_says(text, "--accelerator-type",
+                       "one of a100|b200|h100|mi355; default b200 for unet3d");
     assert_option_says(text, "--num-accelerators", "default the MPI world size");
     free(text);
 }

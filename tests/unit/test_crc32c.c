@@ -167,8 +167,8 @@ static void test_best_path(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_values),         cmocka_unit_test(test_paths_agree),
-        cmocka_unit_test(test_incremental),          cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_check_values), cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_incremental),  cmocka_unit_test(test_mask),
         cmocka_unit_test(test_best_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

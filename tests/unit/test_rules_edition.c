@@ -510,6 +510,64 @@ static void test_kvcache_presets_agree(void **state)
     assert_int_equal(n, cJSON_GetArraySize(at(k, "options")));
 }
 
+/* ---- data and results on different file systems ----------------------------------------- */
+
+/* Each edition's fs_separation_rule reaches each checker: a run that found one file system is
+ * OPEN on its data folder where the edition has the rule, and not judged by it elsewhere. */
+static void test_fs_separation(void **state)
+{
+    (void)state;
+    use_shipped();
+    static const struct {
+        const char *benchmark, *fixture, *parameter;
+        mlpio_rules_checker_fn check;
+    } cases[] = {
+        {"training", "closed_unet3d.json", "dataset.data_folder", mlpio_rules_check_training},
+        {"checkpointing", "closed_8b.json", "checkpoint.checkpoint_folder",
+         mlpio_rules_check_checkpointing},
+        {"kvcache", "closed_option2.json", "cache.cache_dir", mlpio_rules_check_kvcache},
+    };
+    int with_rule = 0;
+    const char *ed;
+    for (int e = 0; (ed = mlpio_rules_edition_name_at(e)) != NULL; e++) {
+        for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+            const cJSON *rule =
+                cJSON_GetObjectItem(section(ed, cases[c].benchmark), "fs_separation_rule");
+            cJSON *run = fixture(cases[c].benchmark, cases[c].fixture);
+            set_string(run, "rules_edition", ed);
+            int before = level_of(cases[c].check, run, cases[c].parameter);
+            set_path(run, "facts.fs_separation",
+                     "{\"version\": 1, \"method\": \"link_exdev\", \"data_path\": \"/d\", "
+                     "\"results_path\": \"/r\", \"data_realpath\": \"/d\", "
+                     "\"results_realpath\": \"/r\", \"same_filesystem\": false}");
+            assert_int_equal(level_of(cases[c].check, run, cases[c].parameter), before);
+            set_path(run, "facts.fs_separation.same_filesystem", "true");
+            struct mlpio_verdict_report *v = mlpio_verdict_create();
+            struct mlpio_error err = {0};
+            assert_int_equal(cases[c].check(run, v, &err), 0);
+            int found = 0;
+            for (int i = 0; i < v->count; i++) {
+                if (strcmp(v->issues[i].parameter, cases[c].parameter) != 0 ||
+                    !strstr(v->issues[i].message, "one file system"))
+                    continue;
+                found = 1;
+                assert_int_equal(v->issues[i].level, MLPIO_ISSUE_OPEN);
+                char want[64];
+                snprintf(want, sizeof(want), "Rules.md %s wants them apart",
+                         cJSON_IsString(rule) ? rule->valuestring : "?");
+                if (!strstr(v->issues[i].message, want))
+                    fail_msg("%s %s: \"%s\" lacks \"%s\"", ed, cases[c].benchmark,
+                             v->issues[i].message, want);
+            }
+            assert_int_equal(found, cJSON_IsString(rule));
+            with_rule += found;
+            mlpio_verdict_destroy(&v);
+            cJSON_Delete(run);
+        }
+    }
+    assert_true(with_rule >= 3); /* v3.0 has it for every benchmark */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_ckpt_ranks),
         cmocka_unit_test(test_kvcache_options),
         cmocka_unit_test(test_kvcache_presets_agree),
+        cmocka_unit_test(test_fs_separation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -428,5 +428,6 @@ const struct mlpio_workload mlpio_workload_kvcache = {
                 "mlpio kvcache datasize --model llama3.1-8b --cache-dir /lustre/kv",
     .universal_unused = "client-host-memory-in-gb",
     .prepare = prepare,
+    .data_folder_key = "cache.cache_dir",
     .figures = figures,
 };
