@@ -409,12 +409,19 @@ static int set_workload_option(struct mlpio_cli *cli, const struct mlpio_cli_opt
 {
     if (wo->kind == MLPIO_OPT_PRESET) {
         const struct mlpio_preset *p = find_preset(wo, value);
+        if (!p && strcmp(value, "all") == 0 && wo->presets && wo->presets->value) {
+            cli->preset = NULL;
+            cli->preset_all = true;
+            cli->preset_by = wo;
+            return 0;
+        }
         if (!p) {
             mlpio_error_set(err, MLPIO_ERR_USAGE, "%s: unknown value '%s'", typed, value);
             return mlpio_error_hint(err, "'mlpio %s run --help' lists the values of --%s",
                                     cli->workload->name, wo->name);
         }
         cli->preset = p;
+        cli->preset_all = false;
         cli->preset_by = wo;
         return 0;
     }
@@ -689,6 +696,14 @@ out:
  * than silently resolved, because a preset stands for a configuration the rules know. */
 static int apply_preset(struct mlpio_cli *cli, struct mlpio_error *err)
 {
+    if (cli->preset_all && cli->model) {
+        mlpio_error_set(err, MLPIO_ERR_USAGE,
+                        "--%s all runs each option with its own model, but "
+                        "--model says %s",
+                        cli->preset_by->name, cli->model);
+        return mlpio_error_hint(err, "drop --model, or run one option (--%s N)",
+                                cli->preset_by->name);
+    }
     const struct mlpio_preset *p = cli->preset;
     if (!p)
         return 0;
@@ -850,6 +865,14 @@ cJSON *mlpio_cli_options_json(const struct mlpio_cli *cli)
         cJSON_AddStringToObject(o, "config_file", cli->config_file);
     if (cli->variant)
         cJSON_AddStringToObject(o, "variant", cli->variant);
+    if (cli->sequence_count) {
+        cJSON *q = cJSON_AddObjectToObject(o, "option_sequence");
+        cJSON_AddStringToObject(q, "id", cli->sequence_id);
+        cJSON_AddNumberToObject(q, "position", cli->sequence_position);
+        cJSON_AddNumberToObject(q, "count", cli->sequence_count);
+        cJSON_AddNumberToObject(q, "delay_s", cli->sequence_delay);
+        cJSON_AddNumberToObject(q, "waited_s", cli->sequence_waited);
+    }
     if (cli->preset) {
         cJSON *p = cJSON_AddObjectToObject(o, "preset");
         if (p) {
@@ -999,6 +1022,8 @@ static void print_workload_option(FILE *out, const struct mlpio_workload *w,
             snprintf(accepts + used, sizeof(accepts) - used, "%s%s", used ? "|" : "one of ",
                      p->value);
         }
+        size_t used = strlen(accepts);
+        snprintf(accepts + used, sizeof(accepts) - used, "|all");
     }
     if (o->kind == MLPIO_OPT_VARIANT && w->default_variant) {
         char v[64];
@@ -1020,6 +1045,11 @@ static void print_workload_option(FILE *out, const struct mlpio_workload *w,
     for (const struct mlpio_preset *p = o->presets; p && p->value; p++)
         fprintf(out, "  %-34s   %s: %s%s%s\n", "", p->value, p->summary, p->model ? "; model " : "",
                 p->model ? p->model : "");
+    if (o->presets && o->presets->value)
+        fprintf(out,
+                "  %-34s   all: each of them in turn in this job, one run directory each, with "
+                "the\n  %-34s   rules edition's delay between them\n",
+                "", "");
 }
 
 void mlpio_cli_help_command(FILE *out, const struct mlpio_workload *w,

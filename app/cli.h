@@ -63,6 +63,12 @@ struct mlpio_cli {
     char *variant;                            /* MLPIO_OPT_VARIANT value, or NULL */
     const struct mlpio_preset *preset;        /* chosen with a MLPIO_OPT_PRESET option, or NULL */
     const struct mlpio_cli_option *preset_by; /* that option */
+    bool preset_all; /* "all": every preset in turn, one run each (app/sequence.h) */
+    /* One run of such a sequence: its id (the first run's start), 1-based place, length and
+     * the seconds waited before it (0 for the first); sequence_count 0: no sequence. */
+    char sequence_id[32];
+    int sequence_position, sequence_count;
+    double sequence_delay, sequence_waited;
     cJSON *settings; /* MLPIO_OPT_SETTING values as strings, by option name */
     int argc;
     char **argv; /* borrowed */

@@ -9,6 +9,7 @@
 #include "app/config.h"
 #include "app/context.h"
 #include "app/run.h"
+#include "app/sequence.h"
 #include "app/signals.h"
 #include "app/tools.h"
 #include "rules/edition.h"
@@ -36,6 +37,8 @@ static int dispatch(struct mlpio_context *ctx, int argc, char **argv)
     if (mlpio_cli_parse(argc, argv, &cli, &err) < 0) {
         mlpio_log_error(ctx, &err);
         code = mlpio_exit_code(err.category);
+    } else if (cli.preset_all) {
+        code = mlpio_run_sequence(ctx, argc, argv, &cli);
     } else {
         code = mlpio_run_main(ctx, &cli);
     }

@@ -11,6 +11,7 @@
  *
  * Issue parameters: "model", "scale", "io_api", "verify", "options.seed", and dotted config keys
  * ("kvcache.duration", "kvcache.num_users", "kvcache.trials", "kvcache.generation_mode",
+ * "kvcache.io_model",
  * "cache.gpu_mem_gb", "cache.cpu_mem_gb", "kvcache.max_concurrent_allocs", "cache.cache_dir",
  * "cache.storage_capacity_gb", any overridden key).
  */
@@ -56,6 +57,7 @@ struct kv_edition {
     const char *name;
     double seed, trials;    /* what every CLOSED option runs with */
     const char *generation; /* its generation mode */
+    const char *io_model;   /* and I/O model */
     struct closed_option options[OPTIONS_MAX];
     int noptions;
 };
@@ -74,6 +76,7 @@ struct kv_run {
     double value[NOPT]; /* the run's figures of the option parameters */
     double trials;
     const char *generation;
+    const char *io_model; /* "blocks" when the run does not say */
     const char *cache_dir;
     const cJSON *overrides; /* validated array of {key, value, reference?, source} */
     int has_capacity;       /* both capacity facts present */
@@ -145,6 +148,7 @@ static int read_edition(const cJSON *run, struct kv_edition *e, struct mlpio_err
         mlpio_rules_get_number(s, p, "seed", 0, &e->seed, err) ||
         mlpio_rules_get_count(s, p, "trials", 1, &e->trials, err) ||
         mlpio_rules_get_string(s, p, "generation_mode", &e->generation, err) ||
+        mlpio_rules_get_string(s, p, "io_model", &e->io_model, err) ||
         mlpio_rules_get_object(s, p, "options", &options, err))
         return -1;
     e->noptions = 0;
@@ -166,6 +170,7 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
     memset(r, 0, sizeof(*r));
     if (mlpio_rules_read_fs(run, "kvcache", &r->fs, err))
         return -1;
+    r->io_model = "blocks";
     if (mlpio_rules_expect_benchmark(run, mlpio_rules_kvcache.name, err) ||
         read_edition(run, &r->ed, err))
         return -1;
@@ -185,6 +190,9 @@ static int read_run(const cJSON *run, void *copy, struct mlpio_error *err)
                               &r->value[OPT_CONCURRENT], err) ||
         mlpio_rules_get_count(kv, "config.kvcache", "trials", 1, &r->trials, err) ||
         mlpio_rules_get_string(kv, "config.kvcache", "generation_mode", &r->generation, err) ||
+        /* Runs recorded before the reference model existed ran the block model. */
+        (cJSON_GetObjectItemCaseSensitive(kv, "io_model") &&
+         mlpio_rules_get_string(kv, "config.kvcache", "io_model", &r->io_model, err)) ||
         mlpio_rules_get_object(config, "config", "cache", &cache, err) ||
         mlpio_rules_get_number(cache, "config.cache", "gpu_mem_gb", 0, &r->value[OPT_GPU], err) ||
         mlpio_rules_get_number(cache, "config.cache", "cpu_mem_gb", 0, &r->value[OPT_CPU], err) ||
@@ -318,6 +326,20 @@ static int check_common(const void *run, struct mlpio_verdict_report *v)
                           "the storage without that wait (%s)",
                           r->generation, r->ed.generation))
         return -1;
+    snprintf(hint, sizeof(hint), "run with --io-model %s (each --option sets it)", r->ed.io_model);
+    if (strcmp(r->io_model, r->ed.io_model) != 0 &&
+        mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "kvcache.io_model", r->ed.io_model, r->io_model,
+                          hint,
+                          "the %s model moves %s; the reference writes one object per turn, "
+                          "reads every earlier turn whole and sends requests open loop, so "
+                          "figures of the two cannot be compared: CLOSED runs the %s model",
+                          r->io_model,
+                          strcmp(r->io_model, "blocks") == 0
+                              ? "128-token blocks, only those a tier lacks, each user waiting "
+                                "for its answer"
+                              : "what the reference does not",
+                          r->ed.io_model))
+        return -1;
     return 0;
 }
 
@@ -346,6 +368,7 @@ static const char *const closed_keys[] = {
     "kvcache.max_concurrent_allocs",
     "kvcache.trials",
     "kvcache.generation_mode",
+    "kvcache.io_model",
 };
 
 /* The model's shape decides the KV bytes per token: what is emulated. */

@@ -33,7 +33,7 @@ static int kv_option_of(const struct mlpio_submission_group *g)
 static double kv_trials(const struct mlpio_submission_group *g, cJSON *figures)
 {
     struct mlpio_submission_mean tps = {0}, rps = {0}, rbw = {0}, wbw = {0}, hit = {0}, rp95 = {0},
-                                 wp95 = {0};
+                                 wp95 = {0}, ref_tps = {0}, ref_storage_tps = {0};
     double trials = 0;
     for (int i = 0; i < g->count; i++) {
         const cJSON *list = mlpio_submission_at(g->runs[i]->summary, "trials"), *t;
@@ -61,6 +61,10 @@ static double kv_trials(const struct mlpio_submission_group *g, cJSON *figures)
                 mlpio_submission_mean_add(&rp95, x);
             if (mlpio_submission_num(t, "storage.write_p95_worst_rank", &x))
                 mlpio_submission_mean_add(&wp95, x);
+            if (mlpio_submission_num(t, "reference.avg_throughput_tokens_per_sec", &x))
+                mlpio_submission_mean_add(&ref_tps, x);
+            if (mlpio_submission_num(t, "reference.storage_throughput_tokens_per_sec", &x))
+                mlpio_submission_mean_add(&ref_storage_tps, x);
         }
     }
     mlpio_submission_figure(figures, "runs", g->count);
@@ -70,6 +74,8 @@ static double kv_trials(const struct mlpio_submission_group *g, cJSON *figures)
     mlpio_submission_figure_mean(figures, "storage_read_bandwidth_GBps", &rbw);
     mlpio_submission_figure_mean(figures, "storage_write_bandwidth_GBps", &wbw);
     mlpio_submission_figure_mean(figures, "cache_hit_rate", &hit);
+    mlpio_submission_figure_mean(figures, "avg_throughput_tokens_per_sec", &ref_tps);
+    mlpio_submission_figure_mean(figures, "storage_throughput_tokens_per_sec", &ref_storage_tps);
     if (rp95.n)
         mlpio_submission_figure(figures, "storage_read_p95_seconds", rp95.max);
     if (wp95.n)
@@ -77,16 +83,59 @@ static double kv_trials(const struct mlpio_submission_group *g, cJSON *figures)
     return trials;
 }
 
+/* The options ran in one invocation, in turn, with the edition's delay between them
+ * (Rules.md 6.3.2.1; app/sequence.h records options.option_sequence). */
+static int judge_sequence(const struct mlpio_submission_group *g,
+                          const struct mlpio_submission_run *const *runs, size_t n,
+                          struct mlpio_verdict_report *v)
+{
+    double delay = 0;
+    mlpio_submission_num(mlpio_submission_edition(g), "inter_option_delay_s", &delay);
+    const char *id = NULL;
+    char hint[MLPIO_RULES_TEXT_MAX];
+    snprintf(hint, sizeof(hint), "run mpirun -np N mlpio kvcache run --option all --seed 42");
+    for (size_t o = 0; o < n; o++) {
+        const char *mine = mlpio_submission_str(runs[o]->metadata, "options.option_sequence.id");
+        if (!mine || (id && strcmp(mine, id) != 0))
+            return mlpio_verdict_add(
+                v, MLPIO_ISSUE_OPEN, "options", "options 1, 2 and 3 of one --option all",
+                mine ? "runs of several invocations" : "a run outside any sequence", hint,
+                "a CLOSED kvcache submission runs the options in one invocation, one after the "
+                "other with %g s between them; %s was %s",
+                delay, runs[o]->path, mine ? "run by another invocation" : "run on its own");
+        id = mine;
+    }
+    for (size_t o = 1; o < n; o++) {
+        double end = 0, start = 0;
+        if (!mlpio_submission_num(runs[o - 1]->metadata, "end_time.epoch", &end) ||
+            !mlpio_submission_num(runs[o]->metadata, "start_time.epoch", &start))
+            continue;
+        if (start - end >= delay - 1) /* clocks read to the second */
+            continue;
+        char exp[64], act[64];
+        snprintf(exp, sizeof(exp), ">= %g s between options", delay);
+        snprintf(act, sizeof(act), "%.0f s before option %s", start - end, kv_options[o]);
+        return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "options", exp, act, hint,
+                                 "option %s started %.0f s after option %s ended; the rules wait "
+                                 "%g s between options so that each starts from settled storage",
+                                 kv_options[o], start - end, kv_options[o - 1], delay);
+    }
+    return 0;
+}
+
 static int judge_options(const struct mlpio_submission_group *g, struct mlpio_verdict_report *v,
                          cJSON *figures)
 {
     char missing[64] = "", hint[MLPIO_RULES_TEXT_MAX] = "";
     int present = 0, nmissing = 0;
+    const struct mlpio_submission_run *chosen[MLPIO_SUBMISSION_COUNT(kv_options)];
     for (size_t o = 0; o < MLPIO_SUBMISSION_COUNT(kv_options); o++) {
         int found = 0;
-        for (int i = 0; i < g->count && !found; i++)
+        for (int i = 0; i < g->count && !found; i++) {
             found = g->runs[i]->preset && strcmp(g->runs[i]->preset, kv_options[o]) == 0 &&
                     g->runs[i]->status && strcmp(g->runs[i]->status, "success") == 0;
+            chosen[o] = g->runs[i];
+        }
         if (found) {
             present++;
             continue;
@@ -101,7 +150,7 @@ static int judge_options(const struct mlpio_submission_group *g, struct mlpio_ve
     }
     mlpio_submission_figure(figures, "options_present", present);
     if (!nmissing)
-        return 0;
+        return judge_sequence(g, chosen, MLPIO_SUBMISSION_COUNT(kv_options), v);
     char act[96];
     snprintf(act, sizeof(act), "option%s %s missing", nmissing > 1 ? "s" : "", missing);
     return mlpio_verdict_add(v, MLPIO_ISSUE_OPEN, "options", "options 1, 2 and 3", act, hint,
@@ -166,7 +215,9 @@ static int extra_kvcache(struct mlpio_submission_groups *gs, const char *benchma
 static const char *const checklist[] = {
     "run: one of the CLOSED options exactly (--option 1, 2 or 3: model, users per rank, "
     "duration, GPU and CPU budgets, concurrent allocations)",
-    "run: seed 42, 3 trials, generation mode none",
+    "run: seed 42, 3 trials, generation mode none, the reference's I/O and load model "
+    "(kvcache.io_model=reference)",
+    "run: the cache directory on another file system than the results (Rules.md 6.4.1)",
     "run: duration >= 30 s (else INVALID) and >= 60 s; users per rank >= 1 (else INVALID) and "
     ">= 10",
     "run: only the cache directory, storage capacity, I/O sizes, preconditioning and "
@@ -174,6 +225,8 @@ static const char *const checklist[] = {
     "run: scale 1, an I/O API that stores data, no --verify, cache dir outside the results "
     "directory",
     "submission: a completed run of each of the options 1, 2 and 3",
+    "submission: the three in one invocation, in turn, with the edition's delay between them "
+    "(--option all)",
     "submission: exactly 3 trials per option",
     "submission: bandwidth and tokens/s summed over ranks, then averaged over trials; device "
     "P95 latencies the maximum over ranks and trials",

@@ -36,6 +36,25 @@ expect 2 1 kvcache run --option 3 --model llama3.1-8b --cache-dir "$WORK/cache"
 says "runs model llama3.1-70b-instruct"
 expect 0 1 kvcache run --option 2 -nu 100 --seed 42 --what-if --cache-dir "$WORK/cache" -rd "$APART/res"
 says "CLOSED"
+# --option all: the three options in turn, the edition's 90 s between them; each CLOSED, and
+# each run the reference's I/O model.
+expect 0 1 kvcache run --option all --seed 42 --what-if --cache-dir "$WORK/cache" -rd "$APART/res"
+says "--option all: run 1 of 3 (--option 1)"
+says "what-if: would wait 90 s before --option 2"
+says "what-if: would wait 90 s before --option 3"
+[ "$(grep -c "verdict (before the run): CLOSED" "$OUT")" -eq 3 ] || fail "not three CLOSED options"
+[ "$(grep -c "reference model" "$OUT")" -eq 3 ] || fail "an option without the reference model"
+expect 2 1 kvcache run --option all --model llama3.1-8b --what-if --cache-dir "$WORK/cache"
+says "--option all runs each option with its own model"
+# The block model is OPEN: its figures are not the reference's.
+expect 2 1 kvcache run --option 1 --seed 42 --what-if --io-model blocks --closed \
+    --cache-dir "$WORK/cache" -rd "$APART/res"
+says "--option 1 sets kvcache.io_model=reference, but the command line sets it to blocks"
+expect 3 1 kvcache run --model llama3.1-8b -nu 200 -d 300 --gpu-mem-gb 0 --cpu-mem-gb 0 \
+    -p kvcache.max_concurrent_allocs=16 -p kvcache.trials=3 --seed 42 --io-model blocks \
+    --what-if --closed --cache-dir "$WORK/cache" -rd "$APART/res"
+says "OPEN    kvcache.io_model: the blocks model moves 128-token blocks"
+says "run with --io-model reference"
 
 # Rules: a 10 s run is INVALID and refused without --allow-invalid-params.
 expect 3 1 kvcache run --model tiny-1b -d 10 --cache-dir "$WORK/cache" -rd "$WORK/res"

@@ -135,4 +135,41 @@ assert {c["phase"] for c in p} == {"trial 1/2", "trial 2/2"}, p
 last = [c for c in p if c["phase"] == "trial 2/2"][-1]
 assert last["count"]["name"] == "requests" and last["count"]["value"] == t[1]["requests"]["completed"], (last, t[1]["requests"])
 PY
+# The reference's I/O and load model at 1, 2 and 4 ranks: one object per completed request
+# on each rank, of 128 + tokens x bytes per token (scaled), and the throughputs counted as the
+# reference counts them, summed over ranks.
+for np in 1 2 4; do
+    cache="$WORK/ref-$np"
+    mkdir -p "$cache"
+    expect 0 "$np" kvcache run "${base[@]}" -nu 3 -d 1.5 --io-model reference --seed 42 \
+        --keep-cache --verify -p kvcache.drain_timeout=60 --cache-dir "$cache" -rd "$WORK/res-ref"
+    says "as the reference counts:"
+    python3 - "$(last_run "$WORK/res-ref")" "$np" "$cache" <<'PY' || fail "reference model at $np ranks"
+import glob, json, os, sys
+d, ranks, cache = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = json.load(open(d + "/summary.json"))
+m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
+assert s["io_model"] == "reference" and m["config"]["kvcache"]["io_model"] == "reference"
+t = s["trials"][0]
+assert t["io_model"] == "reference"
+r, req = t["reference"], t["requests"]
+assert req["completed"] > 0 and req["unfinished"] == 0, req
+assert abs(r["avg_throughput_tokens_per_sec"] - t["decode_tokens"] / 1.5) < 1e-6 * r["avg_throughput_tokens_per_sec"]
+assert r["storage_throughput_tokens_per_sec"] > 0 and r["total_storage_io_seconds"] > 0
+assert r["storage_io_latency"]["count"] == req["completed"]
+a = s["aggregate"]
+assert abs(a["avg_throughput_tokens_per_sec"] - r["avg_throughput_tokens_per_sec"]) < 1e-9
+# Every completed request wrote one object: its files, one tree per rank.
+files = [os.path.join(dp, f) for dp, _, fs in os.walk(cache) for f in fs]
+ranks_seen = {p.split("/rank_")[1].split("/")[0] for p in files}
+assert len(ranks_seen) == ranks, ranks_seen
+assert len(files) == req["completed"], (len(files), req)
+assert t["storage"]["write_bytes"] == sum(os.path.getsize(p) for p in files)
+bpt = 12 * 4 * 128 * 2 * 2  # tiny-1b: layers x kv heads x head dim x (K, V) x fp16
+for p in files:  # ceil((128 + tokens x bpt) x 0.01) for some whole number of tokens
+    size = os.path.getsize(p)
+    tokens = round((size / 0.01 - 128) / bpt)
+    assert abs(-(-(128 + tokens * bpt) * 0.01 // 1) - size) <= 1, (p, size)
+PY
+done
 echo "ok"

@@ -71,4 +71,35 @@ assert any("nullbench" in row for row in rows[1:]), rows
 html = open(os.path.join(out, "results.html")).read()
 assert "nullbench" in html
 PY
+
+# A preset option given "all" runs each preset in turn in one job: a run directory each, the
+# delay between them, and the sequence recorded in each run (app/sequence.h).
+seq="$WORK/seq"
+expect 0 2 nullbench run --size all --option-delay 2 --folder "$WORK/dseq" -rd "$seq" --seed 5
+says "--size all: run 1 of 2 (--size small)"
+says "waiting 2 s before --size large"
+says "--size all: run 2 of 2 (--size large)"
+python3 - "$seq" <<'PY' || fail "the sequence's runs"
+import glob, json, sys
+metas = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/nullbench/*/run/*/*_metadata.json")]
+metas.sort(key=lambda m: m["options"]["option_sequence"]["position"])
+assert len(metas) == 2, len(metas)
+seqs = [m["options"]["option_sequence"] for m in metas]
+assert [s["position"] for s in seqs] == [1, 2] and all(s["count"] == 2 for s in seqs), seqs
+assert seqs[0]["id"] == seqs[1]["id"] and all(s["delay_s"] == 2 for s in seqs), seqs
+assert [s["waited_s"] for s in seqs] == [0, 2], seqs
+assert [m["options"]["preset"]["value"] for m in metas] == ["small", "large"]
+assert [m["config"]["nullbench"]["files"] for m in metas] == [2, 3]
+gap = metas[1]["start_time"]["epoch"] - metas[0]["end_time"]["epoch"]
+assert gap >= 2, gap
+assert all(m["status"] == "complete" for m in metas)
+PY
+expect 0 1 nullbench run --size all --option-delay 30 --what-if --folder "$WORK/dseq" -rd "$seq"
+says "what-if: would wait 30 s before --size large"
+expect 2 1 nullbench run --size all --option-delay soon --folder "$WORK/dseq" -rd "$seq"
+says "--option-delay: expected seconds from 0 to 86400, got 'soon'"
+expect 2 1 nullbench run --size all --model tiny --folder "$WORK/dseq" -rd "$seq"
+says "--size all runs each option with its own model, but --model says tiny"
+expect 2 1 nullbench configview --size all
+says "--size all runs the options in turn"
 echo "ok"

@@ -45,12 +45,30 @@ static const struct mlpio_param_spec params[] = {
 };
 #undef AT
 
+/* Two sizes, for the option sequence (--size all, app/sequence.h). */
+static const struct mlpio_preset sizes[] = {
+    {"small", NULL, "nullbench.files=2 nullbench.file_size=4096", "2 files of 4 KiB"},
+    {"large", NULL, "nullbench.files=3 nullbench.file_size=65536", "3 files of 64 KiB"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct mlpio_cli_option options[] = {
     {.name = "folder",
      .alias = "nf",
      .metavar = "DIR",
      .config_key = "nullbench.folder",
      .help = "folder for the files (not the results dir)"},
+    {.name = "size",
+     .metavar = "NAME",
+     .help = "files of a preset size:",
+     .kind = MLPIO_OPT_PRESET,
+     .presets = sizes,
+     .dflt = "none"},
+    {.name = "option-delay",
+     .metavar = "S",
+     .kind = MLPIO_OPT_SETTING,
+     .help = "with --size all: seconds between the sizes",
+     .dflt = "0"},
     {.name = NULL},
 };
 

@@ -787,7 +787,7 @@ static void test_help_defaults(void **state)
     assert_option_says(text, "--cpu-mem-gb", "default 0 GiB");
     assert_option_says(text, "--generation-mode", "one of none|fast|realistic; default none");
     assert_option_says(text, "--disable-multi-turn", "sets false; default true");
-    assert_option_says(text, "--option", "one of 1|2|3; default none");
+    assert_option_says(text, "--option", "one of 1|2|3|all; default none");
     free(text);
     const struct mlpio_workload *tr = mlpio_workload_find("training");
     text = help_of(tr, mlpio_workload_command(tr, "datasize"));

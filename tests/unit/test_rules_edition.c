@@ -452,12 +452,25 @@ static void test_kvcache_options(void **state)
             set_number(run, "config.kvcache.trials", at(k, "trials")->valuedouble);
             set_string(run, "config.kvcache.generation_mode",
                        at(k, "generation_mode")->valuestring);
+            set_string(run, "config.kvcache.io_model", at(k, "io_model")->valuestring);
             for (size_t p = 0; p < sizeof(keys) / sizeof(keys[0]); p++)
                 set_number(run, keys[p][1], at(o, keys[p][0])->valuedouble);
             for (size_t p = 0; p < sizeof(keys) / sizeof(keys[0]); p++)
                 assert_int_equal(level_of(mlpio_rules_check_kvcache, run, keys[p][1] + 7), -1);
             assert_int_equal(level_of(mlpio_rules_check_kvcache, run, "options.seed"), -1);
             assert_int_equal(level_of(mlpio_rules_check_kvcache, run, "kvcache.trials"), -1);
+            assert_int_equal(level_of(mlpio_rules_check_kvcache, run, "kvcache.io_model"), -1);
+            /* The edition's I/O model, and only it, is CLOSED; a run that names none ran the
+             * block model. */
+            set_string(run, "config.kvcache.io_model", "blocks");
+            assert_int_equal(level_of(mlpio_rules_check_kvcache, run, "kvcache.io_model"),
+                             strcmp(at(k, "io_model")->valuestring, "blocks") ? MLPIO_ISSUE_OPEN
+                                                                              : -1);
+            cJSON_DeleteItemFromObject(mlpio_json_get_path(run, "config.kvcache"), "io_model");
+            assert_int_equal(level_of(mlpio_rules_check_kvcache, run, "kvcache.io_model"),
+                             strcmp(at(k, "io_model")->valuestring, "blocks") ? MLPIO_ISSUE_OPEN
+                                                                              : -1);
+            set_string(run, "config.kvcache.io_model", at(k, "io_model")->valuestring);
             /* One step off each figure is judged. */
             set_number(run, "options.seed", at(k, "seed")->valuedouble + 1);
             assert_int_equal(level_of(mlpio_rules_check_kvcache, run, "options.seed"),
@@ -500,11 +513,11 @@ static void test_kvcache_presets_agree(void **state)
         snprintf(want, sizeof(want),
                  "kvcache.num_users=%g kvcache.duration=%g cache.gpu_mem_gb=%g "
                  "cache.cpu_mem_gb=%g kvcache.max_concurrent_allocs=%g kvcache.trials=%g "
-                 "kvcache.generation_mode=%s",
+                 "kvcache.generation_mode=%s kvcache.io_model=%s",
                  at(o, "num_users")->valuedouble, at(o, "duration")->valuedouble,
                  at(o, "gpu_mem_gb")->valuedouble, at(o, "cpu_mem_gb")->valuedouble,
                  at(o, "max_concurrent_allocs")->valuedouble, at(k, "trials")->valuedouble,
-                 at(k, "generation_mode")->valuestring);
+                 at(k, "generation_mode")->valuestring, at(k, "io_model")->valuestring);
         assert_string_equal(p->overrides, want);
     }
     assert_int_equal(n, cJSON_GetArraySize(at(k, "options")));

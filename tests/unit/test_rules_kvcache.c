@@ -287,7 +287,7 @@ static const struct file_case file_cases[] = {
     {CLEAN, MLPIO_VERDICT_CLOSED, 0, {NULL}},
     /* tiny-1b with its defaults and no seed, on two hosts: closest to option 1 (model, users,
      * duration), 1 trial, no seed. */
-    {"open_tiny_defaults.json", MLPIO_VERDICT_OPEN, 5, {"model", "options.seed"}},
+    {"open_tiny_defaults.json", MLPIO_VERDICT_OPEN, 6, {"model", "options.seed"}},
     /* Option 3 with twice the KV heads and the cache inside the results directory; the larger
      * working set exceeds the storage tier (a warning). */
     {"invalid_70b_shape_in_results.json",
@@ -483,7 +483,9 @@ static void test_far_from_every_option(void **state)
 {
     cJSON *run = load_fixture(&suite, "open_tiny_defaults.json");
     struct mlpio_verdict_report *v = judge(run);
-    assert_int_equal(v->count, 5);
+    assert_int_equal(v->count, 6);
+    assert_string_equal(find_issue(v, "kvcache.io_model")->expected, "reference");
+    assert_string_equal(find_issue(v, "kvcache.io_model")->actual, "blocks");
     assert_string_equal(find_issue(v, "model")->hint,
                         "run with --option 1 (or --model llama3.1-8b)");
     assert_string_equal(find_issue(v, "model")->actual, "tiny-1b");
@@ -522,7 +524,7 @@ static void test_out_of_memory(void **state)
         if (rc == 0) {
             /* Every issue was recorded: the seam never fired. */
             assert_true(armed);
-            assert_int_equal(v->count, 1 + 11);
+            assert_int_equal(v->count, 1 + 12);
             mlpio_verdict_destroy(&v);
             break;
         }

@@ -111,6 +111,7 @@ static const struct member kvcache_members[] = {
     MEMBER(struct mlpio_kvcache_settings, "kvcache.trials", trials),
     MEMBER(struct mlpio_kvcache_settings, "kvcache.generation_mode", generation_mode),
     MEMBER(struct mlpio_kvcache_settings, "kvcache.performance_profile", performance_profile),
+    MEMBER(struct mlpio_kvcache_settings, "kvcache.io_model", io_model),
     MEMBER(struct mlpio_kvcache_settings, "kvcache.max_concurrent_allocs", max_concurrent_allocs),
     MEMBER(struct mlpio_kvcache_settings, "kvcache.multi_turn", multi_turn),
     MEMBER(struct mlpio_kvcache_settings, "kvcache.prefix_caching", prefix_caching),

@@ -513,6 +513,21 @@ static void kv_option3_failed(struct set *s)
     snprintf(s->runs[kv_option(s, "3")].status, 16, "unfinished");
 }
 
+/* Option 2 of another invocation than options 1 and 3. */
+static void kv_separate_invocation(struct set *s)
+{
+    set_path(s->runs[kv_option(s, "2")].meta, "options.option_sequence.id", "\"20261122_020000\"");
+}
+
+/* Option 3 started 30 s after option 2 ended, where the rules wait 90 s. */
+static void kv_short_delay(struct set *s)
+{
+    double end = mlpio_json_number(s->runs[kv_option(s, "2")].meta, "end_time.epoch", 0);
+    char text[64];
+    snprintf(text, sizeof(text), "%.6f", end + 30);
+    set_path(s->runs[kv_option(s, "3")].meta, "start_time.epoch", text);
+}
+
 static void kv_custom(struct set *s)
 {
     s->runs[kv_option(s, "3")].has_preset = 0;
@@ -597,6 +612,10 @@ static const struct sub_case cases[] = {
      "option 3", "INVALID", "runs", "invalid"},
     {"kv_option3_unfinished_missing", "closed", "kvcache", kv_option3_failed, "*", "options",
      "OPEN", "options", "open"},
+    {"kv_separate_invocation", "closed", "kvcache", kv_separate_invocation, "*", "options", "OPEN",
+     "options", "open"},
+    {"kv_short_delay", "closed", "kvcache", kv_short_delay, "*", "options", "OPEN", "options",
+     "open"},
     {"kv_custom", "closed", "kvcache", kv_custom, "llama3.1-70b-instruct", "custom", "OPEN",
      "option", "open"},
 };

@@ -1,6 +1,8 @@
 /* mlpio KV-cache engine: scheduler, workers and per-request state machines (see engine.h). */
 #include "app/workloads/kvcache/engine.h"
 
+#include "app/workloads/kvcache/trial.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -27,11 +29,9 @@ struct slot {
 };
 
 struct worker {
+    struct mlpio_kv_worker b; /* first: the thread, scratch, latencies (trial.h) */
     struct engine *e;
-    pthread_t thread;
-    struct mlpio_kv_scratch scratch;
-    struct mlpio_hist e2e, qos[MLPIO_KV_NQOS];
-    uint64_t completed, prefill_tokens, decode_tokens;
+    uint64_t prefill_tokens, decode_tokens;
     uint64_t needed, reused, recomputed;
 };
 
@@ -50,31 +50,10 @@ struct engine {
     bool halt; /* read by workers without the lock (atomically): stop what you are doing */
     bool cut;  /* the drain deadline passed: requests stopped now are unfinished */
     struct mlpio_error first_err;
-    double start, end, deadline;
-    uint64_t unstarted, failed_requests, turns, conversations, completed, abandoned, unfinished;
-    struct mlpio_hist lag;
-    struct mlpio_hist cut_qos[MLPIO_KV_NQOS]; /* unfinished requests' age at the deadline */
+    struct mlpio_kv_ending c; /* what the scheduler counts (trial.h) */
+    double deadline;
+    uint64_t completed;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct timespec abs_time(double t)
-{
-    /* condition variables use CLOCK_MONOTONIC (set at init) */
-    struct timespec ts;
-    ts.tv_sec = (time_t)t;
-    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 /* Binary min-heap on t (ties by user, so runs with one seed replay in one order). */
 static bool ev_less(const struct event *a, const struct event *b)
@@ -142,13 +121,13 @@ static int prefill(struct worker *w, struct slot *s, struct mlpio_error *err)
             reused++;
             continue;
         }
-        if (mlpio_kv_put(c, &w->scratch, &conv->blocks[i], NULL, err) < 0)
+        if (mlpio_kv_put(c, &w->b.scratch, &conv->blocks[i], NULL, err) < 0)
             return -1;
         recomputed++;
     }
     for (size_t i = 0; i < s->req.nblocks; i++)
         reused += mlpio_kv_exists(c, s->req.blocks[i].id);
-    if (mlpio_kv_conv_append(c, &w->scratch, conv, s->req.blocks, s->req.nblocks, NULL, err) < 0)
+    if (mlpio_kv_conv_append(c, &w->b.scratch, conv, s->req.blocks, s->req.nblocks, NULL, err) < 0)
         return -1;
     w->needed += conv->n;
     w->reused += reused;
@@ -193,7 +172,7 @@ static int step(struct worker *w, struct slot *s, double *sleep_s, struct mlpio_
         s->stage = PREFILL_DONE;
     }
     while (s->reads_done < s->req.decode_reads) {
-        int rc = mlpio_kv_conv_read(w->e->cache, &w->scratch, &s->user.conv, NULL, err);
+        int rc = mlpio_kv_conv_read(w->e->cache, &w->b.scratch, &s->user.conv, NULL, err);
         if (stopped(s, w->e, rc, err))
             return 0;
         if (rc < 0)
@@ -216,9 +195,9 @@ static int step(struct worker *w, struct slot *s, double *sleep_s, struct mlpio_
 static void complete(struct worker *w, struct slot *s, double t)
 {
     double latency = t - s->arrival;
-    mlpio_hist_add(&w->e2e, latency);
-    mlpio_hist_add(&w->qos[s->user.qos], latency);
-    w->completed++;
+    mlpio_hist_add(&w->b.e2e, latency);
+    mlpio_hist_add(&w->b.qos[s->user.qos], latency);
+    w->b.completed++;
     w->decode_tokens += s->req.generated_tokens;
     uint64_t prompt = s->req.system_prompt >= 0 ? w->e->cfg->traffic.system_prompt_tokens : 0;
     w->prefill_tokens += s->req.context_tokens + prompt;
@@ -228,8 +207,8 @@ static void complete(struct worker *w, struct slot *s, double t)
  * bound of its latency, goes into its class's latency figures. */
 static void unfinished(struct engine *e, const struct slot *s, double t)
 {
-    e->unfinished++;
-    mlpio_hist_add(&e->cut_qos[s->user.qos], t - s->arrival);
+    e->c.unfinished++;
+    mlpio_hist_add(&e->c.cut_qos[s->user.qos], t - s->arrival);
 }
 
 static void *worker_main(void *arg)
@@ -254,7 +233,7 @@ static void *worker_main(void *arg)
         struct mlpio_error err = {0};
         double sleep_s = 0;
         int rc = skip ? 0 : step(w, s, &sleep_s, &err);
-        double t = now_s();
+        double t = mlpio_kv_now();
         if (rc == 0 && s->stage == FINISHED)
             complete(w, s, t);
 
@@ -266,7 +245,7 @@ static void *worker_main(void *arg)
                 __atomic_store_n(&e->halt, true, __ATOMIC_RELAXED);
             }
             if (rc < 0)
-                e->failed_requests++;
+                e->c.failed++;
             s->stage = IDLE;
             e->active--;
         } else if (s->stage == ABANDONED) {
@@ -275,7 +254,7 @@ static void *worker_main(void *arg)
             if (e->cut)
                 unfinished(e, s, t);
             else
-                e->abandoned++;
+                e->c.abandoned++;
         } else if (s->stage == FINISHED) {
             s->stage = IDLE;
             e->active--;
@@ -294,13 +273,13 @@ static void *worker_main(void *arg)
 static int arrive(struct engine *e, struct event ev, double t)
 {
     struct slot *s = &e->slots[ev.user];
-    if (ev.t >= e->end)
+    if (ev.t >= e->c.end)
         return 0;
-    mlpio_hist_add(&e->lag, t - ev.t);
+    mlpio_hist_add(&e->c.lag, t - ev.t);
     if (mlpio_kv_traffic_next(&e->cfg->traffic, &s->user, &s->req) < 0)
         return -1;
-    e->turns++;
-    e->conversations += s->req.new_conversation;
+    e->c.turns++;
+    e->c.conversations += s->req.new_conversation;
     s->arrival = ev.t;
     s->reads_done = 0;
     s->started = false;
@@ -320,7 +299,7 @@ static void drop_unstarted(struct engine *e)
             fifo_push(e, u);
         } else {
             e->slots[u].stage = IDLE;
-            e->unstarted++;
+            e->c.unstarted++;
         }
     }
 }
@@ -346,7 +325,7 @@ static void cut_off(struct engine *e, double t)
             e->active--;
             unfinished(e, s, t);
         } else {
-            e->unstarted++;
+            e->c.unstarted++;
         }
     }
 }
@@ -357,7 +336,7 @@ static void schedule(struct engine *e)
     pthread_mutex_lock(&e->lock);
     bool ended = false;
     for (;;) {
-        double t = now_s();
+        double t = mlpio_kv_now();
         if (e->failed || (cfg->stop && cfg->stop()))
             break;
         while (e->nheap && e->heap[0].t <= t) {
@@ -370,7 +349,7 @@ static void schedule(struct engine *e)
                 mlpio_error_set(&e->first_err, MLPIO_ERR_INTERNAL, "out of memory for requests");
             }
         }
-        if (t >= e->end) {
+        if (t >= e->c.end) {
             if (!ended) {
                 drop_unstarted(e);
                 ended = true;
@@ -379,7 +358,7 @@ static void schedule(struct engine *e)
                 cut_off(e, t);
         }
         if (cfg->progress)
-            cfg->progress(cfg->progress_arg, t - e->start, e->completed, e->active);
+            cfg->progress(cfg->progress_arg, t - e->c.start, e->completed, e->active);
         if (ended && e->active == 0)
             break;
         /* Sleep until the next event, the end, the deadline, or at most 100 ms (to poll
@@ -387,11 +366,11 @@ static void schedule(struct engine *e)
         double wake = t + 0.1;
         if (e->nheap && e->heap[0].t < wake)
             wake = e->heap[0].t;
-        if (!ended && e->end < wake)
-            wake = e->end;
+        if (!ended && e->c.end < wake)
+            wake = e->c.end;
         if (!e->cut && e->deadline < wake)
             wake = e->deadline;
-        struct timespec ts = abs_time(wake);
+        struct timespec ts = mlpio_kv_abs_time(wake);
         pthread_cond_timedwait(&e->sched_cv, &e->lock, &ts);
     }
     e->shutdown = true;
@@ -414,35 +393,28 @@ static void engine_free(struct engine *e)
 }
 
 static int engine_init(struct engine *e, struct mlpio_kv_cache *cache,
-                       const struct mlpio_kv_engine_config *cfg, struct mlpio_error *err)
+                       const struct mlpio_kv_engine_config *cfg, struct mlpio_kv_trial *out,
+                       struct mlpio_error *err)
 {
     memset(e, 0, sizeof(*e));
     e->cfg = cfg;
     e->cache = cache;
     pthread_mutex_init(&e->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&e->sched_cv, &attr);
-    pthread_cond_init(&e->work_cv, &attr);
-    pthread_condattr_destroy(&attr);
-    mlpio_hist_init(&e->lag);
-    for (int q = 0; q < MLPIO_KV_NQOS; q++)
-        mlpio_hist_init(&e->cut_qos[q]);
+    mlpio_kv_cond_init(&e->sched_cv);
+    mlpio_kv_cond_init(&e->work_cv);
+    mlpio_kv_trial_begin(out, &e->c, cfg->duration);
     /* Each user has at most one request and so at most one event or FIFO entry at a time. */
     e->slots = calloc(cfg->users, sizeof(*e->slots));
     e->heap = calloc(cfg->users, sizeof(*e->heap));
     e->fifo = calloc(cfg->users, sizeof(*e->fifo));
     if (!e->slots || !e->heap || !e->fifo)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory for %u users", cfg->users);
-    e->start = now_s();
-    e->end = e->start + cfg->duration;
-    e->deadline = e->end + cfg->drain_seconds;
+    e->deadline = e->c.end + cfg->drain_seconds;
     for (uint32_t i = 0; i < cfg->users; i++) {
         mlpio_kv_user_init(&e->slots[i].user, &cfg->traffic, i);
         /* First arrivals spread over one think time, as if the users had been talking. */
-        heap_push(e,
-                  (struct event){e->start + mlpio_kv_user_think(&e->slots[i].user), i, EV_ARRIVAL});
+        heap_push(
+            e, (struct event){e->c.start + mlpio_kv_user_think(&e->slots[i].user), i, EV_ARRIVAL});
     }
     return 0;
 }
@@ -450,11 +422,7 @@ static int engine_init(struct engine *e, struct mlpio_kv_cache *cache,
 int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engine_config *cfg,
                         struct mlpio_kv_trial *out, struct mlpio_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    mlpio_hist_init(&out->e2e);
-    mlpio_hist_init(&out->lag);
-    for (int q = 0; q < MLPIO_KV_NQOS; q++)
-        mlpio_hist_init(&out->qos[q]);
+    mlpio_kv_trial_begin(out, NULL, 0);
     if (cfg->users < 1 || cfg->concurrency < 1 || !(cfg->duration > 0) ||
         !(cfg->drain_seconds >= 0))
         return mlpio_error_set(err, MLPIO_ERR_CONFIG,
@@ -463,30 +431,17 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
                                cfg->users, cfg->concurrency, cfg->duration, cfg->drain_seconds);
     struct engine e;
     struct worker *w = calloc(cfg->concurrency, sizeof(*w));
-    if (!w || engine_init(&e, cache, cfg, err) < 0) {
+    if (!w || engine_init(&e, cache, cfg, out, err) < 0) {
         if (w)
             engine_free(&e);
         free(w);
         return w ? -1 : mlpio_error_set(err, MLPIO_ERR_INTERNAL, "out of memory for workers");
     }
     uint32_t started = 0;
-    int rc = 0;
-    for (; started < cfg->concurrency; started++) {
-        w[started].e = &e;
-        mlpio_hist_init(&w[started].e2e);
-        for (int q = 0; q < MLPIO_KV_NQOS; q++)
-            mlpio_hist_init(&w[started].qos[q]);
-        if (mlpio_kv_scratch_init(&w[started].scratch, cache, err) < 0) {
-            rc = -1;
-            break;
-        }
-        w[started].scratch.cancel = &e.halt;
-        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0) {
-            mlpio_kv_scratch_fini(&w[started].scratch);
-            rc = mlpio_error_set(err, MLPIO_ERR_INTERNAL, "cannot start worker thread %u", started);
-            break;
-        }
-    }
+    for (uint32_t i = 0; i < cfg->concurrency; i++)
+        w[i].e = &e;
+    int rc = mlpio_kv_workers_start(w, sizeof(*w), cfg->concurrency, cache, &e.halt, worker_main,
+                                    &started, err);
     if (rc == 0)
         schedule(&e);
     else {
@@ -495,37 +450,15 @@ int mlpio_kv_engine_run(struct mlpio_kv_cache *cache, const struct mlpio_kv_engi
         pthread_cond_broadcast(&e.work_cv);
         pthread_mutex_unlock(&e.lock);
     }
+    mlpio_kv_workers_join(w, sizeof(*w), started, out);
     for (uint32_t i = 0; i < started; i++) {
-        pthread_join(w[i].thread, NULL);
-        mlpio_kv_scratch_fini(&w[i].scratch);
-        mlpio_hist_merge(&out->e2e, &w[i].e2e);
-        for (int q = 0; q < MLPIO_KV_NQOS; q++)
-            mlpio_hist_merge(&out->qos[q], &w[i].qos[q]);
-        out->requests_completed += w[i].completed;
         out->prefill_tokens += w[i].prefill_tokens;
         out->decode_tokens += w[i].decode_tokens;
         out->blocks_needed += w[i].needed;
         out->blocks_reused += w[i].reused;
         out->blocks_recomputed += w[i].recomputed;
     }
-    double t = now_s();
-    out->stopped_early = e.failed || (cfg->stop && cfg->stop());
-    /* Tokens per second divide by wall time: the duration, or longer while the last started
-     * requests finish; shorter only when the trial was cut short. */
-    out->wall_seconds = t - e.start;
-    if (!out->stopped_early && out->wall_seconds < cfg->duration)
-        out->wall_seconds = cfg->duration;
-    out->drain_seconds = fmax(0, t - e.end);
-    out->requests_unstarted = e.unstarted;
-    out->requests_failed = e.failed_requests;
-    out->requests_abandoned = e.abandoned;
-    out->requests_unfinished = e.unfinished;
-    for (int q = 0; q < MLPIO_KV_NQOS; q++)
-        mlpio_hist_merge(&out->qos[q], &e.cut_qos[q]);
-    out->turns = e.turns;
-    out->conversations = e.conversations;
-    out->lag = e.lag;
-    mlpio_kv_cache_stats(cache, &out->cache);
+    mlpio_kv_trial_end(out, &e.c, cfg->duration, e.failed || (cfg->stop && cfg->stop()), cache);
     if (rc == 0 && e.failed) {
         *err = e.first_err;
         rc = -1;

@@ -60,7 +60,11 @@ struct mlpio_kv_trial {
                                              bound): a class cannot meet its targets by having
                                              its slowest requests cut off */
     struct mlpio_hist lag;                /* scheduler lateness at each arrival */
-    struct mlpio_kv_stats cache;          /* tier manager counters at the end */
+    /* The reference model's (refmodel.h; 0 and empty for the block model): the storage time
+     * of each completed request (all its reads and writes), summed and as a distribution. */
+    double storage_io_seconds;
+    struct mlpio_hist storage_request;
+    struct mlpio_kv_stats cache; /* tier manager counters at the end */
 };
 
 /* Run one trial. On a storage or verification error the trial stops, out holds the figures up

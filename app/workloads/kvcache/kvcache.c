@@ -43,6 +43,10 @@ static const struct mlpio_param_spec params[] = {
     {"kvcache.generation_mode", MLPIO_PARAM_ENUM, 0, 0, "none|fast|realistic",
      "sleep per generated token: 0, 2 ms, 30 ms (CLOSED: none)", NULL, NULL,
      MLPIO_AT(struct mlpio_kvcache_settings, generation_mode)},
+    {"kvcache.io_model", MLPIO_PARAM_ENUM, 0, 0, "blocks|reference",
+     "I/O and load model: mlpio's blocks (128-token blocks, only what a tier lacks, closed "
+     "loop), or the reference's (an object per turn, earlier turns re-read, open loop)",
+     NULL, NULL, MLPIO_AT(struct mlpio_kvcache_settings, io_model)},
     {"kvcache.performance_profile", MLPIO_PARAM_ENUM, 0, 0, "latency|throughput",
      "which PASS/FAIL criteria judge the run", NULL, NULL,
      MLPIO_AT(struct mlpio_kvcache_settings, performance_profile)},
@@ -110,15 +114,18 @@ static const struct mlpio_param_spec params[] = {
 static const struct mlpio_preset presets[] = {
     {"1", "llama3.1-8b",
      "kvcache.num_users=200 kvcache.duration=300 cache.gpu_mem_gb=0 cache.cpu_mem_gb=0 "
-     "kvcache.max_concurrent_allocs=16 kvcache.trials=3 kvcache.generation_mode=none",
+     "kvcache.max_concurrent_allocs=16 kvcache.trials=3 kvcache.generation_mode=none "
+     "kvcache.io_model=reference",
      "200 users/rank, 300 s, GPU 0, CPU 0, 16 concurrent"},
     {"2", "llama3.1-8b",
      "kvcache.num_users=100 kvcache.duration=300 cache.gpu_mem_gb=0 cache.cpu_mem_gb=4 "
-     "kvcache.max_concurrent_allocs=16 kvcache.trials=3 kvcache.generation_mode=none",
+     "kvcache.max_concurrent_allocs=16 kvcache.trials=3 kvcache.generation_mode=none "
+     "kvcache.io_model=reference",
      "100 users/rank, 300 s, GPU 0, CPU 4 GiB, 16 concurrent"},
     {"3", "llama3.1-70b-instruct",
      "kvcache.num_users=70 kvcache.duration=300 cache.gpu_mem_gb=0 cache.cpu_mem_gb=0 "
-     "kvcache.max_concurrent_allocs=4 kvcache.trials=3 kvcache.generation_mode=none",
+     "kvcache.max_concurrent_allocs=4 kvcache.trials=3 kvcache.generation_mode=none "
+     "kvcache.io_model=reference",
      "70 users/rank, 300 s, GPU 0, CPU 0, 4 concurrent"},
     {NULL, NULL, NULL, NULL},
 };
@@ -156,6 +163,19 @@ static const struct mlpio_cli_option options[] = {
      .config_key = "kvcache.generation_mode",
      .help = "sleep per generated token",
      .choices = "none|fast|realistic",
+     .commands = "run|configview"},
+    {.name = "option-delay",
+     .metavar = "S",
+     .kind = MLPIO_OPT_SETTING,
+     .help = "with --option all: seconds between the options (a shorter wait than the rules' "
+             "is OPEN)",
+     .dflt = "the rules edition's inter_option_delay_s (90 s under v3.0)",
+     .commands = "run"},
+    {.name = "io-model",
+     .metavar = "MODEL",
+     .config_key = "kvcache.io_model",
+     .help = "I/O and load model (CLOSED: reference, which each --option sets)",
+     .choices = "blocks|reference",
      .commands = "run|configview"},
     {.name = "performance-profile",
      .metavar = "P",

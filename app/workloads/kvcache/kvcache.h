@@ -24,6 +24,7 @@ struct mlpio_kvcache_settings {
     int64_t trials;
     const char *generation_mode;     /* none|fast|realistic */
     const char *performance_profile; /* latency|throughput */
+    const char *io_model;            /* blocks|reference (refmodel.h) */
     int64_t max_concurrent_allocs;
     bool multi_turn, prefix_caching;
     double continue_probability;

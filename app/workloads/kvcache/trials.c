@@ -24,6 +24,7 @@
 #include "app/signals.h"
 #include "app/workloads/kvcache/engine.h"
 #include "app/workloads/kvcache/kvcache.h"
+#include "app/workloads/kvcache/refmodel.h"
 #include "app/workloads/kvcache/tally.h"
 #include "app/rundir.h"
 #include "io/path.h"
@@ -77,7 +78,9 @@ static const char *const tier_field[T_NFIELDS] = {
 
 /* Doubles reduced with MAX / SUM. */
 enum { M_WALL, M_DRAIN, M_READ_P95, M_WRITE_P95, M_RSS, M_NMAX };
-enum { S_CPU, S_MANAGER_CPU, S_NSUM };
+/* S_STORAGE_IO: the reference model's summed per-request storage time; S_REF_TPS: each rank's
+ * generated tokens over it, summed as the reference sums its ranks. */
+enum { S_CPU, S_MANAGER_CPU, S_STORAGE_IO, S_REF_TPS, S_NSUM };
 
 /* Histograms, side by side so that one reduction merges them all. */
 enum {
@@ -86,7 +89,8 @@ enum {
     H_QOS0,
     H_READ0 = H_QOS0 + MLPIO_KV_NQOS, /* per tier */
     H_WRITE0 = H_READ0 + MLPIO_KV_NTIERS,
-    H_N = H_WRITE0 + MLPIO_KV_NTIERS,
+    H_STORAGE_REQ = H_WRITE0 + MLPIO_KV_NTIERS, /* reference model: storage time per request */
+    H_N,
 };
 
 struct trial_figures {
@@ -102,6 +106,8 @@ struct kv {
     char *rank_dir;
     struct mlpio_kv_config cache_cfg;
     struct mlpio_kv_engine_config engine_cfg;
+    bool reference; /* kvcache.io_model=reference */
+    struct mlpio_kv_ref_config ref_cfg;
     const char *profile;
     int trials;
     bool keep, precondition;
@@ -109,6 +115,7 @@ struct kv {
     cJSON *trial_list; /* rank 0 */
     double agg_tokens, agg_requests, agg_read_bw, agg_write_bw, agg_hit;
     double agg_read_p95, agg_write_p95, agg_drain;
+    double agg_ref_tokens, agg_ref_storage_tokens; /* the reference's two throughputs */
     uint64_t agg_unfinished, agg_completed;
     int done;
     int qos_trials[MLPIO_KV_NQOS]; /* trials in which the class had requests */
@@ -222,6 +229,24 @@ static int setup(struct kv *k, struct mlpio_error *err)
     ec->concurrency = (uint32_t)s->max_concurrent_allocs;
     ec->generation_seconds_per_token = mlpio_kvcache_generation_seconds(s->generation_mode);
     ec->stop = mlpio_signals_interrupted;
+    k->reference = strcmp(s->io_model, "reference") == 0;
+    k->ref_cfg = (struct mlpio_kv_ref_config){
+        .seed = t->seed,
+        .rank = t->rank,
+        .users = ec->users,
+        .duration = ec->duration,
+        .drain_seconds = ec->drain_seconds,
+        .max_concurrent_allocs = (uint32_t)s->max_concurrent_allocs,
+        .bytes_per_token = mlpio_kvcache_bytes_per_token(s),
+        .scale = run->opts->scale,
+        .generation_seconds_per_token = ec->generation_seconds_per_token,
+        .multi_turn = s->multi_turn,
+        .prefix_caching = s->prefix_caching,
+        .continue_probability = s->continue_probability,
+        .max_turns = (uint32_t)s->max_turns,
+        .decode_tokens_per_read = t->decode_tokens_per_read,
+        .stop = mlpio_signals_interrupted,
+    };
     k->profile = s->performance_profile;
     k->trials = (int)s->trials;
     k->keep = s->keep;
@@ -252,6 +277,11 @@ static int precondition(struct kv *k, struct mlpio_kv_cache *cache, struct mlpio
     }
     mlpio_kv_scratch_fini(&s);
     return rc;
+}
+
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
 }
 
 static void local_figures(const struct mlpio_kv_trial *t, double cpu, struct trial_figures *f)
@@ -297,6 +327,9 @@ static void local_figures(const struct mlpio_kv_trial *t, double cpu, struct tri
     f->max[M_RSS] = peak_rss_bytes();
     f->sum[S_CPU] = cpu;
     f->sum[S_MANAGER_CPU] = t->cache.manager_cpu_seconds;
+    f->sum[S_STORAGE_IO] = t->storage_io_seconds;
+    f->sum[S_REF_TPS] = ratio((double)t->decode_tokens, t->storage_io_seconds);
+    f->h[H_STORAGE_REQ] = t->storage_request;
     f->h[H_E2E] = t->e2e;
     f->h[H_LAG] = t->lag;
     for (int q = 0; q < MLPIO_KV_NQOS; q++)
@@ -317,11 +350,6 @@ static int reduce(const struct mlpio_context *ctx, const struct trial_figures *l
         MPI_Reduce(l->sum, g->sum, S_NSUM, MPI_DOUBLE, MPI_SUM, 0, ctx->comm) != MPI_SUCCESS)
         return mlpio_error_set(err, MLPIO_ERR_INTERNAL, "MPI_Reduce of trial figures failed");
     return mlpio_hist_reduce_n(l->h, g->h, H_N, 0, ctx->comm, err);
-}
-
-static double ratio(double a, double b)
-{
-    return b > 0 ? a / b : 0;
 }
 
 static void add_check(cJSON *checks, const char *name, double value, const char *op, double limit,
@@ -474,6 +502,23 @@ static cJSON *trial_json(struct kv *k, int trial, const struct trial_figures *g)
         k->qos_met[q] += all;
     }
     cJSON_AddItemToObject(j, "arrival_lag", mlpio_hist_to_json(&g->h[H_LAG]));
+    cJSON_AddStringToObject(j, "io_model", k->reference ? "reference" : "blocks");
+    if (k->reference) {
+        /* As the reference counts (benchmark.py _calculate_stats, summed over ranks as
+         * mlpstorage_py/benchmarks/kvcache.py does): generated tokens over the nominal
+         * duration, and over the summed storage time of the requests. */
+        double duration = k->ref_cfg.duration;
+        cJSON *ref = cJSON_AddObjectToObject(j, "reference");
+        cJSON_AddNumberToObject(ref, "avg_throughput_tokens_per_sec",
+                                ratio((double)c[C_DECODE_TOKENS], duration));
+        cJSON_AddNumberToObject(ref, "storage_throughput_tokens_per_sec", g->sum[S_REF_TPS]);
+        cJSON_AddNumberToObject(ref, "requests_per_second",
+                                ratio((double)c[C_COMPLETED], duration));
+        cJSON_AddNumberToObject(ref, "total_storage_io_seconds", g->sum[S_STORAGE_IO]);
+        cJSON_AddItemToObject(ref, "storage_io_latency", mlpio_hist_to_json(&g->h[H_STORAGE_REQ]));
+        k->agg_ref_tokens += ratio((double)c[C_DECODE_TOKENS], duration);
+        k->agg_ref_storage_tokens += g->sum[S_REF_TPS];
+    }
     cJSON *cpu = cJSON_AddObjectToObject(j, "cpu");
     cJSON_AddNumberToObject(cpu, "seconds", g->sum[S_CPU]);
     cJSON_AddNumberToObject(cpu, "manager_seconds", g->sum[S_MANAGER_CPU]);
@@ -575,7 +620,15 @@ static int one_trial(struct kv *k, int trial, struct mlpio_error *err)
     ec.progress_arg = &tp;
     struct mlpio_kv_trial t;
     struct mlpio_error terr = {0};
-    rc = mlpio_kv_engine_run(cache, &ec, &t, &terr);
+    if (k->reference) {
+        struct mlpio_kv_ref_config rc_cfg = k->ref_cfg;
+        rc_cfg.trial = (uint32_t)trial;
+        rc_cfg.progress = show_progress;
+        rc_cfg.progress_arg = &tp;
+        rc = mlpio_kv_ref_run(cache, &rc_cfg, &t, &terr);
+    } else {
+        rc = mlpio_kv_engine_run(cache, &ec, &t, &terr);
+    }
     /* Collective: the job's final count for the last line and event. */
     if (mlpio_kv_tally_finish(&tp.tally, t.requests_completed, &tp.err) < 0)
         tp.rc = -1;
@@ -626,6 +679,7 @@ static void write_summary(struct kv *k)
     cJSON_AddNumberToObject(s, "ranks", run->ctx->size);
     cJSON_AddNumberToObject(s, "users_per_rank", k->engine_cfg.users);
     cJSON_AddNumberToObject(s, "duration", k->engine_cfg.duration);
+    cJSON_AddStringToObject(s, "io_model", k->reference ? "reference" : "blocks");
     cJSON_AddStringToObject(s, "cache_policy", k->cache_policy ? k->cache_policy : "none");
     cJSON_AddStringToObject(s, "storage_dir", settings->cache_dir);
     cJSON_AddBoolToObject(s, "cache_kept", k->keep);
@@ -641,6 +695,11 @@ static void write_summary(struct kv *k)
     cJSON_AddNumberToObject(a, "cache_hit_rate", k->agg_hit / n);
     cJSON_AddNumberToObject(a, "drain_seconds_max", k->agg_drain);
     cJSON_AddNumberToObject(a, "requests_unfinished", (double)k->agg_unfinished);
+    if (k->reference) {
+        cJSON_AddNumberToObject(a, "avg_throughput_tokens_per_sec", k->agg_ref_tokens / n);
+        cJSON_AddNumberToObject(a, "storage_throughput_tokens_per_sec",
+                                k->agg_ref_storage_tokens / n);
+    }
     cJSON *checks = cJSON_AddArrayToObject(a, "checks");
     bool storage = k->done > 0 && judge(k->profile, k->agg_read_p95, k->agg_write_p95,
                                         k->agg_hit / n, k->agg_completed, checks);
@@ -675,14 +734,21 @@ static void write_summary(struct kv *k)
                  "  %" PRIu64 " request(s) unfinished at the drain deadline (%.1f s after the "
                  "duration)\n",
                  k->agg_unfinished, k->agg_drain);
-    char text[1536];
+    char ref_line[192] = "";
+    if (k->reference)
+        snprintf(ref_line, sizeof(ref_line),
+                 "  as the reference counts: %.1f tokens/s over the duration, %.1f tokens/s of "
+                 "storage time\n",
+                 k->agg_ref_tokens / n, k->agg_ref_storage_tokens / n);
+    char text[1792];
     snprintf(text, sizeof(text),
-             "kvcache %s, %s profile: %s over %d trial(s)\n%s"
+             "kvcache %s, %s model, %s profile: %s over %d trial(s)\n%s%s"
              "  %.1f tokens/s (wall), %.2f requests/s, hit rate %.1f %%\n"
              "  storage read %.3f GB/s (P95 %.1f ms), write %.3f GB/s (P95 %.1f ms)\n%s",
-             run->opts->model, k->profile, result, k->done, latency_line, k->agg_tokens / n,
-             k->agg_requests / n, 100.0 * k->agg_hit / n, k->agg_read_bw / n, 1e3 * k->agg_read_p95,
-             k->agg_write_bw / n, 1e3 * k->agg_write_p95, drain_line);
+             run->opts->model, k->reference ? "reference" : "block", k->profile, result, k->done,
+             latency_line, ref_line, k->agg_tokens / n, k->agg_requests / n, 100.0 * k->agg_hit / n,
+             k->agg_read_bw / n, 1e3 * k->agg_read_p95, k->agg_write_bw / n, 1e3 * k->agg_write_p95,
+             drain_line);
     run->rec.report_text = strdup(text);
 }
 
@@ -695,11 +761,12 @@ static void what_if(const struct mlpio_run *run)
     const cJSON *f = run->rec.facts;
     mlpio_log(run->ctx, MLPIO_LOG_NORMAL,
               "what-if: %d trial(s) of %g s, %d rank(s) x %.0f users, %.0f requests moving data "
-              "at once per rank, generation %s\n"
+              "at once per rank, generation %s, %s model\n"
               "  tiers per rank: GPU %g GiB, CPU %g GiB, storage %.2f GiB in %s/mlpio_<run>/\n"
               "  blocks of %.0f tokens = %.0f bytes (%s layout, %s eviction)\n",
               (int)s->trials, s->duration, run->ctx->size, (double)s->num_users,
-              (double)s->max_concurrent_allocs, s->generation_mode, s->gpu_mem_gb, s->cpu_mem_gb,
+              (double)s->max_concurrent_allocs, s->generation_mode, s->io_model, s->gpu_mem_gb,
+              s->cpu_mem_gb,
               mlpio_json_number(f, "storage_capacity_bytes_per_rank", 0) / MLPIO_KV_GIB,
               s->cache_dir, (double)s->block_tokens, mlpio_json_number(f, "block_bytes", 0),
               s->layout, s->eviction);
