@@ -14,6 +14,7 @@
 #include "app/params.h"
 #include "app/rundir.h"
 #include "app/fsprobe.h"
+#include "app/sharedfs.h"
 #include "app/subtree.h"
 #include "io/format.h"
 #include "io/path.h"
@@ -586,7 +587,9 @@ static int measure(struct mlpio_run *run, struct mlpio_error *err)
             reset_loop(run);
             return fail(run, err);
         }
-        rc = run->command->execute(run, err);
+        rc = mlpio_run_check_shared(run, err);
+        if (rc == 0)
+            rc = run->command->execute(run, err);
         rc = mlpio_context_agree(ctx, rc, err);
         if (rc < 0) {
             code = mlpio_exit_code(err->category);

@@ -121,6 +121,9 @@ struct mlpio_workload {
      * KV-cache tier), held apart from the results on another file system (app/fsprobe.h);
      * NULL: none. */
     const char *data_folder_key;
+    /* Its option, when every rank reads or writes what another made there, so that the folder
+     * must be shared by every host (app/sharedfs.h); NULL: each rank keeps its own. */
+    const char *data_folder_option;
     /* The figures a table of runs shows, terminated by {NULL}; the scan adds the size of the
      * job (num_accelerators, num_hosts) to every benchmark's. */
     const struct mlpio_figure_source *figures;

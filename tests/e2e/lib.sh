@@ -9,7 +9,9 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlpio-e2e.XXXXXX")
 APART=""
 APART_MOUNTED=0
+HOSTS_DIR=""
 e2e_cleanup() {
+    if [ -n "$HOSTS_DIR" ]; then hosts_down; fi
     if [ "$APART_MOUNTED" = 1 ]; then umount "$APART" 2>/dev/null || true; fi
     rm -rf "$WORK"
     if [ -n "$APART" ]; then rm -rf "$APART"; fi
@@ -106,4 +108,78 @@ apart_dir() {
     fi
     echo "note: no file system apart from $WORK (cannot mount a tmpfs, no /dev/shm); skipped"
     exit 77
+}
+
+# ---- emulated hosts ------------------------------------------------------------------------
+# hosts_up NAME[:SMALL_DIR]...: one emulated host per NAME on this machine, for mpirun. Each
+# is a UTS namespace with its own host name (and a mount namespace), kept in $HOSTS_DIR; Open
+# MPI reaches it through $HOSTS_DIR/agent, a stand-in for ssh (AGENT HOST CMD... runs CMD in
+# that host's namespaces), with TCP over loopback only. NAME:DIR mounts a 64 KiB tmpfs on DIR
+# in that host alone (a disk that fills up on one host). Needs root; exits 77 (skipped) where
+# namespaces cannot be made.
+hosts_up() {
+    HOSTS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlpio-hosts.XXXXXX")
+    local spec name small
+    for spec in "$@"; do
+        name=${spec%%:*}
+        small=""
+        [ "$name" != "$spec" ] && small=${spec#*:}
+        : >"$HOSTS_DIR/$name.uts"
+        : >"$HOSTS_DIR/$name.mnt"
+        if [ -n "$small" ]; then mkdir -p "$small"; fi
+        if ! unshare --uts="$HOSTS_DIR/$name.uts" --mount="$HOSTS_DIR/$name.mnt" sh -c \
+            "hostname $name && { [ -z '$small' ] || mount -t tmpfs -o size=64k tmpfs '$small'; }" \
+            2>"$HOSTS_DIR/error"; then
+            echo "note: cannot make an emulated host (UTS and mount namespaces, as root):" \
+                "$(cat "$HOSTS_DIR/error"); skipped"
+            exit 77
+        fi
+        HOSTS_NAMES="${HOSTS_NAMES:-} $name"
+    done
+    cat >"$HOSTS_DIR/agent" <<AGENT
+#!/bin/sh
+# rsh agent of the emulated hosts: HOST CMD... runs CMD in HOST's namespaces.
+host=\$1
+shift
+exec nsenter --uts="$HOSTS_DIR/\$host.uts" --mount="$HOSTS_DIR/\$host.mnt" -- /bin/sh -c "\$*"
+AGENT
+    chmod +x "$HOSTS_DIR/agent"
+}
+
+hosts_down() {
+    local name
+    for name in ${HOSTS_NAMES:-}; do
+        umount "$HOSTS_DIR/$name.uts" "$HOSTS_DIR/$name.mnt" 2>/dev/null || true
+    done
+    rm -rf "$HOSTS_DIR"
+    HOSTS_DIR=""
+    HOSTS_NAMES=""
+}
+
+# run_hosts HOSTS NP ARGS...: mlpio on the emulated hosts (HOSTS as mpirun --host takes it:
+# node1:2,node2:2), ranks across hosts over TCP on loopback; as run, under a time limit so that
+# a hang fails the test instead of stalling it.
+run_hosts() {
+    local hosts=$1 np=$2
+    shift 2
+    local pass=(-x MLPIO_SHARE_DIR -x PATH) v
+    for v in LSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS MLPIO_PROGRESS_INTERVAL; do
+        if [ -n "${!v:-}" ]; then pass+=(-x "$v"); fi
+    done
+    set +e
+    timeout -k 10 "${HOSTS_TIMEOUT:-120}" $MLPIO_MPIEXEC --host "$hosts" -np "$np" \
+        --mca plm_rsh_agent "$HOSTS_DIR/agent" --mca oob_tcp_if_include lo \
+        --mca btl_tcp_if_include lo --mca btl self,vader,tcp "${pass[@]}" \
+        "$MLPIO_BIN" "$@" >"$OUT" 2>"$ERR"
+    CODE=$?
+    set -e
+    [ "$CODE" -ne 124 ] && [ "$CODE" -ne 137 ] || fail "timed out (a hang): mlpio $*"
+}
+
+# expect_hosts CODE HOSTS NP ARGS...
+expect_hosts() {
+    local want=$1
+    shift
+    run_hosts "$@"
+    [ "$CODE" -eq "$want" ] || fail "expected exit $want, got $CODE: mlpio ${*:3} on $1"
 }

@@ -366,6 +366,7 @@ const struct mlpio_workload mlpio_workload_checkpointing = {
     .examples = "mpirun -np 8 mlpio checkpointing run --model llama3-8b -cf /lustre/ckpt --closed\n"
                 "mlpio checkpointing datasize --model llama3-70b",
     .prepare = prepare,
+    .data_folder_option = "--checkpoint-folder",
     .data_folder_key = "checkpoint.checkpoint_folder",
     .figures = figures,
 };

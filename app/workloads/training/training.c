@@ -349,6 +349,7 @@ const struct mlpio_workload mlpio_workload_training = {
                 "mpirun -np 8 mlpio training run --model unet3d --data-dir /lustre/u3d "
                 "--params dataset.num_files_train=28000",
     .prepare = prepare,
+    .data_folder_option = "--data-dir",
     .data_folder_key = "dataset.data_folder",
     .figures = figures,
 };
