@@ -7,6 +7,7 @@
 
 #include "app/cli.h"
 #include "app/dedup.h"
+#include "app/manpage.h"
 #include "app/reports.h"
 #include "app/subtree.h"
 #include "app/watch.h"
@@ -34,6 +35,12 @@ static int tool_help(struct mlpio_context *ctx, int argc, char **argv)
 {
     if (ctx->rank != 0)
         return MLPIO_EXIT_OK;
+    if (argc > 1 && !strcmp(argv[1], "--man"))
+        return mlpio_manpage_write(ctx->out) == 0 ? MLPIO_EXIT_OK : MLPIO_EXIT_INTERNAL;
+    if (argc > 1 && !strcmp(argv[1], "launch")) {
+        fputs(mlpio_launch_help, ctx->out);
+        return MLPIO_EXIT_OK;
+    }
     if (argc > 1) {
         const struct mlpio_workload *w = mlpio_workload_find(argv[1]);
         const struct mlpio_tool *t = mlpio_tool_find(argv[1]);
@@ -206,8 +213,11 @@ static int tool_init(struct mlpio_context *ctx, int argc, char **argv)
 }
 
 static const struct mlpio_tool tools[] = {
-    {"help", "show help (mlpio help [benchmark [command]])",
-     "Usage: mlpio help [benchmark [command]]\n", tool_help},
+    {"help", "show help (mlpio help [benchmark [command]], help launch, help --man)",
+     "Usage: mlpio help [benchmark [command] | tool]\n"
+     "       mlpio help launch    how to run mlpio on a cluster (mpirun, srun, PBS)\n"
+     "       mlpio help --man     the manual page mlpio(1), in roff\n",
+     tool_help},
     {"version", "print the version of mlpio and its libraries", "Usage: mlpio version\n",
      tool_version},
     {"dedup-check", "count duplicate and compressible 4 KiB blocks in files",

@@ -12,6 +12,8 @@ packages=(
     bsdutils # script(1): tests/e2e/test_progress.sh runs mlpio on a pseudo-terminal
     chromium # tests/e2e/test_html.sh renders the HTML reports in it
     libjpeg62-turbo-dev libjpeg-turbo-progs # io/jpeg.c encodes with libjpeg; tests/e2e/test_jpeg.sh runs djpeg/cjpeg
+    man-db groff-base # tests/e2e/test_install.sh renders mlpio(1) with man -l and groff -ww
+    util-linux # unshare/nsenter: the emulated hosts of tests/e2e/test_multihost_*.sh
 )
 
 # The npm packages of tests/npm (pinned in its package-lock.json), installed outside the source
