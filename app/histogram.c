@@ -201,19 +201,19 @@ cJSON *mlpio_hist_to_json(const struct mlpio_hist *h)
 int mlpio_hist_phase_reduce(double start, double stop, double *gstart, double *gstop, int root,
                             MPI_Comm comm, struct mlpio_error *err)
 {
-    /* MIN of (start, -stop) gives MIN of starts and MAX of stops in one reduction. */
-    double in[2] = {start, -stop}, res[2] = {0.0, 0.0};
+    /* Each rank's own interval: clocks of different hosts are never compared. */
+    double mine = stop - start, longest = 0;
     int rank, rc;
     if ((rc = MPI_Comm_rank(comm, &rank)) != MPI_SUCCESS)
         return mpi_fail(err, rc, "MPI_Comm_rank");
-    rc = MPI_Reduce(in, res, 2, MPI_DOUBLE, MPI_MIN, root, comm);
+    rc = MPI_Reduce(&mine, &longest, 1, MPI_DOUBLE, MPI_MAX, root, comm);
     if (rc != MPI_SUCCESS)
         return mpi_fail(err, rc, "MPI_Reduce of phase timers");
     if (rank == root) {
         if (gstart)
-            *gstart = res[0];
+            *gstart = start;
         if (gstop)
-            *gstop = -res[1];
+            *gstop = start + longest;
     }
     return 0;
 }

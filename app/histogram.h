@@ -40,8 +40,10 @@ double mlpio_hist_mean(const struct mlpio_hist *h);
 /* {"count", "mean", "min", "max", "p50", "p90", "p95", "p99", "p99_9", "p99_99"} in seconds. */
 cJSON *mlpio_hist_to_json(const struct mlpio_hist *h);
 
-/* Phase timers: reduce per-rank start (MIN) and stop (MAX) onto root, so a phase's duration
- * is from the first rank's start to the last rank's stop. */
+/* Phase timers of a phase that every rank starts after one barrier: the phase lasts as long as
+ * the longest of the ranks' own intervals (stop - start, each by its own clock: hosts' clocks
+ * differ, app/clock.h). On root, *gstart is root's start and *gstop that plus the longest
+ * interval. */
 int mlpio_hist_phase_reduce(double start, double stop, double *gstart, double *gstop, int root,
                             MPI_Comm comm, struct mlpio_error *err) MLPIO_WUR;
 

@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/params.h"
 #include "app/rundir.h"
+#include "app/clock.h"
 #include "app/fsprobe.h"
 #include "app/sharedfs.h"
 #include "app/subtree.h"
@@ -669,11 +670,22 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
         code = fail(&run, &err);
         goto out;
     }
+    cJSON *clocks = NULL;
+    rc = mlpio_clock_offsets(ctx->comm, run.rec.cluster, &clocks, &err);
+    if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
     settings = calloc(1, run.workload->settings_size + 1);
     run.settings = settings;
     if (ctx->rank == 0) {
         run.rec.doc = build_doc(&run, cli, overrides);
         overrides = NULL;
+        if (run.rec.doc)
+            cJSON_AddItemToObject(run.rec.doc, "clock", clocks);
+        else
+            cJSON_Delete(clocks);
+        clocks = NULL;
         rc = run.rec.doc && settings ? 0
                                      : mlpio_error_set(&err, MLPIO_ERR_INTERNAL, "out of memory");
         if (rc == 0)

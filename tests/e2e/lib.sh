@@ -141,9 +141,18 @@ hosts_up() {
 # rsh agent of the emulated hosts: HOST CMD... runs CMD in HOST's namespaces.
 host=\$1
 shift
-exec nsenter --uts="$HOSTS_DIR/\$host.uts" --mount="$HOSTS_DIR/\$host.mnt" -- /bin/sh -c "\$*"
+env=\$(cat "$HOSTS_DIR/\$host.env" 2>/dev/null || true)
+exec nsenter --uts="$HOSTS_DIR/\$host.uts" --mount="$HOSTS_DIR/\$host.mnt" -- \\
+    env \$env /bin/sh -c "\$*"
 AGENT
     chmod +x "$HOSTS_DIR/agent"
+}
+
+# hosts_env NAME VAR=VALUE...: the environment of what runs on host NAME (its daemon and ranks).
+hosts_env() {
+    local name=$1
+    shift
+    echo "$@" >"$HOSTS_DIR/$name.env"
 }
 
 hosts_down() {

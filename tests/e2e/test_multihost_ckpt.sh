@@ -44,6 +44,28 @@ for phase in ("save", "load"):
 PY
 rm -rf "$APART/ck22"
 
+# Clocks that differ by host: node2's clock reads 30 s ahead (the test seam of app/clock.h).
+# The metadata records that offset, and no phase takes those 30 s: each is timed by every rank's
+# own clock from a common barrier.
+hosts_env node2 MLPIO_TEST_CLOCK_SKEW_S=30
+expect_hosts 0 node1:2,node2:2 4 "${CK[@]}" -cf "$APART/ckskew" -rd "$WORK/skew"
+python3 - "$(last_run "$WORK/skew")" <<'PY' || fail "skewed clocks"
+import glob, json, sys
+d = sys.argv[1]
+m = json.load(open(glob.glob(d + "/*_metadata.json")[0]))
+c = {h["hostname"]: h for h in m["clock"]["hosts"]}
+assert c["node1"]["rank"] == 0 and c["node1"]["offset_seconds"] == 0, c
+assert c["node2"]["rank"] == 2, c
+assert abs(c["node2"]["offset_seconds"] - 30) < 0.5, c
+assert 0 < c["node2"]["round_trip_seconds"] < 0.5, c
+s = json.load(open(d + "/summary.json"))
+for phase in ("save", "load"):
+    longest = max(s[phase + "_checkpoint_duration_seconds"])
+    assert longest < 10, (phase, s[phase + "_checkpoint_duration_seconds"])
+PY
+hosts_env node2
+rm -rf "$APART/ckskew"
+
 # Uneven: 3 hosts with 1 + 2 + 1 ranks; the first rank of each host follows the placement.
 expect_hosts 0 node1:1,node2:2,node3:1 4 "${CK[@]}" -cf "$APART/ck121" -rd "$WORK/res"
 python3 - "$(last_run "$WORK/res")" <<'PY' || fail "1 + 2 + 1: cluster record"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/clock.h"
 #include "app/histogram.h"
 #include "app/prefill.h"
 #include "app/progress.h"
@@ -356,15 +357,15 @@ static int run_phase(struct ckpt *c, enum phase ph, struct mlpio_error *err)
             return -1;
         }
         MPI_Barrier(ctx->comm);
-        double start = MPI_Wtime();
+        double start = mlpio_wtime();
         rc = do_checkpoint(c, ph, step, err);
-        double mine = MPI_Wtime() - start;
+        double mine = mlpio_wtime() - start;
         /* The agreement is also the closing barrier: no rank passes it before all arrive. */
         if (mlpio_context_agree(ctx, rc, err) < 0) {
             mlpio_progress_finish(&c->progress);
             return -1;
         }
-        double stop = MPI_Wtime(), gstart = 0, gstop = 0;
+        double stop = mlpio_wtime(), gstart = 0, gstop = 0;
         if (mlpio_hist_phase_reduce(start, stop, &gstart, &gstop, 0, ctx->comm, err) < 0)
             return -1;
         record(c, ph, k, gstop - gstart, mine > 0 ? (double)c->plan.bytes / GIB / mine : 0);

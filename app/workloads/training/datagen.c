@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/clock.h"
 #include "app/histogram.h"
 #include "app/params.h"
 #include "app/prefill.h"
@@ -425,12 +426,12 @@ int mlpio_training_datagen(struct mlpio_run *run, struct mlpio_error *err)
     mlpio_log(ctx, MLPIO_LOG_NORMAL, "datagen: %" PRIu64 " %s files into %s (%d ranks)\n",
               g.m.num_files, g.format->name, g.folder, ctx->size);
     MPI_Barrier(ctx->comm);
-    double start = MPI_Wtime();
+    double start = mlpio_wtime();
     rc = write_all(&g, mine, err);
     /* A rank done early waits without taking the core that another rank is writing with. */
     if ((rc = mlpio_context_agree_idle(ctx, rc, err)) < 0)
         goto out;
-    double stop = MPI_Wtime(), gstart = 0, gstop = 0;
+    double stop = mlpio_wtime(), gstart = 0, gstop = 0;
     unsigned long long bytes = g.bytes, total = 0;
     struct mlpio_hist all;
     mlpio_hist_init(&all);
