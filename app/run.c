@@ -15,6 +15,7 @@
 #include "app/rundir.h"
 #include "app/clock.h"
 #include "app/fsprobe.h"
+#include "app/sameness.h"
 #include "app/sharedfs.h"
 #include "app/subtree.h"
 #include "io/format.h"
@@ -667,6 +668,10 @@ int mlpio_run_main(struct mlpio_context *ctx, const struct mlpio_cli *cli)
     }
     rc = mlpio_cluster_collect(ctx->comm, "/", &run.rec.cluster, &run.host_ranks, &err);
     if (mlpio_context_agree(ctx, rc, &err) < 0) {
+        code = fail(&run, &err);
+        goto out;
+    }
+    if (mlpio_check_same_everywhere(ctx, &err) < 0) {
         code = fail(&run, &err);
         goto out;
     }

@@ -148,6 +148,14 @@ AGENT
     chmod +x "$HOSTS_DIR/agent"
 }
 
+# on_host NAME CMD...: CMD in host NAME's namespaces (its mounts: mount --bind to give it
+# other files at a path).
+on_host() {
+    local name=$1
+    shift
+    nsenter --uts="$HOSTS_DIR/$name.uts" --mount="$HOSTS_DIR/$name.mnt" -- "$@"
+}
+
 # hosts_env NAME VAR=VALUE...: the environment of what runs on host NAME (its daemon and ranks).
 hosts_env() {
     local name=$1

@@ -73,4 +73,21 @@ d = json.load(open(sys.argv[1]))
 got = sorted((r["benchmark"], r["command"], r["figures"].get("num_hosts")) for r in d["runs"])
 assert got == [("kvcache", "run", 2), ("training", "datagen", 2), ("training", "run", 3)], got
 PY
+# Every host must run the same definitions: node2 sees one file changed (a bind mount of its
+# own), and every rank refuses before anything is written, naming node2.
+cp -rL "$MLPIO_SHARE_DIR" "$WORK/share"
+cp -rL "$MLPIO_SHARE_DIR" "$WORK/share2"
+sed -i 's/"num_users": [0-9]*/"num_users": 11/' "$WORK/share2/kvcache/tiny-1b.json"
+! cmp -s "$WORK/share/kvcache/tiny-1b.json" "$WORK/share2/kvcache/tiny-1b.json" ||
+    fail "the copy was not changed"
+on_host node2 mount --bind "$WORK/share2" "$WORK/share"
+MLPIO_SHARE_DIR="$WORK/share" expect_hosts 2 node1:1,node2:1 2 kvcache run --model tiny-1b \
+    --scale 0.01 --allow-invalid-params -nu 3 -d 1.5 --cache-dir "$APART/kv" -rd "$WORK/res-other"
+says "host node2 has other workload definitions or rules ($WORK/share) than rank 0 on host node1"
+[ ! -e "$WORK/res-other" ] || fail "a refused run wrote its results directory"
+on_host node2 umount "$WORK/share"
+
+# A host the launcher cannot reach: mpirun says so and returns; nothing hangs.
+run_hosts node1:1,nowhere:1 2 checkpointing datasize
+[ "$CODE" -ne 0 ] || fail "a run on an unreachable host succeeded"
 echo "ok"
