@@ -14,6 +14,7 @@ packages=(
     libjpeg62-turbo-dev libjpeg-turbo-progs # io/jpeg.c encodes with libjpeg; tests/e2e/test_jpeg.sh runs djpeg/cjpeg
     man-db groff-base # tests/e2e/test_install.sh renders mlpio(1) with man -l and groff -ww
     util-linux # unshare/nsenter: the emulated hosts of tests/e2e/test_multihost_*.sh
+    slurm-wlm munge # tests/e2e/test_slurm.sh starts a Slurm of emulated hosts
 )
 
 # The npm packages of tests/npm (pinned in its package-lock.json), installed outside the source

@@ -10,7 +10,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlpio-e2e.XXXXXX")
 APART=""
 APART_MOUNTED=0
 HOSTS_DIR=""
+SLURM_DIR=""
 e2e_cleanup() {
+    if [ -n "$SLURM_DIR" ]; then slurm_down; fi
     if [ -n "$HOSTS_DIR" ]; then hosts_down; fi
     if [ "$APART_MOUNTED" = 1 ]; then umount "$APART" 2>/dev/null || true; fi
     rm -rf "$WORK"
@@ -199,4 +201,99 @@ expect_hosts() {
     shift
     run_hosts "$@"
     [ "$CODE" -eq "$want" ] || fail "expected exit $want, got $CODE: mlpio ${*:3} on $1"
+}
+
+# ---- a Slurm of emulated hosts -------------------------------------------------------------
+# slurm_up NAME...: munged, slurmctld and one slurmd per emulated host NAME (hosts_up), all on
+# loopback ports of their own, state under $SLURM_DIR; exports SLURM_CONF for sbatch, srun and
+# squeue, and waits until every node is idle. Each host gets its own PMIx client folder (a bind
+# mount in its namespace), since the emulated hosts share /tmp. Exits 77 (skipped) without
+# Slurm or munge (scripts/setup.sh installs them) or where the daemons cannot start.
+slurm_up() {
+    local d
+    for d in slurmctld slurmd munged srun sbatch; do
+        command -v "$d" >/dev/null || { echo "note: no $d (slurm-wlm, munge); skipped"; exit 77; }
+    done
+    hosts_up "$@"
+    SLURM_DIR="$HOSTS_DIR/slurm"
+    mkdir -p "$SLURM_DIR"/{state,log,munge,pmix}
+    local base=$((20000 + ($$ % 1000) * 20)) i=0 nodes=""
+    head -c 1024 /dev/urandom >"$SLURM_DIR/munge/key"
+    chmod 400 "$SLURM_DIR/munge/key"
+    munged -f --key-file="$SLURM_DIR/munge/key" --socket="$SLURM_DIR/munge/sock" \
+        --pid-file="$SLURM_DIR/munge/pid" --log-file="$SLURM_DIR/munge/log" \
+        --seed-file="$SLURM_DIR/munge/seed" || { echo "note: munged does not start; skipped"; exit 77; }
+    cat >"$SLURM_DIR/slurm.conf" <<CONF
+ClusterName=mlpiotest
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$base
+SlurmdPort=$((base + 1))
+AuthType=auth/munge
+AuthInfo=socket=$SLURM_DIR/munge/sock
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$SLURM_DIR/state
+SlurmdSpoolDir=$SLURM_DIR/spool/%n
+SlurmctldPidFile=$SLURM_DIR/slurmctld.pid
+SlurmdPidFile=$SLURM_DIR/slurmd.%n.pid
+SlurmctldLogFile=$SLURM_DIR/log/slurmctld.log
+SlurmdLogFile=$SLURM_DIR/log/slurmd.%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SlurmdParameters=config_overrides
+ReturnToService=2
+MpiDefault=none
+SchedulerType=sched/builtin
+JobAcctGatherType=jobacct_gather/none
+CONF
+    echo "PMIxCliTmpDirBase=$SLURM_DIR/pmix" >"$SLURM_DIR/mpi.conf"
+    for d in ${HOSTS_NAMES}; do
+        i=$((i + 1))
+        echo "NodeName=$d NodeAddr=127.0.0.$((i + 1)) Port=$((base + 1 + i)) CPUs=2 RealMemory=1000 State=UNKNOWN" \
+            >>"$SLURM_DIR/slurm.conf"
+        nodes="${nodes:+$nodes,}$d"
+    done
+    echo "PartitionName=test Nodes=$nodes Default=YES MaxTime=INFINITE State=UP" >>"$SLURM_DIR/slurm.conf"
+    export SLURM_CONF="$SLURM_DIR/slurm.conf"
+    slurmctld -f "$SLURM_CONF" || { echo "note: slurmctld does not start; skipped"; exit 77; }
+    for d in ${HOSTS_NAMES}; do
+        mkdir -p "$SLURM_DIR/spool/$d" "$SLURM_DIR/pmix-$d"
+        on_host "$d" mount --bind "$SLURM_DIR/pmix-$d" "$SLURM_DIR/pmix"
+        on_host "$d" env SLURM_CONF="$SLURM_CONF" slurmd -f "$SLURM_CONF" -N "$d" ||
+            { echo "note: slurmd does not start on $d; skipped"; exit 77; }
+    done
+    # Polled until every node answers (at most 30 s): the daemons register on their own time.
+    local idle=0
+    for i in $(seq 300); do
+        idle=$(sinfo -h -o "%T %D" 2>/dev/null | awk '$1 == "idle" { n += $2 } END { print n + 0 }')
+        [ "$idle" -eq "$(echo $HOSTS_NAMES | wc -w)" ] && return 0
+        sleep 0.1
+    done
+    echo "note: the nodes never became idle ($idle): $(tail -n 3 "$SLURM_DIR"/log/*.log); skipped"
+    exit 77
+}
+
+slurm_down() {
+    local f pids="" p
+    scancel --quiet --full -u root 2>/dev/null || true
+    for f in "$SLURM_DIR"/slurmd.*.pid "$SLURM_DIR/slurmctld.pid" "$SLURM_DIR/munge/pid"; do
+        [ -f "$f" ] && pids="$pids $(cat "$f")"
+    done
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    # Gone when no pid answers any more (at most 10 s), then whatever is left is killed.
+    for f in $(seq 100); do
+        local alive=0
+        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.1
+    done
+    for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+    local d
+    for d in ${HOSTS_NAMES:-}; do
+        on_host "$d" umount "$SLURM_DIR/pmix" 2>/dev/null || true
+    done
+    SLURM_DIR=""
 }
