@@ -78,7 +78,9 @@ static void hash_tree(crypto_hash_sha256_state *h, const char *dir, const char *
 static void mine(struct what *w)
 {
     memset(w, 0, sizeof(*w));
-    snprintf(w->version, sizeof(w->version), "%s", MLPIO_VERSION);
+    /* Test seam: a rank that says it is another version, as an older install on a node. */
+    const char *as = getenv("MLPIO_TEST_AS_VERSION");
+    snprintf(w->version, sizeof(w->version), "%s", as && *as ? as : MLPIO_VERSION);
     snprintf(w->commit, sizeof(w->commit), "%s", MLPIO_GIT_SHA);
     mlpio_config_share_dir(w->share, sizeof(w->share));
     gethostname(w->host, sizeof(w->host) - 1);

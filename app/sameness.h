@@ -2,7 +2,8 @@
  * commit) with the same definitions (every file of its share directory), or ranks would emulate
  * different workloads or judge by different rules. Each rank hashes what it has; rank 0's
  * digest goes to all; a rank that differs says so, naming its host and what differs, before
- * anything is written. Collective. */
+ * anything is written. Collective. Test seam: MLPIO_TEST_AS_VERSION=V makes a rank report
+ * version V. */
 #ifndef MLPIO_SAMENESS_H
 #define MLPIO_SAMENESS_H
 

@@ -87,6 +87,13 @@ says "host node2 has other workload definitions or rules ($WORK/share) than rank
 [ ! -e "$WORK/res-other" ] || fail "a refused run wrote its results directory"
 on_host node2 umount "$WORK/share"
 
+# ... and the same mlpio: node2 reports another version (the test seam of app/sameness.h).
+hosts_env node2 MLPIO_TEST_AS_VERSION=0.0.9
+expect_hosts 2 node1:1,node2:1 2 checkpointing datasize
+says "host node2 runs mlpio 0.0.9"
+says "every host must run the same mlpio"
+hosts_env node2
+
 # A host the launcher cannot reach: mpirun says so and returns; nothing hangs.
 run_hosts node1:1,nowhere:1 2 checkpointing datasize
 [ "$CODE" -ne 0 ] || fail "a run on an unreachable host succeeded"

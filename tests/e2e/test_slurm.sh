@@ -53,6 +53,21 @@ submit training.sbatch MODEL=unet3d FILES=84 LOOPS=2 DATA_DIR="$APART/u3d" \
     RESULTS_DIR="$WORK/batch" DIVISION= EXTRA="--scale 0.0005 --allow-invalid-params"
 grep -q "training unet3d: 4 ranks" "$WORK/job.out" || fail "training job output"
 
+# A job with fewer tasks than the workload needs: llama3-70b is a 64-rank job of 8-rank model
+# replicas, and 4 tasks are not even one; refused on every rank before any I/O.
+set +e
+env CKPT_DIR="$APART/ck70" RESULTS_DIR="$WORK/batch70" MODEL=llama3-70b MLPIO="$MLPIO_BIN" \
+    timeout -k 10 240 sbatch --wait -N2 --ntasks-per-node=2 --output="$WORK/job70.out" \
+    --chdir="$WORK" "$T/checkpointing.sbatch" >/dev/null 2>&1
+CODE=$?
+set -e
+[ "$CODE" -ne 0 ] || fail "a 4-task job of the 64-rank llama3-70b ran"
+grep -q "mlpio: error: --closed was given but this run would be INVALID" "$WORK/job70.out" ||
+    fail "the short job was not refused"
+grep -q "INVALID world_size: 4 ranks is not a multiple of the 8 tensor x pipeline parallel ranks of llama3-70b" "$WORK/job70.out" ||
+    { cat "$WORK/job70.out"; fail "the short job's refusal does not say why"; }
+[ ! -e "$APART/ck70" ] || fail "the refused job wrote checkpoints"
+
 # The results of the jobs, validated: every run found, each with the 2 hosts of its job.
 run 1 validate --open --json "$WORK/batch"
 python3 - "$OUT" <<'PY' || fail "validate over the batch jobs' results"

@@ -138,7 +138,9 @@ static void test_startup_in_epoch_and_step0(void **state)
             fail_msg("epoch %d took %.3f s with a %.3f s loader start-up: the start-up is not "
                      "clocked",
                      e + 1, duration[e], DELAY);
-        if (au[e] < 50)
+        /* Between the 25 % the bug gives and the ~90 % of a quiet machine: a loaded one (two
+         * suites on two cores) was seen at 49 %. */
+        if (au[e] < 40)
             fail_msg("epoch %d: AU %.1f %%: the start-up is not in step 0", e + 1, au[e]);
     }
 }
