@@ -57,8 +57,12 @@ static void hash_tree(crypto_hash_sha256_state *h, const char *dir, const char *
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX], sub[PATH_MAX];
         struct stat st;
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", names[i]);
+        if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path) ||
+            snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", names[i]) >=
+                (int)sizeof(sub)) {
+            free(names[i]);
+            continue; /* too deep to be a definition */
+        }
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             hash_tree(h, path, sub, depth + 1);
         } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {

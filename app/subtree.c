@@ -407,7 +407,9 @@ static void leaf_keys(const cJSON *j, const char *prefix, cJSON *keys)
     cJSON_ArrayForEach(it, j)
     {
         char name[512];
-        snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", it->string);
+        if (snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", it->string) >=
+            (int)sizeof(name))
+            continue; /* no config key is that long */
         if (cJSON_IsObject(it))
             leaf_keys(it, name, keys);
         else
