@@ -13,7 +13,7 @@
 
 /* The nearest existing directory of path (itself, or an ancestor), resolved, into out
  * (PATH_MAX bytes). */
-static int existing_dir(const char *path, char *out)
+int mlpio_fs_existing_dir(const char *path, char *out)
 {
     char buf[PATH_MAX], cwd[PATH_MAX] = "";
     if (path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
@@ -54,7 +54,8 @@ cJSON *mlpio_fs_separation_probe(const char *data_dir, const char *results_dir, 
                                  int may_write, struct mlpio_error *err)
 {
     char data[PATH_MAX], results[PATH_MAX], when[32];
-    if (existing_dir(data_dir, data) != 0 || existing_dir(results_dir, results) != 0) {
+    if (mlpio_fs_existing_dir(data_dir, data) != 0 ||
+        mlpio_fs_existing_dir(results_dir, results) != 0) {
         mlpio_error_errno(err, MLPIO_ERR_CONFIG, errno,
                           "cannot tell whether %s and %s are on different file systems", data_dir,
                           results_dir);

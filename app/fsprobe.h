@@ -22,6 +22,10 @@
 
 #include "io/error.h"
 
+/* The nearest existing directory of path (itself or an ancestor), resolved, into out (PATH_MAX
+ * bytes): where a folder still to be made will be. 0, or -1 (no such directory, path too long). */
+int mlpio_fs_existing_dir(const char *path, char *out);
+
 /* Probe data_dir against results_dir: a new object as above, or NULL with err when neither the
  * link nor the devices can tell (a path with no existing ancestor, memory). may_write 0: only
  * the devices are compared (nothing is created). */

@@ -64,7 +64,7 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void free_names(char **names, int n)
+void mlpio_scan_free_names(char **names, int n)
 {
     for (int i = 0; i < n; i++)
         free(names[i]);
@@ -72,7 +72,7 @@ static void free_names(char **names, int n)
 }
 
 /* The entries of dir but "." and "..", sorted. 0, or -1 with errno (ENOMEM or opendir's). */
-static int list_dir(const char *dir, char ***out, int *count)
+int mlpio_scan_list(const char *dir, char ***out, int *count)
 {
     DIR *d = opendir(dir);
     char **names = NULL;
@@ -102,7 +102,7 @@ static int list_dir(const char *dir, char ***out, int *count)
     return 0;
 nomem:
     closedir(d);
-    free_names(names, n);
+    mlpio_scan_free_names(names, n);
     errno = ENOMEM;
     return -1;
 }
@@ -133,10 +133,10 @@ static int has_metadata(const char *dir)
 {
     char **names = NULL;
     int n = 0;
-    if (list_dir(dir, &names, &n) != 0)
+    if (mlpio_scan_list(dir, &names, &n) != 0)
         return -1;
     int found = any_metadata(names, n);
-    free_names(names, n);
+    mlpio_scan_free_names(names, n);
     return found;
 }
 
@@ -228,7 +228,7 @@ static int visit(struct walk *w, const char *rel, const char *name, int depth)
     if (depth < l->depth) {
         char **names = NULL;
         int n = 0, rc = 0;
-        if (list_dir(abs, &names, &n) != 0) {
+        if (mlpio_scan_list(abs, &names, &n) != 0) {
             if (errno == ENOMEM)
                 return mlpio_error_errno(w->err, MLPIO_ERR_INTERNAL, ENOMEM, "listing %s", rel);
             snprintf(what, sizeof(what), "cannot list %s: %s (%s)", rel, strerror(errno),
@@ -236,7 +236,7 @@ static int visit(struct walk *w, const char *rel, const char *name, int depth)
             return problem(w, rel, "check the directory's permissions", what);
         }
         if (any_metadata(names, n)) {
-            free_names(names, n);
+            mlpio_scan_free_names(names, n);
             return misplaced_run(w, rel, depth);
         }
         for (int i = 0; i < n && rc == 0; i++) {
@@ -246,7 +246,7 @@ static int visit(struct walk *w, const char *rel, const char *name, int depth)
             else
                 rc = visit(w, child, names[i], depth + 1);
         }
-        free_names(names, n);
+        mlpio_scan_free_names(names, n);
         return rc;
     }
     if (!looks_like_run_id(name) && has_metadata(abs) == 0) {
@@ -262,8 +262,7 @@ static int visit(struct walk *w, const char *rel, const char *name, int depth)
 
 /* ---- a submission tree (subtree.h) -------------------------------------------------------- */
 
-/* "a/b" into out; a path too long for it is cut, and then found missing by stat. */
-static void join(char *out, size_t n, const char *a, const char *b)
+void mlpio_scan_join(char *out, size_t n, const char *a, const char *b)
 {
     if (snprintf(out, n, "%s/%s", a, b) >= (int)n)
         errno = ENAMETOOLONG;
@@ -287,7 +286,7 @@ static int list_sub(struct walk *w, const char *rel, const char *expected, char 
                    ? -1
                    : 0;
     }
-    if (list_dir(abs, names, n) == 0)
+    if (mlpio_scan_list(abs, names, n) == 0)
         return 1;
     if (errno == ENOMEM)
         return mlpio_error_errno(w->err, MLPIO_ERR_INTERNAL, ENOMEM, "listing %s", rel);
@@ -319,10 +318,10 @@ static int walk_category(struct walk *w, const char *rel, const char *category)
     w->comp[2] = NULL;
     w->layout = mlpio_tree_has_command(benchmark) ? &tree_with_command : &tree_without_command;
     for (int i = 0; i < n && rc == 0; i++) {
-        join(child, sizeof(child), rel, names[i]);
+        mlpio_scan_join(child, sizeof(child), rel, names[i]);
         rc = visit(w, child, names[i], 1);
     }
-    free_names(names, n);
+    mlpio_scan_free_names(names, n);
     return rc;
 }
 
@@ -336,20 +335,20 @@ static int walk_results(struct walk *w, const char *rel)
     for (int i = 0; i < ns && rc == 0; i++) {
         char **cats = NULL;
         int nc = 0;
-        join(sys_rel, sizeof(sys_rel), rel, systems[i]);
+        mlpio_scan_join(sys_rel, sizeof(sys_rel), rel, systems[i]);
         snprintf(scope, sizeof(scope), "%s/%s/%s", w->division, w->org, systems[i]);
         w->scope = scope;
         w->system = systems[i];
         rc = list_sub(w, sys_rel, "a system directory", &cats, &nc);
         rc = rc < 0 ? -1 : 0;
         for (int j = 0; j < nc && rc == 0; j++) {
-            join(cat_rel, sizeof(cat_rel), sys_rel, cats[j]);
+            mlpio_scan_join(cat_rel, sizeof(cat_rel), sys_rel, cats[j]);
             rc = walk_category(w, cat_rel, cats[j]);
         }
-        free_names(cats, nc);
+        mlpio_scan_free_names(cats, nc);
     }
     w->scope = NULL;
-    free_names(systems, ns);
+    mlpio_scan_free_names(systems, ns);
     return rc;
 }
 
@@ -379,7 +378,7 @@ static int walk_org(struct walk *w, const char *rel)
         return rc;
     rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        join(child, sizeof(child), rel, names[i]);
+        mlpio_scan_join(child, sizeof(child), rel, names[i]);
         if (!strcmp(names[i], "results")) {
             seen |= 1;
             rc = walk_results(w, child);
@@ -395,7 +394,7 @@ static int walk_org(struct walk *w, const char *rel)
         if (seen & (1 << k))
             continue;
         seen |= 4; /* a part missing: the org's own checks would only repeat it */
-        join(child, sizeof(child), rel, k ? "systems" : "results");
+        mlpio_scan_join(child, sizeof(child), rel, k ? "systems" : "results");
         snprintf(what, sizeof(what), "the org directory has no %s/ (it holds %s)",
                  k ? "systems" : "results", org_entries);
         rc = problem(w, child,
@@ -404,7 +403,7 @@ static int walk_org(struct walk *w, const char *rel)
                        : "run the benchmarks into the tree (--results-dir)",
                      what);
     }
-    free_names(names, n);
+    mlpio_scan_free_names(names, n);
     if (rc == 0 && !(seen & 4))
         rc = org_checks(w);
     return rc;
@@ -442,7 +441,7 @@ static int walk_tree(struct walk *w, const struct mlpio_tree *t, char **names, i
                 rc = walk_org(w, rel);
             }
         }
-        free_names(orgs, no);
+        mlpio_scan_free_names(orgs, no);
     }
     return rc;
 }
@@ -468,7 +467,7 @@ static int open_root(const char *results_dir, char *resolved, char ***names, int
                         results_dir);
         return mlpio_error_hint(err, "pass the directory that holds %s", flat.text);
     }
-    if (list_dir(resolved, names, n) != 0) {
+    if (mlpio_scan_list(resolved, names, n) != 0) {
         int e = errno;
         mlpio_error_errno(err, e == ENOMEM ? MLPIO_ERR_INTERNAL : MLPIO_ERR_USAGE, e,
                           "cannot list results directory %s", results_dir);
@@ -617,7 +616,7 @@ int mlpio_scan_tree(const char *results_dir, cJSON **out, struct mlpio_error *er
         rc = misplaced_run(&w, ".", 0);
     for (int i = 0; i < n && rc == 0 && !is_run && !is_tree; i++)
         rc = visit(&w, names[i], names[i], 1);
-    free_names(names, n);
+    mlpio_scan_free_names(names, n);
     if (rc == 0 && w.count == 0) {
         char what[PATH_MAX + 128];
         snprintf(what, sizeof(what), "no run directories in %s (runs are found at %s)", resolved,
@@ -690,7 +689,7 @@ int mlpio_scan_write_manifests(const char *results_dir, cJSON **doc_out, int *wr
             continue;
         char rel[PATH_MAX], path[PATH_MAX * 2];
         snprintf(rel, sizeof(rel), "%s/%s/submission.yaml", divisions[d], t.org);
-        join(path, sizeof(path), root, rel);
+        mlpio_scan_join(path, sizeof(path), root, rel);
         if ((rc = replaceable(path, rel, err)) != 0)
             break;
         cJSON *m = mlpio_scan_manifest(root, divisions[d], t.org, mine, k);

@@ -40,6 +40,13 @@ cJSON *mlpio_scan_figures(const char *benchmark, const char *command, const cJSO
  * run description has, into buf (n bytes); "" when none matches. */
 void mlpio_scan_preset(const cJSON *metadata, char *buf, size_t n);
 
+/* The entries of dir but "." and "..", sorted by name (free with mlpio_scan_free_names). 0, or
+ * -1 with errno (ENOMEM or opendir's). */
+int mlpio_scan_list(const char *dir, char ***out, int *count);
+void mlpio_scan_free_names(char **names, int n);
+/* "a/b" into out; a path too long for it is cut (errno ENAMETOOLONG), and then found missing. */
+void mlpio_scan_join(char *out, size_t n, const char *a, const char *b);
+
 /* The manifest schema of a submission tree's submission.yaml. */
 #define MLPIO_MANIFEST_SCHEMA "mlps-submission-manifest/1"
 

@@ -5,7 +5,6 @@
  * of its submission checker (PROV-01, PROV-02); each problem's "what" starts with the rule's id
  * as the checker names it, so a submitter can look it up.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -44,13 +43,6 @@ static void add(struct org_scan *o, const char *where, const char *fix, const ch
     if (mlpio_scan_problemv(o->problems, where, fix, fmt, ap))
         o->oom = 1;
     va_end(ap);
-}
-
-/* "a/b" into out; a path too long for it is cut, and then found missing. */
-static void join(char *out, size_t n, const char *a, const char *b)
-{
-    if (snprintf(out, n, "%s/%s", a, b) >= (int)n)
-        errno = ENAMETOOLONG;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -170,43 +162,13 @@ static int listed(char **names, int n, const char *name)
     return 0;
 }
 
+/* The sorted entries of dir, or none when it cannot be listed (its own problem elsewhere). */
 static char **list(const char *dir, int *n)
 {
-    DIR *d = opendir(dir);
     char **names = NULL;
-    int cap = 0;
-    *n = 0;
-    if (!d)
-        return NULL;
-    const struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **grown = realloc(names, sizeof(*names) * (size_t)cap);
-            if (!grown)
-                break;
-            names = grown;
-        }
-        if (!(names[*n] = strdup(e->d_name)))
-            break;
-        (*n)++;
-    }
-    closedir(d);
+    if (mlpio_scan_list(dir, &names, n) != 0)
+        *n = 0;
     return names;
-}
-
-static void free_list(char **names, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void check_systems(struct org_scan *o)
@@ -217,10 +179,6 @@ static void check_systems(struct org_scan *o)
     char **files = list(dir, &ns);
     snprintf(dir, sizeof(dir), "%s/%s/results", o->root, o->rel);
     char **systems = list(dir, &nr);
-    if (ns > 1)
-        qsort(files, (size_t)ns, sizeof(*files), cmp_str);
-    if (nr > 1)
-        qsort(systems, (size_t)nr, sizeof(*systems), cmp_str);
     for (int i = 0; i < ns; i++) {
         snprintf(rel, sizeof(rel), "%s/systems/%s", o->rel, files[i]);
         if (has_suffix(files[i], ".md"))
@@ -246,14 +204,14 @@ static void check_systems(struct org_scan *o)
         check_description(o, systems[i]);
         if (!listed(files, ns, pdf)) {
             char sys[PATH_MAX];
-            join(sys, sizeof(sys), o->rel, "systems");
-            join(rel, sizeof(rel), sys, pdf);
+            mlpio_scan_join(sys, sizeof(sys), o->rel, "systems");
+            mlpio_scan_join(rel, sizeof(rel), sys, pdf);
             add(o, rel, "add the system's PDF description beside its YAML",
                 "[2.1.8 system description] results/%s has no systems/%s", systems[i], pdf);
         }
     }
-    free_list(files, ns);
-    free_list(systems, nr);
+    mlpio_scan_free_names(files, ns);
+    mlpio_scan_free_names(systems, nr);
 }
 
 /* ---- each run: provenance (PROV-01), file systems; the manifest (PROV-02)
@@ -275,8 +233,8 @@ static cJSON *provenance_of(struct org_scan *o, const cJSON *e, int report)
                 "directory");
         return NULL;
     }
-    join(rel, sizeof(rel), path, file);
-    join(abs, sizeof(abs), o->root, rel);
+    mlpio_scan_join(rel, sizeof(rel), path, file);
+    mlpio_scan_join(abs, sizeof(abs), o->root, rel);
     cJSON *p = mlpio_json_read_file_max(abs, TREE_FILE_MAX, &err);
     if (p && !cJSON_IsObject(p)) {
         cJSON_Delete(p);
@@ -302,8 +260,8 @@ static void check_fs_separation(struct org_scan *o, const cJSON *e)
     if (!rule)
         return;
     char rel[PATH_MAX + 32], abs[PATH_MAX * 2];
-    join(rel, sizeof(rel), path, "fs_separation.json");
-    join(abs, sizeof(abs), o->root, rel);
+    mlpio_scan_join(rel, sizeof(rel), path, "fs_separation.json");
+    mlpio_scan_join(abs, sizeof(abs), o->root, rel);
     struct stat st;
     if (stat(abs, &st) != 0 && errno == ENOENT) {
         add(o, rel, "rerun the run with this mlpio (every run writes fs_separation.json)",
@@ -325,11 +283,6 @@ static void check_fs_separation(struct org_scan *o, const cJSON *e)
     cJSON_Delete(p);
 }
 
-static const char *edition_number(const char *e)
-{
-    return e && e[0] == 'v' ? e + 1 : e;
-}
-
 static cJSON *manifest_run(struct org_scan *o, const cJSON *e)
 {
     char prov[PATH_MAX * 2];
@@ -347,7 +300,7 @@ static cJSON *manifest_run(struct org_scan *o, const cJSON *e)
     cJSON_AddStringToObject(r, "system", entry_system(e));
     cJSON_AddStringToObject(
         r, "rules_edition",
-        edition_number(mlpio_rules_edition_of(cJSON_GetObjectItem(e, "metadata"))));
+        mlpio_tree_edition_number(mlpio_rules_edition_of(cJSON_GetObjectItem(e, "metadata"))));
     cJSON_AddStringToObject(r, "core_config", mlpio_json_string(p, "core_config.hash", "unknown"));
     cJSON_AddStringToObject(r, "code_image", mlpio_json_string(p, "tool.code_image", "unknown"));
     snprintf(prov, sizeof(prov), "%s/%s", mlpio_json_string(e, "tree.leaf", ""),
@@ -374,7 +327,7 @@ static cJSON *build_manifest(struct org_scan *o)
     cJSON_AddStringToObject(m, "schema", MLPIO_MANIFEST_SCHEMA);
     cJSON_AddStringToObject(m, "orgname", o->org);
     cJSON_AddStringToObject(m, "mode", o->division);
-    cJSON_AddStringToObject(m, "rules_edition", edition_number(edition));
+    cJSON_AddStringToObject(m, "rules_edition", mlpio_tree_edition_number(edition));
     cJSON_AddNumberToObject(m, "layout_version", MLPIO_TREE_LAYOUT_VERSION);
     cJSON_AddStringToObject(m, "generated_at", when);
     cJSON_AddStringToObject(m, "generated_by", by);
@@ -385,8 +338,6 @@ static cJSON *build_manifest(struct org_scan *o)
     int nr = 0;
     snprintf(dir, sizeof(dir), "%s/%s/results", o->root, o->rel);
     char **names = list(dir, &nr);
-    if (nr > 1)
-        qsort(names, (size_t)nr, sizeof(*names), cmp_str);
     for (int i = 0; i < nr; i++) {
         char path[PATH_MAX * 3], rel[PATH_MAX];
         struct stat st;
@@ -399,7 +350,7 @@ static cJSON *build_manifest(struct org_scan *o)
         cJSON_AddStringToObject(s, "pdf", stat(path, &st) == 0 ? rel : "missing");
         cJSON_AddItemToArray(systems, s);
     }
-    free_list(names, nr);
+    mlpio_scan_free_names(names, nr);
     cJSON *runs = cJSON_AddArrayToObject(m, "runs");
     for (int i = 0; i < o->n; i++)
         cJSON_AddItemToArray(runs, manifest_run(o, o->runs[i]));
@@ -444,8 +395,8 @@ static void check_manifest(struct org_scan *o)
             if (strcmp(mlpio_json_string(o->runs[i], "tree.leaf", ""), leaf) != 0)
                 continue;
             found = 1;
-            const char *have =
-                edition_number(mlpio_rules_edition_of(mlpio_json_get_path(o->runs[i], "metadata")));
+            const char *have = mlpio_tree_edition_number(
+                mlpio_rules_edition_of(mlpio_json_get_path(o->runs[i], "metadata")));
             const char *says = mlpio_json_string(r, "rules_edition", "");
             if (strcmp(have, says) != 0)
                 add(o, rel, fix,

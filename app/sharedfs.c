@@ -10,23 +10,8 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/fsprobe.h"
 #include "report/json_file.h"
-
-/* The nearest existing directory of path (itself or an ancestor) into out: a folder still to
- * be made is made there, so that is where its hosts must agree. */
-static void existing(const char *path, char *out, size_t n)
-{
-    struct stat st;
-    snprintf(out, n, "%s", path);
-    while (stat(out, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        char *slash = strrchr(out, '/');
-        if (!slash || slash == out) {
-            snprintf(out, n, "%s", slash ? "/" : ".");
-            return;
-        }
-        *slash = '\0';
-    }
-}
 
 /* dir is rank 0's (the other ranks' is ignored); it is probed at its nearest existing
  * directory, which the marker only visits: nothing is left behind. */
@@ -41,7 +26,8 @@ static int check_one(struct mlpio_run *run, const char *dir, const char *what, c
         char at[PATH_MAX];
         snprintf(host0, sizeof(host0), "%s", host);
         snprintf(shown, sizeof(shown), "%s", dir);
-        existing(dir, at, sizeof(at));
+        if (mlpio_fs_existing_dir(dir, at) != 0)
+            snprintf(at, sizeof(at), "%s", dir);
         if (snprintf(marker, sizeof(marker), "%s/.mlpio-shared-%s-%ld", at, run->rec.run_id,
                      (long)getpid()) >= (int)sizeof(marker))
             rc = mlpio_error_set(err, MLPIO_ERR_CONFIG, "%s path too long: %s", what, dir);

@@ -418,9 +418,9 @@ static void leaf_keys(const cJSON *j, const char *prefix, cJSON *keys)
 }
 
 /* "v3.0" -> "3.0", as the reference names editions. */
-static const char *edition_number(const char *e)
+const char *mlpio_tree_edition_number(const char *e)
 {
-    return e[0] == 'v' ? e + 1 : e;
+    return e && e[0] == 'v' ? e + 1 : e;
 }
 
 cJSON *mlpio_tree_provenance(const cJSON *run)
@@ -440,7 +440,7 @@ cJSON *mlpio_tree_provenance(const cJSON *run)
              edition, ehex);
     cJSON *p = cJSON_CreateObject(), *tool, *dlio, *lib, *core, *keys, *tags;
     cJSON_AddStringToObject(p, "schema", "mlps-run-provenance/1");
-    cJSON_AddStringToObject(p, "rules_edition", edition_number(edition));
+    cJSON_AddStringToObject(p, "rules_edition", mlpio_tree_edition_number(edition));
     cJSON_AddNumberToObject(p, "layout_version", MLPIO_TREE_LAYOUT_VERSION);
     tool = cJSON_AddObjectToObject(p, "tool");
     cJSON_AddStringToObject(tool, "name", "mlpio");

@@ -68,6 +68,9 @@ int mlpio_tree_write_system(const char *results_dir, const struct mlpio_tree *t,
                             const struct mlpio_cluster *cluster, bool *written,
                             struct mlpio_error *err);
 
+/* An edition as the reference names it: "v3.0" -> "3.0". */
+const char *mlpio_tree_edition_number(const char *e);
+
 /* The provenance of a run (mlps-run-provenance/1) from its description: a new object. */
 cJSON *mlpio_tree_provenance(const cJSON *run);
 

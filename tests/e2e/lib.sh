@@ -265,9 +265,9 @@ CONF
         on_host "$d" env SLURM_CONF="$SLURM_CONF" slurmd -f "$SLURM_CONF" -N "$d" ||
             { echo "note: slurmd does not start on $d; skipped"; exit 77; }
     done
-    # Polled until every node answers (at most 30 s): the daemons register on their own time.
+    # Polled until every node answers (at most 60 s): the daemons register on their own time.
     local idle=0
-    for i in $(seq 300); do
+    for i in $(seq 600); do
         idle=$(sinfo -h -o "%T %D" 2>/dev/null | awk '$1 == "idle" { n += $2 } END { print n + 0 }')
         [ "$idle" -eq "$(echo $HOSTS_NAMES | wc -w)" ] && return 0
         sleep 0.1
